@@ -1,0 +1,37 @@
+# govcrawl: `make demo` runs the whole job on the local farm; `make test` runs the test suite.
+# Both install what they need on a fresh machine (a virtualenv in .venv, Redis, Elasticsearch).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install services stop demo test lint bench clean
+
+$(BIN)/scrapy: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/scrapy
+
+services:
+	scripts/services.sh start
+
+stop:
+	scripts/services.sh stop
+
+demo: install services
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh
+
+test: install services
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check crawler pipelines scripts tests
+	$(BIN)/mypy
+
+bench: install services
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf run out

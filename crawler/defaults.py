@@ -1,0 +1,34 @@
+"""Every GOVCRAWL_* setting default, in one place; crawler.settings imports them all."""
+
+from __future__ import annotations
+
+# --- Redis -------------------------------------------------------------------------------------
+GOVCRAWL_REDIS_URL = "redis://127.0.0.1:6479/0"  # scripts/services.sh starts a local Redis here
+GOVCRAWL_REDIS_PREFIX = "govcrawl"  # every key is <prefix>:<area>:<id>; tests set their own prefix
+GOVCRAWL_REDIS_RETRY_MAX_SECONDS = 30.0  # longest wait between reconnect attempts when Redis is down
+
+# --- Elasticsearch -----------------------------------------------------------------------------
+GOVCRAWL_ES_ENABLED = True
+GOVCRAWL_ES_BATCH_SIZE = 500  # documents per bulk request
+GOVCRAWL_ES_CA_CERTS: str | None = None
+GOVCRAWL_ES_FLUSH_SECONDS = 2.0  # a partly full batch is sent after this long
+GOVCRAWL_ES_INDEX_PREFIX = "govcrawl"  # indices are <prefix>-sites, <prefix>-pages, ...
+GOVCRAWL_ES_MAX_RETRIES = 5  # retries of a rejected (429/5xx) document before it is spooled
+GOVCRAWL_ES_PASSWORD: str | None = None
+GOVCRAWL_ES_REQUEST_TIMEOUT_SECONDS = 30.0
+GOVCRAWL_ES_SPOOL_DIR = "run/spool"  # durable buffer for documents Elasticsearch could not take
+GOVCRAWL_ES_URL = "http://127.0.0.1:9250"  # scripts/services.sh starts a local Elasticsearch here
+GOVCRAWL_ES_USER: str | None = None
+
+# --- Crawl safety and politeness ----------------------------------------------------------------
+GOVCRAWL_ALLOWED_NETWORKS = ""  # CIDRs of private networks that may be fetched, e.g. 127.0.0.0/8
+GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST = 2  # in-flight requests per host, cluster-wide
+GOVCRAWL_CRAWL_DELAY_SECONDS = 0.5  # pause between requests to one host (<= 2 requests/s)
+GOVCRAWL_CRAWL_MAX_DEPTH = 8  # link hops from the home page
+GOVCRAWL_CRAWL_MAX_PAGES_PER_SITE = 3000  # page budget of one site per cycle
+GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+GOVCRAWL_CRAWL_ROBOTS_ENABLED = True
+GOVCRAWL_CRAWL_TIMEOUT_SECONDS = 15.0  # no complete response within this is a timeout (indicators.md)
+GOVCRAWL_CRAWL_TRAP_MAX_QUERY_VARIANTS = 50  # distinct query strings per path before it is a trap
+GOVCRAWL_CRAWL_TRAP_MAX_SEGMENT_REPEATS = 2  # a path segment repeated more often than this is a trap
+GOVCRAWL_CRAWL_USER_AGENT = "govcrawl/0.1 (+government website monitoring)"

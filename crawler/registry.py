@@ -1,0 +1,184 @@
+"""Load and validate the site registry CSV (contract.md: site_id,name,url,level,region,department)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from crawler.naming import redis_key
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import redis
+    import redis.asyncio
+
+Level = Literal["province", "city", "county", "department"]
+COLUMNS: Final[tuple[str, ...]] = ("site_id", "name", "url", "level", "region", "department")
+_SITE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_OFFICIAL_ID = re.compile(r"^(bm\d{8}|\d{10})$")
+
+
+class RegistryError(ValueError):
+    """A registry file that cannot be loaded; `problems` holds one line per bad row."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        shown = "\n".join(problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{source}: {len(problems)} bad row(s), nothing loaded:\n{shown}{more}")
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class Site:
+    """One registered government website."""
+
+    site_id: str
+    name: str
+    url: str
+    level: Level
+    region: str
+    department: str
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def has_official_id(self) -> bool:
+        """The id has the official 标识码 form (bm + 8 digits, or 10 digits)."""
+        return _OFFICIAL_ID.match(self.site_id) is not None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Site:
+        return cls(**json.loads(raw))
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    site_id: str
+    name: str
+    url: str
+    level: Level
+    region: str
+    department: str = ""
+
+    @field_validator("site_id")
+    @classmethod
+    def _check_site_id(cls, value: str) -> str:
+        if not _SITE_ID.match(value):
+            raise ValueError(f"{value!r} must be 1-64 letters, digits, '_', '-' or '.'")
+        return value
+
+    @field_validator("name", "region")
+    @classmethod
+    def _check_not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http or https address with a host")
+        return value
+
+
+def _describe(error: ValidationError) -> str:
+    reasons = []
+    for detail in error.errors():
+        field = ".".join(str(part) for part in detail["loc"]) or "row"
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "literal_error":
+            message = f"{detail['input']!r} is not one of province, city, county, department"
+        reasons.append(f"{field} {message}")
+    return "; ".join(reasons)
+
+
+def parse_registry(text: str, source: str = "registry") -> list[Site]:
+    """Every site of a registry CSV text; raises RegistryError naming each bad line and why."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if header is None:
+        raise RegistryError(source, ["line 1: the file is empty; expected the header " + ",".join(COLUMNS)])
+    header = [name.strip() for name in header]
+    if tuple(header) != COLUMNS:
+        raise RegistryError(source, [f"line 1: header is {','.join(header)!r}; expected {','.join(COLUMNS)!r}"])
+    sites: list[Site] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(COLUMNS):
+            problems.append(f"line {line}: {len(row)} fields; expected {len(COLUMNS)} ({','.join(COLUMNS)})")
+            continue
+        try:
+            parsed = _Row(**dict(zip(COLUMNS, row, strict=True)))
+        except ValidationError as exc:
+            problems.append(f"line {line}: {_describe(exc)}")
+            continue
+        if parsed.site_id in seen:
+            problems.append(f"line {line}: site_id {parsed.site_id!r} already used on line {seen[parsed.site_id]}")
+            continue
+        seen[parsed.site_id] = line
+        sites.append(Site(**parsed.model_dump()))
+    if problems:
+        raise RegistryError(source, problems)
+    return sites
+
+
+def load_registry(path: Path) -> list[Site]:
+    """Parse a registry file; undecodable bytes are reported, not guessed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(str(path), [f"byte {exc.start}: the file is not UTF-8; save it as UTF-8"]) from exc
+    except OSError as exc:
+        raise RegistryError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
+    return parse_registry(text, source=str(path))
+
+
+def registry_key(prefix: str) -> str:
+    return redis_key(prefix, "registry", "sites")
+
+
+def store_sites(client: redis.Redis, prefix: str, sites: Iterable[Site], *, replace: bool = False) -> int:
+    """Write sites to the Redis registry in one transaction; with replace, drop sites not given."""
+    key = registry_key(prefix)
+    mapping = {site.site_id: site.to_json() for site in sites}
+    pipe = client.pipeline(transaction=True)
+    if replace:
+        pipe.delete(key)
+    if mapping:
+        pipe.hset(key, mapping=mapping)
+    pipe.execute()
+    return len(mapping)
+
+
+def read_sites(client: redis.Redis, prefix: str) -> list[Site]:
+    """Every registered site, ordered by site_id."""
+    raw = client.hgetall(registry_key(prefix))
+    return sorted((Site.from_json(value) for value in raw.values()), key=lambda site: site.site_id)
+
+
+async def read_sites_async(client: redis.asyncio.Redis, prefix: str) -> list[Site]:
+    """Every registered site, ordered by site_id (asyncio client, for the reactor)."""
+    raw = await client.hgetall(registry_key(prefix))
+    return sorted((Site.from_json(value) for value in raw.values()), key=lambda site: site.site_id)

@@ -1,0 +1,64 @@
+"""Scrapy settings: which components run and in what order; environment variables become settings."""
+
+from __future__ import annotations
+
+import os
+
+from crawler.defaults import *  # noqa: F403  (defaults.py holds every GOVCRAWL_* value)
+from crawler.defaults import (
+    GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST,
+    GOVCRAWL_CRAWL_DELAY_SECONDS,
+    GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES,
+    GOVCRAWL_CRAWL_ROBOTS_ENABLED,
+    GOVCRAWL_CRAWL_TIMEOUT_SECONDS,
+    GOVCRAWL_CRAWL_USER_AGENT,
+)
+
+BOT_NAME = "govcrawl"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+_ENVIRONMENT = (
+    "GOVCRAWL_REDIS_URL",
+    "GOVCRAWL_ES_URL",
+    "GOVCRAWL_ES_USER",
+    "GOVCRAWL_ES_PASSWORD",
+    "GOVCRAWL_ES_CA_CERTS",
+)
+for _name in _ENVIRONMENT:
+    if os.environ.get(_name):
+        globals()[_name] = os.environ[_name]
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+USER_AGENT = GOVCRAWL_CRAWL_USER_AGENT
+ROBOTSTXT_OBEY = GOVCRAWL_CRAWL_ROBOTS_ENABLED
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST
+DOWNLOAD_DELAY = GOVCRAWL_CRAWL_DELAY_SECONDS
+DOWNLOAD_DELAY_JITTER = 0
+DOWNLOAD_TIMEOUT = GOVCRAWL_CRAWL_TIMEOUT_SECONDS
+DOWNLOAD_MAXSIZE = GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 20
+RETRY_TIMES = 1
+DNSCACHE_ENABLED = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+# The spider records every status itself (dead links are findings, not noise).
+HTTPERROR_ALLOW_ALL = True
+# Depth is limited per site by the spider (GOVCRAWL_CRAWL_MAX_DEPTH).
+DEPTH_LIMIT = 0
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.network_guard.NetworkGuardMiddleware": 50,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.indexing.IndexingPipeline": 900,
+}
