@@ -15,6 +15,7 @@ $(BIN)/scrapy: pyproject.toml
 install: $(BIN)/scrapy
 
 services:
+	scripts/services.sh tools
 	scripts/services.sh start
 
 stop:

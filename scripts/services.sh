@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop and check the real Redis and Elasticsearch servers govcrawl needs, on loopback.
 #
-#   scripts/services.sh start|stop|status|env
+#   scripts/services.sh start|stop|status|env|tools|restart-redis
 #
 # Redis is Debian's redis-server; Elasticsearch is the integ-test-zip distribution from Maven
 # Central (version pinned below, cached in GOVCRAWL_CACHE_DIR), run as an unprivileged user because
@@ -157,7 +157,14 @@ status() {
     return $rc
 }
 
+tools() {  # the command-line tools the tests call: promtool, amtool, chromium
+    need promtool prometheus
+    need amtool prometheus-alertmanager
+    need chromium chromium
+}
+
 case "${1:-}" in
+    tools) tools ;;
     start)
         redis_local && start_redis || log "GOVCRAWL_REDIS_URL is set: not starting a local redis"
         es_local && start_es || log "GOVCRAWL_ES_URL is set: not starting a local elasticsearch"
@@ -175,5 +182,5 @@ case "${1:-}" in
         es_local && echo "export GOVCRAWL_ES_URL=http://127.0.0.1:$ES_PORT"
         true
         ;;
-    *) echo "usage: $0 start|stop|status|env|restart-redis" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|status|env|tools|restart-redis" >&2; exit 2 ;;
 esac
