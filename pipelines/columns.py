@@ -1,0 +1,644 @@
+"""Classify columns, judge staleness and emptiness, and parse column list pages (rules in columns.yaml)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import enum
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from w3lib.url import canonicalize_url
+
+from pipelines.dates import parse_date_text
+from pipelines.links import (
+    absolute_url,
+    base_href,
+    element_text,
+    hanweb_fragments,
+    in_nav,
+    is_nav_element,
+    parse_html,
+    script_texts,
+    trs_page_urls,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from lxml.html import HtmlElement
+
+RULES_PATH = Path(__file__).with_name("columns.yaml")
+
+
+class ColumnClass(enum.StrEnum):
+    """Column classes of indicators.md §3; the value is the report's `type`."""
+
+    NEWS = "news"
+    NOTICE = "notice"
+    POLICY = "policy"
+    PERSONNEL = "personnel"
+    PLAN = "plan"
+    BASIC = "basic"
+    CONSULT = "consult"
+    SURVEY = "survey"
+    INTERVIEW = "interview"
+    SERVICE = "service"
+    EXEMPT = "exempt"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnOverride:
+    """A reviewer's decision for one column: a class, or just "exempt"."""
+
+    column_class: ColumnClass | None = None
+    exempt: bool = False
+
+
+# --- the editable dictionary ---------------------------------------------------------------------
+
+
+_LIMIT_TEXT = re.compile(r"^(\d+)(d|mo)$")
+
+
+class _ClassRuleModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit: str | None
+    keywords: list[str]
+
+    @field_validator("limit")
+    @classmethod
+    def _limit_format(cls, value: str | None) -> str | None:
+        if value is not None and (_LIMIT_TEXT.match(value) is None or int(value[:-1].rstrip("dm")) < 1):
+            raise ValueError(f"{value!r} is not a limit like 14d or 6mo (or null for never stale)")
+        return value
+
+
+class _RulesModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    priority: list[ColumnClass]
+    classes: dict[ColumnClass, _ClassRuleModel]
+    meta_types: dict[str, ColumnClass] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _every_class_defined(self) -> _RulesModel:
+        missing = [cls.value for cls in ColumnClass if cls not in self.classes]
+        if missing:
+            raise ValueError(f"classes: missing {', '.join(missing)}")
+        unranked = [cls.value for cls in ColumnClass if cls not in self.priority]
+        if unranked:
+            raise ValueError(f"priority: missing {', '.join(unranked)}")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class StaleLimit:
+    """How far back a column's newest item may lie: days, or calendar months."""
+
+    days: int = 0
+    months: int = 0
+
+    def cutoff(self, as_of: datetime.date) -> datetime.date:
+        """Newest date that already counts as stale at as_of."""
+        if not self.months:
+            return as_of - datetime.timedelta(days=self.days)
+        month_index = as_of.year * 12 + as_of.month - 1 - self.months
+        year, month = divmod(month_index, 12)
+        last_day = calendar.monthrange(year, month + 1)[1]
+        return datetime.date(year, month + 1, min(as_of.day, last_day))
+
+    def nominal(self) -> datetime.timedelta:
+        """The limit as a duration; calendar months count as 365.25 / 12 days each."""
+        return datetime.timedelta(days=self.days + round(self.months * _DAYS_PER_MONTH))
+
+
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRules:
+    """The loaded columns.yaml: class priority, keywords, limits and CMS ColumnType values."""
+
+    priority: tuple[ColumnClass, ...]
+    keywords: Mapping[ColumnClass, tuple[str, ...]]
+    limits: Mapping[ColumnClass, StaleLimit | None]
+    meta_types: Mapping[str, ColumnClass]
+
+
+def _stale_limit(text: str | None) -> StaleLimit | None:
+    if text is None:
+        return None
+    return StaleLimit(months=int(text[:-2])) if text.endswith("mo") else StaleLimit(days=int(text[:-1]))
+
+
+def load_column_rules(path: Path | None = None) -> ColumnRules:
+    """Load and validate a columns.yaml; a bad file raises ValueError naming the file and key."""
+    if path is None:
+        return _default_rules()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        model = _RulesModel.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '<top>'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ValueError(f"{path}: {problems}") from exc
+    return ColumnRules(
+        priority=tuple(model.priority),
+        keywords={cls: tuple(rule.keywords) for cls, rule in model.classes.items()},
+        limits={cls: _stale_limit(rule.limit) for cls, rule in model.classes.items()},
+        meta_types={key.lower(): cls for key, cls in model.meta_types.items()},
+    )
+
+
+@functools.cache
+def _default_rules() -> ColumnRules:
+    return load_column_rules(RULES_PATH)
+
+
+# --- classification ------------------------------------------------------------------------------
+
+
+def _match_class(text: str, rules: ColumnRules) -> ColumnClass | None:
+    """Class of the longest keyword in text; ties go to the class earlier in `priority`."""
+    best: tuple[int, int] | None = None
+    found: ColumnClass | None = None
+    for rank, cls in enumerate(rules.priority):
+        for keyword in rules.keywords[cls]:
+            if keyword and keyword in text:
+                score = (len(keyword), -rank)
+                if best is None or score > best:
+                    best, found = score, cls
+    return found
+
+
+def _has_exempt_keyword(text: str, rules: ColumnRules) -> bool:
+    return any(keyword in text for keyword in rules.keywords[ColumnClass.EXEMPT])
+
+
+def classify_column(
+    name: str,
+    *,
+    column_type_meta: str | None = None,
+    breadcrumb: Sequence[str] = (),
+    description: str | None = None,
+    overrides: Mapping[str, ColumnOverride] | None = None,
+    url: str | None = None,
+    rules: ColumnRules | None = None,
+) -> ColumnClass:
+    """The §3 class of a column: override by URL, exempt keywords, ColumnType meta, name, breadcrumb."""
+    rules = rules or _default_rules()
+    if overrides and url:
+        override = overrides.get(url) or overrides.get(canonicalize_url(url, keep_fragments=False))
+        if override is not None:
+            if override.exempt:
+                return ColumnClass.EXEMPT
+            if override.column_class is not None:
+                return override.column_class
+    meta = (column_type_meta or "").strip()
+    labels = [label.strip() for label in (meta, name, *breadcrumb) if label and label.strip()]
+    if any(_has_exempt_keyword(label, rules) for label in labels):
+        return ColumnClass.EXEMPT
+    if meta:
+        mapped = rules.meta_types.get(meta.lower()) or _match_class(meta, rules)
+        if mapped is not None:
+            return mapped
+    for text in (name, *reversed(breadcrumb), description or ""):
+        found = _match_class(text.strip(), rules) if text else None
+        if found is not None:
+            return found
+    return ColumnClass.OTHER
+
+
+def limit_for(cls: ColumnClass, *, rules: ColumnRules | None = None) -> datetime.timedelta | None:
+    """How recent a column's newest item must be (months given nominally); None if never judged stale."""
+    limit = (rules or _default_rules()).limits[cls]
+    return None if limit is None else limit.nominal()
+
+
+def stale_cutoff(
+    cls: ColumnClass, as_of: datetime.date, *, rules: ColumnRules | None = None
+) -> datetime.date | None:
+    """Newest date that already counts as stale at as_of (calendar months for month limits), or None."""
+    limit = (rules or _default_rules()).limits[cls]
+    return None if limit is None else limit.cutoff(as_of)
+
+
+def is_stale(
+    latest: datetime.date | None, cls: ColumnClass, as_of: datetime.date, *, rules: ColumnRules | None = None
+) -> bool:
+    """True if the column has no item dated in the window (cutoff, as_of], lower bound excluded.
+
+    NEWS (14d) at as_of 2026-11-27: an item of 2026-11-13 (= as_of - 14 days) is stale, 2026-11-14
+    is fresh. NOTICE (6mo): cutoff 2026-05-27, so 05-27 is stale and 05-28 fresh. An empty or
+    undated column (`latest` None) is stale, and so is a newest date after as_of (a future date is
+    no valid update). EXEMPT is never stale.
+    """
+    cutoff = stale_cutoff(cls, as_of, rules=rules)
+    if cutoff is None:
+        return False
+    if latest is None:
+        return True
+    return not (cutoff < latest <= as_of)
+
+
+# --- list pages ----------------------------------------------------------------------------------
+
+EMPTY_BODY_MAX_CHARS = 50
+_PLACEHOLDER = re.compile(
+    r"暂无(?:信息|数据|内容|记录|相关信息|文章)|正在建设|建设中|没有找到相关(?:信息|记录|内容)|没有相关(?:信息|记录)"
+    r"|无相关(?:信息|记录)|敬请期待"
+)
+_FORWARD_PAGER_TEXT = re.compile(
+    r"^(?:下一页|下页|尾页|末页|最后一页|后一页|next|last|>|›|»)$", re.IGNORECASE
+)
+_PAGER_TEXT = re.compile(r"^(?:上一页|上页|首页|前一页|第?\d+页?|prev|previous|first|<|‹|«)$", re.IGNORECASE)
+_PAGER_HREF = re.compile(
+    r"(?:(?:^|/)index_\d+\.s?html?$|[?&](?:page|pageno|pageindex|pagenum|currentpage|curpage|p|pn|pagenumber)=\d+)",
+    re.IGNORECASE,
+)
+_MORE_TEXT = re.compile(r"^(?:更多|查看更多|更多信息|更多内容|more|更多>+|>>|\+)$", re.IGNORECASE)
+_ROW_TAGS = frozenset({"li", "tr", "dd", "dt", "p"})
+_MIN_TITLE_CHARS = 4
+_UNDATED_LIST_MIN_ROWS = 3
+_UNDATED_LIST_MIN_TITLE_CHARS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One entry of a column list: target URL, title, and the date printed beside it (None if none)."""
+
+    url: str
+    title: str
+    date: datetime.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A parsed column page: its entries, further list pages, whether it only shows a placeholder
+    ("暂无信息"), and how many characters of body text it has outside navigation and links."""
+
+    entries: list[ListEntry]
+    next_pages: list[str]
+    placeholder: bool
+    body_text_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    element: HtmlElement
+    anchor: HtmlElement
+    url: str
+    title: str
+    date: datetime.date | None
+
+
+def _anchor_title(anchor: HtmlElement) -> str:
+    text = element_text(anchor)
+    title = (anchor.get("title") or "").strip()
+    return title if len(title) >= len(text) or not text else text
+
+
+def _row_of(anchor: HtmlElement) -> HtmlElement:
+    for depth, ancestor in enumerate(anchor.iterancestors()):
+        if ancestor.tag in _ROW_TAGS:
+            return ancestor
+        if depth >= 3 or ancestor.tag in ("ul", "ol", "table", "tbody", "body"):
+            break
+    parent = anchor.getparent()
+    return parent if parent is not None else anchor
+
+
+def _row_date(
+    row: HtmlElement, anchor: HtmlElement, title: str, today: datetime.date
+) -> datetime.date | None:
+    """Newest date printed in the row outside the title (tables may show 成文日期 and 发布日期)."""
+    if row.tag == "tr":
+        cells = [cell for cell in row.iter("td", "th") if anchor not in cell.iterdescendants()]
+        dates = [parse_date_text(element_text(cell), today=today) for cell in cells]
+    else:
+        rest = element_text(row).replace(element_text(anchor), " ", 1).replace(title, " ", 1)
+        dates = [parse_date_text(rest, today=today)]
+        # Some templates print the date inside the anchor: <a><span>title</span><em>11-20</em></a>.
+        dates += [
+            parse_date_text(element_text(child), today=today)
+            for child in anchor.iterdescendants()
+            if isinstance(child.tag, str) and element_text(child) != title
+        ]
+    found = [value for value in dates if value is not None]
+    return max(found) if found else None
+
+
+def _rows(tree: HtmlElement, base: str, today: datetime.date, *, skip_nav: bool) -> Iterator[_Row]:
+    for anchor in tree.iter("a"):
+        href = anchor.get("href")
+        if not href:
+            continue
+        title = _anchor_title(anchor)
+        if len(title) < _MIN_TITLE_CHARS or _MORE_TEXT.match(title) or _FORWARD_PAGER_TEXT.match(title):
+            continue
+        if skip_nav and in_nav(anchor):
+            continue
+        url = absolute_url(href, base)
+        if url is None:
+            continue
+        row = _row_of(anchor)
+        yield _Row(row, anchor, url, title, _row_date(row, anchor, title, today))
+
+
+def _list_rows(rows: list[_Row]) -> list[_Row]:
+    """Rows that form the page's list(s): groups sharing a parent, mostly dated, else long-titled."""
+    groups: dict[HtmlElement, list[_Row]] = {}
+    for row in rows:
+        parent = row.element.getparent()
+        groups.setdefault(row.element if parent is None else parent, []).append(row)
+    dated = [
+        g
+        for g in groups.values()
+        if sum(r.date is not None for r in g) * 2 >= len(g) and any(r.date for r in g)
+    ]
+    if dated:
+        return [row for group in dated for row in group]
+    undated = [
+        group
+        for group in groups.values()
+        if len(group) >= _UNDATED_LIST_MIN_ROWS
+        and sum(len(row.title) for row in group) / len(group) >= _UNDATED_LIST_MIN_TITLE_CHARS
+    ]
+    return [row for group in undated for row in group]
+
+
+def _body_text_chars(tree: HtmlElement) -> int:
+    """Non-blank characters of body text outside navigation, scripts and links."""
+    body = tree.find("body")
+    if body is None:
+        return 0
+
+    def count(element: HtmlElement) -> int:
+        if (
+            not isinstance(element.tag, str)
+            or element.tag in ("script", "style", "a", "select")
+            or is_nav_element(element)
+        ):
+            return 0
+        total = len("".join((element.text or "").split()))
+        for child in element:
+            total += count(child) + len("".join((child.tail or "").split()))
+        return total
+
+    return count(body)
+
+
+def _next_pages(tree: HtmlElement, base: str, page_url: str, scripts: str) -> list[str]:
+    pages: list[str] = []
+    current = canonicalize_url(page_url, keep_fragments=False)
+    for anchor in tree.iter("a"):
+        href = anchor.get("href") or ""
+        text = element_text(anchor) or (anchor.get("title") or "").strip()
+        forward = _FORWARD_PAGER_TEXT.match(text) is not None
+        if not forward and (not _PAGER_HREF.search(href) or (text and not _PAGER_TEXT.match(text))):
+            continue
+        url = absolute_url(href, base)
+        if url is not None and url != current:
+            pages.append(url)
+    pages += trs_page_urls(scripts, base)
+    for fragment in hanweb_fragments(scripts, pagers=True):
+        pages += [url for a in fragment.iter("a") if (url := absolute_url(a.get("href"), base))]
+    return [url for url in dict.fromkeys(pages) if url != current]
+
+
+def parse_column_listing(
+    tree_or_html: HtmlElement | str | bytes, base_url: str, *, today: datetime.date
+) -> Listing:
+    """Entries (with printed dates), further list pages, placeholder flag and body size of a column page."""
+    tree = parse_html(tree_or_html)
+    base = base_href(tree, base_url)
+    scripts = script_texts(tree)
+    rows = _list_rows(list(_rows(tree, base, today, skip_nav=True)))
+    for fragment in hanweb_fragments(scripts):
+        rows += list(_rows(fragment, base, today, skip_nav=False))
+    entries = list({row.url: ListEntry(url=row.url, title=row.title, date=row.date) for row in rows}.values())
+    body = tree.find("body")
+    content_text = "" if body is None else element_text(body)
+    return Listing(
+        entries=entries,
+        next_pages=_next_pages(tree, base, base_url, scripts),
+        placeholder=_PLACEHOLDER.search(content_text) is not None,
+        body_text_chars=_body_text_chars(tree),
+    )
+
+
+def is_empty_listing(pages: Listing | Sequence[Listing]) -> bool:
+    """V-EMPTY: no entry on any list page, and either a placeholder or < 50 characters of body text.
+
+    A dead column link is empty too; that is the caller's check. A single-page body column
+    (机构职能) with ≥ 50 characters of text is not empty.
+    """
+    listings = [pages] if isinstance(pages, Listing) else list(pages)
+    if not listings or any(listing.entries for listing in listings):
+        return not listings
+    if any(listing.placeholder for listing in listings):
+        return True
+    return max(listing.body_text_chars for listing in listings) < EMPTY_BODY_MAX_CHARS
+
+
+# --- home-page columns ---------------------------------------------------------------------------
+
+_MENU_CLASS = re.compile(r"(?:^|[\s_-])(?:nav\w*|menu\w*|daohang|dh|lm|column)(?:$|[\s_-])", re.IGNORECASE)
+_HEADING_CLASS = re.compile(r"(?:^|[\s_-])(?:title|tit|hd|bt|head|name|lm|lmmc)(?:$|[\s_-])", re.IGNORECASE)
+_NOT_COLUMNS = re.compile(
+    r"^(?:网站首页|首页|主页|english|无障碍|繁体|简体|登录|注册|长者模式|关怀版|返回顶部)$", re.I
+)
+_COLUMN_NAME_MAX_CHARS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRef:
+    """A column found on the home page: its name, list-page URL and level (1 = top navigation)."""
+
+    name: str
+    url: str
+    level: int
+
+
+def _menu_of(anchor: HtmlElement) -> HtmlElement | None:
+    for ancestor in anchor.iterancestors():
+        marker = f"{ancestor.get('id', '')} {ancestor.get('class', '')}"
+        if ancestor.tag == "nav" or _MENU_CLASS.search(marker):
+            return ancestor
+        if ancestor.tag == "footer" or (is_nav_element(ancestor) and ancestor.tag != "header"):
+            return None
+    return None
+
+
+def _column_name(text: str) -> str:
+    return re.sub(r"^更多|更多$|[>»+＋\s]+", "", text).strip()
+
+
+def _heading_for(more: HtmlElement) -> str:
+    """The heading of the block a "更多" link closes: h1-h6 or a title-classed element nearby."""
+    titled = _column_name((more.get("title") or "").strip())
+    if titled:
+        return titled
+    parent = more.getparent()
+    if parent is not None:
+        # <div class="hd"><span>工作动态</span><a>更多</a></div>: the rest of the bar is the name.
+        name = _column_name(element_text(parent).replace(element_text(more), "", 1))
+        if 2 <= len(name) <= _COLUMN_NAME_MAX_CHARS:
+            return name
+    for depth, block in enumerate(more.iterancestors()):
+        if depth > 2 or block.tag == "body":
+            break
+        for candidate in block.iter():
+            if candidate is more or more in candidate.iterdescendants() or not isinstance(candidate.tag, str):
+                continue
+            marker = f"{candidate.get('id', '')} {candidate.get('class', '')}"
+            if candidate.tag in ("h1", "h2", "h3", "h4", "h5", "h6") or _HEADING_CLASS.search(marker):
+                name = _column_name(element_text(candidate))
+                if 2 <= len(name) <= _COLUMN_NAME_MAX_CHARS:
+                    return name
+    return ""
+
+
+def find_columns(home_tree: HtmlElement | str | bytes, base_url: str) -> list[ColumnRef]:
+    """Columns linked from a home page: navigation menus (level 1, nested items level 2) and content
+    blocks with a heading and a "更多"/"more" link (level 2 unless also in the navigation)."""
+    tree = parse_html(home_tree)
+    base = base_href(tree, base_url)
+    home = canonicalize_url(base_url, keep_fragments=False)
+    found: dict[str, ColumnRef] = {}
+
+    def add(name: str, url: str | None, level: int) -> None:
+        if url is None or url == home or not name or _NOT_COLUMNS.match(name):
+            return
+        if len(name) > _COLUMN_NAME_MAX_CHARS:
+            return
+        known = found.get(url)
+        if known is None or level < known.level:
+            found[url] = ColumnRef(name=name, url=url, level=level)
+
+    for anchor in tree.iter("a"):
+        menu = _menu_of(anchor)
+        url = absolute_url(anchor.get("href"), base)
+        text = element_text(anchor)
+        if menu is not None:
+            depth = sum(1 for ancestor in anchor.iterancestors() if ancestor.tag == "li")
+            depth -= sum(1 for ancestor in menu.iterancestors() if ancestor.tag == "li")
+            add(text, url, 2 if depth >= 2 else 1)
+        elif _MORE_TEXT.match(text.replace(" ", "")) or _MORE_TEXT.match(_column_name(text) or text):
+            add(_heading_for(anchor), url, 2)
+        else:
+            parent = anchor.getparent()
+            marker = "" if parent is None else f"{parent.get('id', '')} {parent.get('class', '')}"
+            if parent is not None and (parent.tag in ("h2", "h3", "h4") or _HEADING_CLASS.search(marker)):
+                add(_column_name(text), url, 2)
+    return list(found.values())
+
+
+# --- consultation columns ------------------------------------------------------------------------
+
+_ASKED_LABEL = re.compile(r"(?:留言|提问|来信|写信|提交|咨询|发布|投诉)(?:时间|日期)")
+_ANSWERED_LABEL = re.compile(r"(?:回复|答复|办结|处理|反馈)(?:时间|日期)")
+_STATUS_LABEL = re.compile(r"状态")
+_PENDING = re.compile(r"未回复|待回复|未答复|待答复|办理中|处理中|受理中|未办结|待处理|未处理")
+_ANSWERED = re.compile(r"已回复|已答复|已办结|已处理|已反馈|已受理并回复")
+_DATE_RUN = re.compile(
+    r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One consultation message: when it was asked, when (if) it was answered."""
+
+    url: str
+    title: str
+    asked_at: datetime.date | None
+    answered_at: datetime.date | None
+    answered: bool
+
+
+def _header_roles(table: HtmlElement) -> dict[int, str]:
+    """Column index → role (asked/answered/status) from a table's header row."""
+    for row in table.iter("tr"):
+        cells = [element_text(cell) for cell in row if isinstance(cell.tag, str) and cell.tag in ("th", "td")]
+        roles: dict[int, str] = {}
+        for index, text in enumerate(cells):
+            if _ANSWERED_LABEL.search(text):
+                roles[index] = "answered"
+            elif _ASKED_LABEL.search(text):
+                roles[index] = "asked"
+            elif _STATUS_LABEL.search(text):
+                roles[index] = "status"
+        return roles
+    return {}
+
+
+def _message(
+    url: str, title: str, parts: Mapping[str, str], rest: str, today: datetime.date
+) -> Message | None:
+    asked_text, answered_text = parts.get("asked", ""), parts.get("answered", "")
+    dates = [parse_date_text(match.group(0), today=today) for match in _DATE_RUN.finditer(rest)]
+    if not asked_text and not answered_text:
+        # Unlabelled dates: the first is the question, the second the answer.
+        asked = dates[0] if dates else None
+        answered_at = dates[1] if len(dates) > 1 else None
+    else:
+        asked = parse_date_text(asked_text, today=today) if asked_text else None
+        answered_at = parse_date_text(answered_text, today=today) if answered_text else None
+    status = parts.get("status", rest)
+    if asked is None and answered_at is None and not (_PENDING.search(status) or _ANSWERED.search(status)):
+        return None
+    if _PENDING.search(status):
+        answered = False
+    else:
+        answered = answered_at is not None or _ANSWERED.search(status) is not None
+    return Message(url=url, title=title, asked_at=asked, answered_at=answered_at, answered=answered)
+
+
+def _labelled_parts(text: str) -> dict[str, str]:
+    """ "留言时间：2026-10-01 回复时间：2026-10-05" → {"asked": "2026-10-01", "answered": "2026-10-05"}."""
+    parts: dict[str, str] = {}
+    for label, role in ((_ANSWERED_LABEL, "answered"), (_ASKED_LABEL, "asked")):
+        for match in label.finditer(text):
+            value = _DATE_RUN.match(text[match.end() :].lstrip(" :：]】"))
+            if value is not None and role not in parts:
+                parts[role] = value.group(0)
+    return parts
+
+
+def parse_message_listing(
+    tree_or_html: HtmlElement | str | bytes, base_url: str, *, today: datetime.date
+) -> list[Message]:
+    """Messages of a consultation list (tables with 留言时间/回复时间/状态 headers, or labelled rows)."""
+    tree = parse_html(tree_or_html)
+    base = base_href(tree, base_url)
+    messages: dict[str, Message] = {}
+    for row in _rows(tree, base, today, skip_nav=True):
+        parts: dict[str, str] = {}
+        rest = element_text(row.element).replace(element_text(row.anchor), " ", 1)
+        if row.element.tag == "tr":
+            table = next((a for a in row.element.iterancestors() if a.tag == "table"), None)
+            roles = _header_roles(table) if table is not None else {}
+            cells = [cell for cell in row.element if isinstance(cell.tag, str) and cell.tag in ("td", "th")]
+            for index, role in roles.items():
+                if index < len(cells) and row.anchor not in cells[index].iterdescendants():
+                    parts[role] = element_text(cells[index])
+        if not parts:
+            parts = _labelled_parts(rest)
+        message = _message(row.url, row.title, parts, rest, today)
+        if message is not None and row.url not in messages:
+            messages[row.url] = message
+    return list(messages.values())

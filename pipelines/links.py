@@ -1,0 +1,417 @@
+"""Extract a page's out-links, CMS-hidden ones included, and classify link checks (D-LINK, I-SOFT404)."""
+
+from __future__ import annotations
+
+import re
+import ssl
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+from OpenSSL import SSL
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as tx_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from w3lib.url import canonicalize_url
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from lxml.html import HtmlElement
+
+LinkKind = Literal["page", "image", "script", "stylesheet", "frame", "attachment", "external"]
+LinkError = Literal[
+    "http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop", "too_many_redirects", "other"
+]
+
+ATTACHMENT_EXTENSIONS = frozenset(
+    {"pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "dps", "ppt", "pptx", "zip", "rar", "7z", "gz"}
+    | {"tar", "ofd", "ceb", "caj", "csv", "txt", "rtf"}
+)
+IMAGE_EXTENSIONS = frozenset(["jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico", "tif", "tiff"])
+_SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "#")
+# Containers whose links are site navigation, not content: by tag, or by id/class token.
+_NAV_TAGS = frozenset({"nav", "header", "footer"})
+_NAV_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:\w*nav\w*|\w*menu\w*|daohang|dh|header|head|top|footer|foot|bottom|crumbs?|breadcrumb|"
+    r"position|location|weizhi|dqwz|links?|yqlj)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_TRS_PAGER = re.compile(
+    r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w.-]+)['\"]\s*,"
+    r"\s*['\"](\w+)['\"]"
+)
+_HANWEB_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
+_HANWEB_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>", re.DOTALL | re.IGNORECASE)
+_SCRIPT_LOCATION = re.compile(
+    r"(?:window\.|document\.|self\.|top\.)?location(?:\.href)?\s*=\s*['\"]([^'\"]+)['\"]"
+    r"|window\.open\(\s*['\"]([^'\"]+)['\"]"
+    r"|location\.(?:assign|replace)\(\s*['\"]([^'\"]+)['\"]"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One out-link of a page; `url` is canonical and absolute, `in_nav` marks navigation/footer links."""
+
+    url: str
+    kind: LinkKind
+    anchor_text: str
+    in_nav: bool
+
+
+def parse_html(tree_or_html: HtmlElement | str | bytes) -> HtmlElement:
+    """Parse page text once; an already parsed lxml tree is returned unchanged."""
+    if isinstance(tree_or_html, lxml.html.HtmlElement):
+        return tree_or_html
+    text = tree_or_html.decode("utf-8", "replace") if isinstance(tree_or_html, bytes) else tree_or_html
+    if not text.strip():
+        return lxml.html.document_fromstring("<html><body></body></html>")
+    try:
+        return lxml.html.document_fromstring(text)
+    except lxml.etree.ParserError:
+        return lxml.html.document_fromstring("<html><body></body></html>")
+
+
+def element_text(element: HtmlElement) -> str:
+    """Visible text of an element with whitespace collapsed."""
+    return " ".join(element.text_content().split())
+
+
+def is_nav_element(element: HtmlElement) -> bool:
+    """True if the element itself is a navigation, header, footer or breadcrumb container."""
+    if element.tag in _NAV_TAGS:
+        return True
+    marker = f"{element.get('id', '')} {element.get('class', '')}".strip()
+    return bool(marker) and _NAV_CLASS.search(marker) is not None
+
+
+def in_nav(element: HtmlElement) -> bool:
+    """True if the element sits inside a navigation, header, footer or breadcrumb container."""
+    return any(
+        is_nav_element(ancestor) for ancestor in element.iterancestors() if isinstance(ancestor.tag, str)
+    )
+
+
+def extension_of(url: str) -> str:
+    """Lower-case file extension of a URL path, or ''."""
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[-1].lower() if "." in last else ""
+
+
+def base_href(tree: HtmlElement, page_url: str) -> str:
+    """The URL relative links resolve against: `<base href>` if present, else the page URL."""
+    for base in tree.iter("base"):
+        href = (base.get("href") or "").strip()
+        if href:
+            return str(urljoin(page_url, href))
+    return page_url
+
+
+def absolute_url(href: str | None, base_url: str) -> str | None:
+    """Canonical absolute http(s) URL for an href, or None for javascript:/mailto:/tel:/fragments."""
+    if href is None:
+        return None
+    href = href.strip()
+    if not href or href.lower().startswith(_SKIPPED_SCHEMES):
+        return None
+    url = urljoin(base_url, href)
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return canonicalize_url(url, keep_fragments=False)
+
+
+def _same_site(url: str, site_host: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    return host == site_host.lower().split(":")[0].removeprefix("www.")
+
+
+def trs_page_urls(html_text: str, base_url: str) -> list[str]:
+    """Pages announced by TRS `createPageHTML(total, current, "index", "html")`: index_1 … index_{n-1}."""
+    urls: list[str] = []
+    for match in _TRS_PAGER.finditer(html_text):
+        total, name, ext = int(match.group(1)), match.group(3), match.group(4)
+        for number in range(1, min(total, 1000)):
+            url = absolute_url(f"{name}_{number}.{ext}", base_url)
+            if url is not None and url not in urls:
+                urls.append(url)
+    return urls
+
+
+def hanweb_fragments(html_text: str, *, pagers: bool = False) -> list[HtmlElement]:
+    """Hanweb `<datastore>` records, or with `pagers` its `<nextgroup>` links, parsed as HTML fragments."""
+    fragments = (_HANWEB_NEXTGROUP if pagers else _HANWEB_RECORD).findall(html_text)
+    return [parse_html(f"<html><body>{fragment}</body></html>") for fragment in fragments]
+
+
+def script_texts(tree: HtmlElement) -> str:
+    """Text of every inline script, where TRS pagers and Hanweb data islands live."""
+    return "\n".join(script.text or "" for script in tree.iter("script"))
+
+
+def onclick_urls(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
+    """(element, href) for `location.href='…'` / `window.open('…')` in onclick handlers."""
+    for element in tree.xpath("//*[@onclick]"):
+        for groups in _SCRIPT_LOCATION.findall(element.get("onclick", "")):
+            href = next(group for group in groups if group)
+            yield element, href
+
+
+def _anchor_kind(url: str, site_host: str) -> LinkKind:
+    extension = extension_of(url)
+    if extension in ATTACHMENT_EXTENSIONS:
+        return "attachment"
+    if extension in IMAGE_EXTENSIONS:
+        return "image"
+    return "page" if _same_site(url, site_host) else "external"
+
+
+def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, site_host: str) -> list[Link]:
+    """Every out-link of a page, once per URL, in document order.
+
+    Anchors become page/attachment/image/external (by extension, then host); img, script, stylesheet
+    and (i)frame sources keep their element kind whatever their host. Also found: TRS pagination,
+    Hanweb data-island records and onclick locations.
+    """
+    tree = parse_html(tree_or_html)
+    base = base_href(tree, base_url)
+    found: dict[str, Link] = {}
+
+    def add(
+        href: str | None, kind: LinkKind | None, element: HtmlElement, text: str, nav: bool | None
+    ) -> None:
+        url = absolute_url(href, base)
+        if url is None:
+            return
+        previous = found.get(url)
+        if previous is not None:
+            if not previous.anchor_text and text:
+                found[url] = Link(url=url, kind=previous.kind, anchor_text=text, in_nav=previous.in_nav)
+            return
+        found[url] = Link(
+            url=url,
+            kind=kind or _anchor_kind(url, site_host),
+            anchor_text=text,
+            in_nav=in_nav(element) if nav is None else nav,
+        )
+
+    for element in tree.iter("a", "area", "img", "script", "link", "iframe", "frame", "embed"):
+        tag = element.tag
+        if tag in ("a", "area"):
+            add(element.get("href"), None, element, element_text(element) or element.get("title", ""), None)
+        elif tag == "img":
+            add(element.get("src"), "image", element, element.get("alt", "").strip(), None)
+        elif tag == "script":
+            add(element.get("src"), "script", element, "", None)
+        elif tag == "link" and "stylesheet" in (element.get("rel") or "").lower().split():
+            add(element.get("href"), "stylesheet", element, "", None)
+        elif tag in ("iframe", "frame"):
+            add(element.get("src"), "frame", element, "", None)
+        elif tag == "embed":
+            add(element.get("src"), None, element, "", None)
+
+    for element, href in onclick_urls(tree):
+        add(href, None, element, element_text(element), None)
+
+    scripts = script_texts(tree)
+    body = tree.find("body")
+    for fragment in [*hanweb_fragments(scripts), *hanweb_fragments(scripts, pagers=True)]:
+        for anchor in fragment.iter("a"):
+            add(anchor.get("href"), None, body if body is not None else tree, element_text(anchor), False)
+    for url in trs_page_urls(scripts, base):
+        add(url, "page", tree, "", False)
+    return list(found.values())
+
+
+# --- link-check outcomes ----------------------------------------------------------------------
+
+CONFIRMED_HTTP_STATUSES = frozenset({403, 404, 410})
+# A 200 page smaller than this, with almost no text (a short but real page keeps at least a sentence),
+# is an empty error page.
+SOFT404_MAX_HTML_BYTES = 512
+SOFT404_MIN_TEXT_CHARS = 16
+_SOFT404_PHRASES = re.compile(
+    r"页面不存在|网页不存在|页面未找到|找不到(?:该|您要的|你要的|所请求的)?(?:页面|网页)|页面已(?:被)?删除|"
+    r"已被删除|已经删除|页面出错|出错了|错误页面|访问的页面不存在|无法找到(?:该)?页面|"
+    r"not\s+found|page\s+(?:cannot|could\s+not)\s+be\s+found|404\s*(?:error|错误)",
+    re.IGNORECASE,
+)
+_ERROR_TITLE_CODE = re.compile(r"^\W*(?:40[0-9]|410|50[0-9])\b|\berror\s*40[34]\b", re.IGNORECASE)
+# An error phrase counts only in a short title segment or a short text block that is little more than
+# the phrase itself; longer text is a real article that merely talks about 404s.
+_ERROR_MESSAGE_EXTRA_CHARS = 12
+_ERROR_BODY_MAX_CHARS = 1500
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|--|——|\s-\s)\s*")
+_ERROR_PAGE_PATH = re.compile(
+    r"/(?:40[0-9]|50[0-9]|error|errors|err|notfound|not[_-]found|nofound|nopage|pagenotfound|error40[34]|"
+    r"errorpage|404page)(?:[./_-][^/]*)?$",
+    re.IGNORECASE,
+)
+_REDIRECT_STUB = re.compile(r"http-equiv\s*=\s*['\"]?refresh|location(?:\.href)?\s*=|location\.replace", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """Outcome of fetching one link target.
+
+    `confirmed` says the error is of a kind D-LINK counts as confirmed (403/404/410, DNS failure,
+    timeout); the "twice, an hour apart" rule for timeouts is the link checker's job.
+    `attachment_returned_html` flags a D-ATTACH problem: an attachment URL answered with an HTML page.
+    """
+
+    ok: bool
+    status: int | None
+    error: LinkError | None
+    confirmed: bool
+    attachment_returned_html: bool = False
+
+
+def _is_html(content_type: str | None, body_text: str) -> bool:
+    if content_type:
+        return "html" in content_type.lower()
+    return (
+        body_text.lstrip()[:200].lower().startswith(("<!doctype html", "<html", "<head", "<meta", "<title"))
+    )
+
+
+def _is_error_message(text: str, *, with_code: bool = False) -> bool:
+    """True if the text is an error message: an error phrase (or code) with little else around it."""
+    match = _SOFT404_PHRASES.search(text) or (_ERROR_TITLE_CODE.search(text) if with_code else None)
+    return match is not None and len(text) - len(match.group(0)) <= _ERROR_MESSAGE_EXTRA_CHARS
+
+
+def _soft404(
+    url: str, body_text: str, body_size_bytes: int, redirect_urls: Sequence[str], attachment: bool
+) -> bool:
+    if redirect_urls and _ERROR_PAGE_PATH.search(urlsplit(url).path) is not None:
+        return True
+    tree = parse_html(body_text)
+    title_element = tree.find(".//title")
+    title = element_text(title_element) if title_element is not None else ""
+    if any(_is_error_message(segment, with_code=True) for segment in _TITLE_SEPARATORS.split(title)):
+        return True
+    body = tree.find("body")
+    for removable in body.xpath(".//script|.//style") if body is not None else []:
+        removable.drop_tree()
+    text = element_text(body) if body is not None else ""
+    if text and len(text) <= _ERROR_BODY_MAX_CHARS and body is not None:
+        for block in body.iter(
+            "h1", "h2", "h3", "h4", "p", "div", "span", "td", "li", "center", "b", "strong"
+        ):
+            if _is_error_message(element_text(block), with_code=block.tag in ("h1", "h2")):
+                return True
+    if (
+        attachment
+        or body_size_bytes >= SOFT404_MAX_HTML_BYTES
+        or len(text.replace(" ", "")) >= SOFT404_MIN_TEXT_CHARS
+    ):
+        return False
+    # A tiny page that only redirects, frames or shows an image is not an error page.
+    has_content = tree.xpath("//frameset|//iframe|//frame|//img|//embed|//object|//video|//table|//form")
+    return not has_content and _REDIRECT_STUB.search(body_text) is None
+
+
+def classify_response(
+    status: int,
+    url: str,
+    body_text: str,
+    content_type: str | None,
+    redirect_urls: Sequence[str] = (),
+    *,
+    body_size_bytes: int | None = None,
+    kind: LinkKind | None = None,
+) -> LinkStatus:
+    """Classify an HTTP answer.
+
+    `url` is the final URL, `redirect_urls` the earlier hops (Scrapy's `meta["redirect_urls"]`),
+    `body_text` the decoded body or its head, `body_size_bytes` the full body size when only the head
+    was read. `kind` is the link's kind; without it an attachment is recognised by the extension of
+    the first URL requested.
+    """
+    requested = redirect_urls[0] if redirect_urls else url
+    attachment = kind == "attachment" or (kind is None and extension_of(requested) in ATTACHMENT_EXTENSIONS)
+    html = _is_html(content_type, body_text)
+    returned_html = attachment and html
+    if status >= 400:
+        return LinkStatus(
+            ok=False,
+            status=status,
+            error="http",
+            confirmed=status in CONFIRMED_HTTP_STATUSES,
+            attachment_returned_html=returned_html,
+        )
+    size = len(body_text.encode("utf-8")) if body_size_bytes is None else body_size_bytes
+    if 200 <= status < 300 and html and _soft404(url, body_text, size, redirect_urls, attachment):
+        return LinkStatus(
+            ok=False, status=status, error="soft404", confirmed=False, attachment_returned_html=returned_html
+        )
+    return LinkStatus(
+        ok=True, status=status, error=None, confirmed=False, attachment_returned_html=returned_html
+    )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its causes, and the reasons Twisted's ResponseFailed wraps."""
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for cause in (current.__cause__, current.__context__):
+            if cause is not None:
+                pending.append(cause)
+        if isinstance(current, ResponseFailed | ResponseNeverReceived):
+            for reason in current.reasons:
+                if isinstance(reason, Failure) and reason.value is not None:
+                    pending.append(reason.value)
+
+
+_EXCEPTION_ERRORS: tuple[tuple[tuple[type[BaseException], ...], LinkError], ...] = (
+    ((tx_error.DNSLookupError, CannotResolveHostError), "dns"),
+    ((SSL.Error, ssl.SSLError, tx_error.SSLError), "tls"),
+    ((tx_error.TimeoutError, tx_error.TCPTimedOutError, DownloadTimeoutError, TimeoutError), "timeout"),
+    ((tx_error.ConnectionRefusedError, DownloadConnectionRefusedError, ConnectionRefusedError), "refused"),
+)
+_CONFIRMED_ERRORS = frozenset({"dns", "timeout"})
+
+
+def classify_exception(
+    exc: BaseException | Failure, *, url: str | None = None, redirect_urls: Sequence[str] = ()
+) -> LinkStatus:
+    """Classify a download failure as an errback sees it (`failure` or `failure.value`).
+
+    Pass `failure.request.url` and `failure.request.meta.get("redirect_urls", [])` so that Scrapy's
+    `IgnoreRequest("max redirections reached")` can be told apart as a loop (a URL repeats) or a
+    long chain. An `HttpError` (HttpErrorMiddleware) is classified from its response.
+    """
+    value = exc.value if isinstance(exc, Failure) else exc
+    if value is None:
+        return LinkStatus(ok=False, status=None, error="other", confirmed=False)
+    if isinstance(value, HttpError):
+        response = value.response
+        text = response.text if hasattr(response, "text") else ""
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None
+        return classify_response(
+            response.status, response.url, text, content_type, response.meta.get("redirect_urls", ())
+        )
+    for cause in _causes(value):
+        for types, error in _EXCEPTION_ERRORS:
+            if isinstance(cause, types):
+                return LinkStatus(ok=False, status=None, error=error, confirmed=error in _CONFIRMED_ERRORS)
+    if isinstance(value, IgnoreRequest) and "redirect" in str(value):
+        hops = [*redirect_urls, *([url] if url else [])]
+        redirect_error: LinkError = "redirect_loop" if len(set(hops)) < len(hops) else "too_many_redirects"
+        return LinkStatus(ok=False, status=None, error=redirect_error, confirmed=False)
+    return LinkStatus(ok=False, status=None, error="other", confirmed=False)

@@ -1,0 +1,317 @@
+"""Tests for pipelines.columns: classification, staleness edges, emptiness and list-page parsing."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from pipelines.columns import (
+    RULES_PATH,
+    ColumnClass,
+    ColumnOverride,
+    ColumnRef,
+    ListEntry,
+    Listing,
+    Message,
+    classify_column,
+    find_columns,
+    is_empty_listing,
+    is_stale,
+    limit_for,
+    load_column_rules,
+    parse_column_listing,
+    parse_message_listing,
+    stale_cutoff,
+)
+
+DATA = Path(__file__).parent / "data" / "columns"
+TODAY = datetime.date(2026, 11, 27)
+D = datetime.date
+
+
+def _read(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+NAME_CASES = [
+    ("工作动态", ColumnClass.NEWS),
+    ("区县动态", ColumnClass.NEWS),
+    ("通知公告", ColumnClass.NOTICE),
+    ("公示公告", ColumnClass.NOTICE),
+    ("政策解读", ColumnClass.POLICY),
+    ("规范性文件", ColumnClass.POLICY),
+    ("人事任免", ColumnClass.PERSONNEL),
+    ("招聘公告", ColumnClass.PERSONNEL),
+    ("干部任前公示", ColumnClass.PERSONNEL),
+    ("发展规划", ColumnClass.PLAN),
+    ("机构职能", ColumnClass.BASIC),
+    ("领导信箱", ColumnClass.CONSULT),
+    ("政务咨询", ColumnClass.CONSULT),
+    ("网上留言", ColumnClass.CONSULT),
+    ("政策咨询", ColumnClass.CONSULT),
+    ("意见征集", ColumnClass.SURVEY),
+    ("在线访谈", ColumnClass.INTERVIEW),
+    ("办事指南", ColumnClass.SERVICE),
+    ("表格下载", ColumnClass.SERVICE),
+    ("文件下载", ColumnClass.SERVICE),
+    ("信访工作", ColumnClass.EXEMPT),
+    ("纪检监察", ColumnClass.EXEMPT),
+    ("举报中心", ColumnClass.EXEMPT),
+    ("脱贫攻坚专题", ColumnClass.EXEMPT),
+    ("历史新闻", ColumnClass.EXEMPT),
+    ("财政预决算", ColumnClass.OTHER),
+    ("", ColumnClass.OTHER),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), NAME_CASES)
+def test_classify_by_name(name: str, expected: ColumnClass) -> None:
+    assert classify_column(name) is expected
+
+
+def test_meta_first_then_name_then_breadcrumb() -> None:
+    assert classify_column("图片", column_type_meta="tzgg") is ColumnClass.NOTICE
+    assert classify_column("列表", column_type_meta="政策文件") is ColumnClass.POLICY
+    assert classify_column("列表", breadcrumb=["首页", "政务公开", "通知公告"]) is ColumnClass.NOTICE
+    assert classify_column("其他", description="发布本单位人事任免信息") is ColumnClass.PERSONNEL
+
+
+def test_exempt_wins_from_breadcrumb() -> None:
+    crumb = ["首页", "专题专栏", "乡村振兴"]
+    assert classify_column("工作动态", breadcrumb=crumb) is ColumnClass.EXEMPT
+
+
+def test_override_by_url_wins() -> None:
+    overrides = {
+        "http://www.a.gov.cn/gzdt/": ColumnOverride(column_class=ColumnClass.OTHER),
+        "http://www.a.gov.cn/ztzl/": ColumnOverride(exempt=True),
+    }
+    assert (
+        classify_column("工作动态", overrides=overrides, url="http://www.a.gov.cn/gzdt/") is ColumnClass.OTHER
+    )
+    assert (
+        classify_column("工作动态", overrides=overrides, url="http://www.a.gov.cn/ztzl/")
+        is ColumnClass.EXEMPT
+    )
+    assert classify_column("工作动态", overrides=overrides, url="http://www.a.gov.cn/x/") is ColumnClass.NEWS
+
+
+def test_type_serialises_lower_case() -> None:
+    assert f"{ColumnClass.NEWS}" == "news"
+    assert ColumnClass("exempt") is ColumnClass.EXEMPT
+
+
+LIMITS = [
+    (ColumnClass.NEWS, datetime.timedelta(days=14)),
+    (ColumnClass.NOTICE, datetime.timedelta(days=183)),  # nominal; is_stale uses calendar months
+    (ColumnClass.PERSONNEL, datetime.timedelta(days=365)),
+    (ColumnClass.CONSULT, datetime.timedelta(days=91)),
+    (ColumnClass.EXEMPT, None),
+]
+
+
+@pytest.mark.parametrize(("cls", "limit"), LIMITS)
+def test_limit_for(cls: ColumnClass, limit: datetime.timedelta | None) -> None:
+    assert limit_for(cls) == limit
+
+
+STALE_CASES = [
+    (D(2026, 11, 27), ColumnClass.NEWS, False),  # today
+    (D(2026, 11, 14), ColumnClass.NEWS, False),  # as_of - 13 days
+    (D(2026, 11, 13), ColumnClass.NEWS, True),  # as_of - 14 days: lower bound excluded
+    (D(2026, 11, 28), ColumnClass.NEWS, True),  # future date is no valid update
+    (None, ColumnClass.NEWS, True),  # empty / undated
+    (D(2026, 5, 28), ColumnClass.NOTICE, False),
+    (D(2026, 5, 27), ColumnClass.NOTICE, True),  # same day 6 calendar months earlier
+    (D(2025, 11, 28), ColumnClass.PERSONNEL, False),
+    (D(2025, 11, 27), ColumnClass.PERSONNEL, True),
+    (D(2020, 1, 1), ColumnClass.EXEMPT, False),
+    (None, ColumnClass.EXEMPT, False),
+]
+
+
+def test_month_cutoff_clamps_to_month_end() -> None:
+    assert stale_cutoff(ColumnClass.NOTICE, D(2026, 8, 31)) == D(2026, 2, 28)
+    assert stale_cutoff(ColumnClass.CONSULT, D(2026, 5, 31)) == D(2026, 2, 28)
+    assert stale_cutoff(ColumnClass.EXEMPT, D(2026, 5, 31)) is None
+
+
+@pytest.mark.parametrize(("latest", "cls", "stale"), STALE_CASES)
+def test_is_stale_edges(latest: datetime.date | None, cls: ColumnClass, stale: bool) -> None:
+    assert is_stale(latest, cls, TODAY) is stale
+
+
+def test_bad_yaml_names_the_key(tmp_path: Path) -> None:
+    text = RULES_PATH.read_text(encoding="utf-8").replace("limit: 14d", "limit: fourteen", 1)
+    bad = tmp_path / "columns.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(
+        ValueError,
+        match=r"columns\.yaml: classes\.news\.limit: Value error, 'fourteen' is not a limit like 14d",
+    ):
+        load_column_rules(bad)
+
+
+def test_yaml_missing_class_and_syntax_error(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(
+        "priority: [news]\nclasses:\n  news: {limit: 14d, keywords: [动态]}\n", encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="classes: missing notice"):
+        load_column_rules(missing)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("priority: [news\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_column_rules(broken)
+
+
+def test_custom_rules_change_classification(tmp_path: Path) -> None:
+    text = RULES_PATH.read_text(encoding="utf-8").replace("keywords: []", "keywords: [财政]", 1)
+    custom = tmp_path / "columns.yaml"
+    custom.write_text(text, encoding="utf-8")
+    rules = load_column_rules(custom)
+    assert classify_column("财政预决算", rules=rules) is ColumnClass.OTHER
+    assert classify_column("财政预决算") is ColumnClass.OTHER
+
+
+LISTING_CASES = [
+    (
+        "trs_list.html",
+        "http://www.a.gov.cn/zwgk/gzdt/index.html",
+        [
+            ("http://www.a.gov.cn/zwgk/gzdt/202611/t20261120_1001.html", D(2026, 11, 20)),
+            ("http://www.a.gov.cn/zwgk/gzdt/202611/t20261118_1000.html", D(2026, 11, 18)),
+            ("http://www.a.gov.cn/zwgk/gzdt/202611/t20261117_999.html", D(2026, 11, 17)),
+            ("http://www.a.gov.cn/zwgk/gzdt/202611/t20261116_998.html", D(2026, 11, 16)),
+            ("http://www.a.gov.cn/zwgk/gzdt/202611/t20261115_997.html", D(2026, 11, 15)),
+        ],
+        ["http://www.a.gov.cn/zwgk/gzdt/index_1.html", "http://www.a.gov.cn/zwgk/gzdt/index_2.html"],
+    ),
+    (
+        "table_list.html",
+        "http://www.a.gov.cn/zcwj/index.jsp",
+        [
+            ("http://www.a.gov.cn/zcwj/2026/1101.html", D(2026, 11, 1)),  # 发布日期, not 成文日期
+            ("http://www.a.gov.cn/zcwj/2026/0901.html", D(2026, 9, 1)),
+        ],
+        [
+            "http://www.a.gov.cn/zcwj/index.jsp?page=1",
+            "http://www.a.gov.cn/zcwj/index.jsp?page=2",
+            "http://www.a.gov.cn/zcwj/index.jsp?page=3",
+        ],
+    ),
+    (
+        "monthday_list.html",
+        "http://www.a.gov.cn/tzgg/",
+        [
+            ("http://www.a.gov.cn/tzgg/1.html", D(2026, 1, 2)),
+            ("http://www.a.gov.cn/tzgg/2.html", D(2025, 12, 28)),  # most recent 12-28 not in the future
+            ("http://www.a.gov.cn/tzgg/3.html", D(2026, 11, 20)),
+        ],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("sample", "url", "entries", "pages"), LISTING_CASES)
+def test_parse_column_listing(
+    sample: str, url: str, entries: list[tuple[str, datetime.date]], pages: list[str]
+) -> None:
+    listing = parse_column_listing(_read(sample), url, today=TODAY)
+    assert [(entry.url, entry.date) for entry in listing.entries] == entries
+    assert sorted(listing.next_pages) == pages
+    assert listing.placeholder is False
+    assert is_empty_listing(listing) is False
+
+
+def test_listing_titles_prefer_full_title_attribute() -> None:
+    listing = parse_column_listing(_read("trs_list.html"), "http://www.a.gov.cn/zwgk/gzdt/", today=TODAY)
+    assert listing.entries[0].title == "市政府召开第45次常务会议研究部署冬季安全工作"
+    # The title's own date (10月12日) must not replace the printed one.
+    assert listing.entries[1] == ListEntry(
+        url="http://www.a.gov.cn/zwgk/gzdt/202611/t20261118_1000.html",
+        title="关于2026年10月12日停电检修情况的通报",
+        date=D(2026, 11, 18),
+    )
+
+
+def test_hanweb_records_are_entries() -> None:
+    html = (Path(__file__).parent / "data" / "links" / "hanweb_list.html").read_text(encoding="utf-8")
+    listing = parse_column_listing(html, "http://www.hw.gov.cn/col/col338977/index.html", today=TODAY)
+    assert [(entry.title, entry.date) for entry in listing.entries] == [
+        ("市政府召开常务会议", D(2026, 11, 20)),
+        ("副市长调研重点项目", D(2026, 11, 19)),
+    ]
+    assert len(listing.next_pages) == 1
+    assert "dataproxy.jsp" in listing.next_pages[0]
+
+
+EMPTY_CASES = [
+    ("placeholder.html", True, True),
+    ("short_body.html", False, True),  # < 50 chars of body text, nav and footer not counted
+    ("body_column.html", False, False),  # single-page body column with >= 50 chars
+]
+
+
+@pytest.mark.parametrize(("sample", "placeholder", "empty"), EMPTY_CASES)
+def test_empty_columns(sample: str, placeholder: bool, empty: bool) -> None:
+    listing = parse_column_listing(_read(sample), "http://www.a.gov.cn/c/", today=TODAY)
+    assert listing.entries == []
+    assert listing.placeholder is placeholder
+    assert is_empty_listing(listing) is empty
+
+
+def test_empty_across_pages() -> None:
+    entry = ListEntry(url="http://a/1.html", title="标题标题", date=None)
+    blank = Listing(entries=[], next_pages=[], placeholder=False, body_text_chars=0)
+    assert (
+        is_empty_listing(
+            [blank, Listing(entries=[entry], next_pages=[], placeholder=False, body_text_chars=0)]
+        )
+        is False
+    )
+    assert is_empty_listing([blank, blank]) is True
+    assert is_empty_listing([]) is True
+
+
+def test_find_columns_from_home_page() -> None:
+    columns = find_columns(_read("home.html"), "http://www.a.gov.cn/")
+    assert columns == [
+        ColumnRef(name="政务公开", url="http://www.a.gov.cn/zwgk/", level=1),
+        ColumnRef(name="通知公告", url="http://www.a.gov.cn/zwgk/tzgg/", level=2),
+        ColumnRef(name="政策文件", url="http://www.a.gov.cn/zwgk/zcwj/", level=2),
+        ColumnRef(name="互动交流", url="http://www.a.gov.cn/hdjl/", level=1),
+        ColumnRef(name="办事服务", url="http://www.a.gov.cn/bsfw/", level=1),
+        ColumnRef(name="工作动态", url="http://www.a.gov.cn/zwgk/gzdt/", level=2),
+        ColumnRef(name="人事信息", url="http://www.a.gov.cn/zwgk/rsxx/", level=2),
+    ]
+
+
+def test_parse_message_table() -> None:
+    messages = parse_message_listing(_read("messages_table.html"), "http://www.a.gov.cn/zx/", today=TODAY)
+    assert messages == [
+        Message(
+            "http://www.a.gov.cn/zx/101.html", "关于小区供暖问题的咨询", D(2026, 10, 1), D(2026, 10, 5), True
+        ),
+        Message("http://www.a.gov.cn/zx/102.html", "关于道路积水问题的反映", D(2026, 7, 10), None, False),
+        Message("http://www.a.gov.cn/zx/103.html", "关于社保转移的咨询问题", D(2026, 11, 20), None, False),
+    ]
+
+
+def test_parse_message_labelled_rows() -> None:
+    messages = parse_message_listing(_read("messages_list.html"), "http://www.a.gov.cn/xx/", today=TODAY)
+    assert messages == [
+        Message(
+            "http://www.a.gov.cn/xx/1.html", "咨询公积金提取政策问题", D(2026, 9, 1), D(2026, 9, 3), True
+        ),
+        Message("http://www.a.gov.cn/xx/2.html", "建议增设公交站点线路", D(2026, 8, 15), None, False),
+    ]
+
+
+def test_broken_input_gives_empty_results() -> None:
+    assert parse_column_listing("", "http://www.a.gov.cn/", today=TODAY).entries == []
+    assert parse_column_listing(b"\xff\xfe<<<", "http://www.a.gov.cn/", today=TODAY).entries == []
+    assert find_columns("<html>", "http://www.a.gov.cn/") == []
+    assert parse_message_listing("", "http://www.a.gov.cn/", today=TODAY) == []

@@ -1,0 +1,251 @@
+"""Tests for pipelines.links: link extraction over CMS samples and link-check classification."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import pytest
+from OpenSSL import SSL
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.internet import error as tx_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseNeverReceived
+
+from pipelines.links import Link, LinkStatus, classify_exception, classify_response, extract_links, parse_html
+
+DATA = Path(__file__).parent / "data" / "links"
+
+
+def _read(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+def _by_url(links: list[Link]) -> dict[str, Link]:
+    return {link.url: link for link in links}
+
+
+def test_trs_list_page_links() -> None:
+    links = _by_url(
+        extract_links(
+            _read("trs_list.html"), "http://www.mzs.gov.cn/zwgk/tzgg/index.html", site_host="www.mzs.gov.cn"
+        )
+    )
+    expected = {
+        "http://www.mzs.gov.cn/zwgk/tzgg/202611/t20261120_1001.html": ("page", False),
+        "http://www.mzs.gov.cn/zwgk/tzgg/202611/t20261118_1000.html": ("page", False),  # fragment dropped
+        "http://www.mzs.gov.cn/zwgk/tzgg/202611/P020261118.pdf": ("attachment", False),
+        "http://www.mzs.gov.cn/zwgk/tzgg/202611/t20261101_999.html": ("page", False),  # onclick
+        "http://www.mzs.gov.cn/zwgk/tzgg/index_1.html": ("page", False),  # createPageHTML
+        "http://www.mzs.gov.cn/zwgk/tzgg/index_3.html": ("page", False),
+        "http://www.mzs.gov.cn/css/style.css": ("stylesheet", False),
+        "http://www.mzs.gov.cn/js/jquery.js": ("script", False),
+        "http://www.mzs.gov.cn/images/logo.png": ("image", True),
+        "http://map.example.com/embed?x=1": ("frame", False),
+        "http://www.mzs.gov.cn/": ("page", True),
+        "http://www.gov.cn/": ("external", True),
+        "http://bszs.conac.cn/sitename?id=1&method=show": ("external", True),  # query canonicalised
+    }
+    for url, (kind, nav) in expected.items():
+        assert url in links, url
+        assert (links[url].kind, links[url].in_nav) == (kind, nav), url
+    assert "http://www.mzs.gov.cn/zwgk/tzgg/index_4.html" not in links  # 4 pages: index, _1.._3
+    assert "http://www.mzs.gov.cn/favicon.ico" not in links  # rel=icon is not a stylesheet
+    assert not [url for url in links if url.startswith(("mailto", "tel", "javascript"))]
+    assert (
+        links["http://www.mzs.gov.cn/zwgk/tzgg/202611/t20261120_1001.html"].anchor_text
+        == "关于开展冬季安全检查的通知"
+    )
+
+
+def test_hanweb_datastore_records() -> None:
+    links = _by_url(
+        extract_links(
+            _read("hanweb_list.html"), "http://www.hw.gov.cn/col/col338977/index.html", site_host="hw.gov.cn"
+        )
+    )
+    record = links["http://www.hw.gov.cn/art/2026/11/20/art_338977_101.html"]
+    assert (record.kind, record.anchor_text, record.in_nav) == ("page", "市政府召开常务会议", False)
+    assert "http://www.hw.gov.cn/art/2026/11/19/art_338977_100.html" in links
+    assert any("dataproxy.jsp" in url and "page=1" in url for url in links)
+
+
+def test_accepts_parsed_tree_and_empty_input() -> None:
+    tree = parse_html(_read("hanweb_list.html"))
+    assert len(extract_links(tree, "http://www.hw.gov.cn/", site_host="www.hw.gov.cn")) == 3
+    assert extract_links("", "http://www.hw.gov.cn/", site_host="www.hw.gov.cn") == []
+    assert extract_links(b"   ", "http://www.hw.gov.cn/", site_host="www.hw.gov.cn") == []
+
+
+HTML = "text/html; charset=utf-8"
+# (status, final url, body sample or inline text, content type, redirect chain, expected status)
+RESPONSE_CASES = [
+    (
+        200,
+        "http://a.gov.cn/x.html",
+        "article_mentions_404.html",
+        HTML,
+        (),
+        LinkStatus(True, 200, None, False),
+    ),
+    (200, "http://a.gov.cn/x.html", "short_real.html", HTML, (), LinkStatus(True, 200, None, False)),
+    (200, "http://a.gov.cn/x.html", "js_redirect.html", HTML, (), LinkStatus(True, 200, None, False)),
+    (200, "http://a.gov.cn/x.html", "soft404_zh.html", HTML, (), LinkStatus(False, 200, "soft404", False)),
+    (200, "http://a.gov.cn/x.html", "soft404_title.html", HTML, (), LinkStatus(False, 200, "soft404", False)),
+    (200, "http://a.gov.cn/x.html", "tiny_blank.html", HTML, (), LinkStatus(False, 200, "soft404", False)),
+    (
+        200,
+        "http://a.gov.cn/404.html",
+        "short_real.html",
+        HTML,
+        ("http://a.gov.cn/old.html",),
+        LinkStatus(False, 200, "soft404", False),
+    ),
+    (
+        200,
+        "http://a.gov.cn/error/notfound.jsp",
+        "short_real.html",
+        HTML,
+        ("http://a.gov.cn/o.html",),
+        LinkStatus(False, 200, "soft404", False),
+    ),
+    (
+        200,
+        "http://a.gov.cn/zwgk/index.html",
+        "short_real.html",
+        HTML,
+        ("http://a.gov.cn/zwgk/",),
+        LinkStatus(True, 200, None, False),
+    ),
+    (404, "http://a.gov.cn/x.html", "soft404_title.html", HTML, (), LinkStatus(False, 404, "http", True)),
+    (410, "http://a.gov.cn/x.html", "", HTML, (), LinkStatus(False, 410, "http", True)),
+    (403, "http://a.gov.cn/x.html", "", HTML, (), LinkStatus(False, 403, "http", True)),
+    (500, "http://a.gov.cn/x.html", "", HTML, (), LinkStatus(False, 500, "http", False)),
+    (429, "http://a.gov.cn/x.html", "", HTML, (), LinkStatus(False, 429, "http", False)),
+    # Attachments: tiny files are never soft 404s; HTML in place of a file is flagged.
+    (
+        200,
+        "http://a.gov.cn/f.pdf",
+        "%PDF-1.4 tiny",
+        "application/pdf",
+        (),
+        LinkStatus(True, 200, None, False),
+    ),
+    (200, "http://a.gov.cn/f.doc", "tiny_blank.html", HTML, (), LinkStatus(True, 200, None, False, True)),
+    (
+        200,
+        "http://a.gov.cn/f.xls",
+        "soft404_zh.html",
+        HTML,
+        (),
+        LinkStatus(False, 200, "soft404", False, True),
+    ),
+    (404, "http://a.gov.cn/f.docx", "", HTML, (), LinkStatus(False, 404, "http", True, True)),
+]
+
+
+@pytest.mark.parametrize("case", RESPONSE_CASES)
+def test_classify_response(case: tuple[int, str, str, str, tuple[str, ...], LinkStatus]) -> None:
+    status, url, body, content_type, redirects, expected = case
+    text = _read(body) if body.endswith(".html") else body
+    assert classify_response(status, url, text, content_type, redirects) == expected
+
+
+def test_short_page_with_numbers_is_not_soft404() -> None:
+    body = (
+        "<html><title>收费标准</title><body><table><tr><td>办证费</td><td>500</td></tr></table></body></html>"
+    )
+    assert classify_response(200, "http://a.gov.cn/fee.html", body, HTML).ok
+
+
+def test_soft404_size_rule_uses_full_size_when_only_head_was_read() -> None:
+    head = _read("tiny_blank.html")
+    assert classify_response(200, "http://a.gov.cn/", head, HTML).error == "soft404"
+    assert classify_response(200, "http://a.gov.cn/", head, HTML, body_size_bytes=40_000).ok
+
+
+def _ssl_error() -> SSL.Error:
+    return SSL.Error([("SSL routines", "", "certificate verify failed")])
+
+
+def _chained(outer: BaseException, inner: BaseException) -> BaseException:
+    try:
+        try:
+            raise inner
+        except BaseException as exc:
+            raise outer from exc
+    except BaseException as raised:
+        return raised
+
+
+EXCEPTION_CASES: list[tuple[BaseException, str, bool]] = [
+    (tx_error.DNSLookupError("no such host"), "dns", True),
+    (_chained(CannotResolveHostError("x"), tx_error.DNSLookupError("x")), "dns", True),
+    (tx_error.TimeoutError(), "timeout", True),  # type: ignore[no-untyped-call]
+    (tx_error.TCPTimedOutError(), "timeout", True),  # type: ignore[no-untyped-call]
+    (DownloadTimeoutError("Getting http://a took longer than 15.0 seconds."), "timeout", True),
+    (tx_error.ConnectionRefusedError(), "refused", False),  # type: ignore[no-untyped-call]
+    (DownloadConnectionRefusedError("refused"), "refused", False),
+    (ResponseNeverReceived([Failure(_ssl_error())]), "tls", False),  # type: ignore[no-untyped-call]
+    (ssl.SSLError(1, "wrong version number"), "tls", False),
+    (ResponseNeverReceived([Failure(tx_error.ConnectionLost())]), "other", False),  # type: ignore[no-untyped-call]
+    (ValueError("unexpected"), "other", False),
+]
+
+
+@pytest.mark.parametrize(("exc", "error", "confirmed"), EXCEPTION_CASES)
+def test_classify_exception(exc: BaseException, error: str, confirmed: bool) -> None:
+    assert classify_exception(exc) == LinkStatus(False, None, error, confirmed)  # type: ignore[arg-type]
+    assert classify_exception(Failure(exc)).error == error  # type: ignore[no-untyped-call]
+
+
+def _follow_redirects(locations: list[str], max_times: int) -> tuple[IgnoreRequest, Request]:
+    """Drive Scrapy's real RedirectMiddleware until it gives up."""
+    crawler = get_crawler(settings_dict={"REDIRECT_MAX_TIMES": max_times})
+    middleware = RedirectMiddleware.from_crawler(crawler)
+    request = Request(locations[0], dont_filter=True)
+    for hop in range(100):
+        target = locations[(hop + 1) % len(locations)] if len(locations) > 1 else f"{locations[0]}?n={hop}"
+        response = Response(request.url, status=302, headers={"Location": target}, request=request)
+        try:
+            result = middleware.process_response(request, response)
+        except IgnoreRequest as exc:
+            return exc, request
+        assert isinstance(result, Request)
+        request = result
+    raise AssertionError("RedirectMiddleware never gave up")
+
+
+def test_redirect_loop_from_real_redirect_middleware() -> None:
+    exc, request = _follow_redirects(["http://a.gov.cn/a", "http://a.gov.cn/b"], max_times=5)
+    status = classify_exception(exc, url=request.url, redirect_urls=request.meta["redirect_urls"])
+    assert status == LinkStatus(False, None, "redirect_loop", False)
+
+
+def test_too_many_redirects_from_real_redirect_middleware() -> None:
+    exc, request = _follow_redirects(["http://a.gov.cn/chain"], max_times=5)
+    status = classify_exception(exc, url=request.url, redirect_urls=request.meta["redirect_urls"])
+    assert status == LinkStatus(False, None, "too_many_redirects", False)
+
+
+def test_http_error_from_httperror_middleware_uses_response() -> None:
+    body = _read("soft404_title.html").encode()
+    response = HtmlResponse(
+        "http://a.gov.cn/x",
+        status=404,
+        body=body,
+        headers={"Content-Type": HTML},
+        request=Request("http://a.gov.cn/x"),
+    )
+    assert classify_exception(HttpError(response, "Ignoring non-200 response")) == LinkStatus(
+        False, 404, "http", True
+    )
