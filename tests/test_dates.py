@@ -1,0 +1,346 @@
+"""Tests for pipelines.dates: samples of every format and decoy, broken input, real pages, properties."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import pathlib
+import re
+
+import lxml.html
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.dates import (
+    PublishDate,
+    decode_page,
+    extract_publish_date,
+    find_listing_date,
+    parse_date_text,
+    url_date,
+)
+
+TODAY = datetime.date(2026, 11, 27)
+SAMPLES_DIR = pathlib.Path(__file__).parent / "data" / "dates"
+REAL_PAGES_DIR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "real-pages"
+
+
+def _sample(name: str) -> bytes:
+    return (SAMPLES_DIR / name).read_bytes()
+
+
+def _date(text: str) -> datetime.date:
+    return datetime.date.fromisoformat(text)
+
+
+# --- samples -------------------------------------------------------------------------------------
+
+SAMPLE_CASES = [
+    # file, expected date (None: the page shows no publish date), expected source
+    ("trs_article.html", "2026-11-20", "label"),
+    ("fullwidth_split_spans.html", "2026-11-19", "label"),
+    ("generic_label_slash.html", "2026-11-18", "label"),
+    ("dot_time_label.html", "2026-11-16", "label"),
+    ("chengwen_digits.html", "2026-11-12", "label"),
+    ("decoys_only.html", None, None),
+    ("future_meta.html", "2026-11-20", "label"),
+    ("too_old.html", None, None),
+    ("byline_text.html", "2026-11-18", "text"),
+    ("no_date.html", None, None),
+    ("meta_and_label.html", "2026-05-01", "meta"),
+    ("short_year_label.html", "2026-03-08", "label"),
+    ("related_only_after_heading.html", None, None),
+    ("gbk_declared.html", "2026-11-21", "label"),
+    ("gbk_undeclared.html", "2026-11-21", "label"),
+    ("banner_after_title.html", None, None),
+    ("weekday_banner_no_heading.html", None, None),
+]
+
+
+@pytest.mark.parametrize(("name", "expected", "source"), SAMPLE_CASES)
+def test_sample_pages(name: str, expected: str | None, source: str | None) -> None:
+    found = extract_publish_date(_sample(name), None, today=TODAY)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert (found.date, found.source) == (_date(expected), source)
+        assert 0.0 < found.confidence <= 1.0
+
+
+def test_samples_cover_every_file() -> None:
+    assert {case[0] for case in SAMPLE_CASES} == {path.name for path in SAMPLES_DIR.iterdir()}
+
+
+META_CASES = [
+    ('<meta name="PubDate" content="2026-05-01 09:30">', "2026-05-01"),
+    ('<meta name="pubdate" content="2026-05-01 09:30:15">', "2026-05-01"),
+    ("<META NAME='PublishDate' CONTENT='2026/05/01'>", "2026-05-01"),
+    ('<meta name="firstpublishedtime" content="2026-05-01-09:30:00">', "2026-05-01"),
+    ('<meta property="article:published_time" content="2026-05-01T09:30:00+08:00">', "2026-05-01"),
+    # 20:00 UTC on 30 April is 04:00 on 1 May in Shanghai.
+    ('<meta property="article:published_time" content="2026-04-30T20:00:00Z">', "2026-05-01"),
+    ('<meta property="og:release_date" content="2026-05-01">', "2026-05-01"),
+    ('<meta name="DC.Date" content="2026年5月1日">', "2026-05-01"),
+    ('<meta name="og:time " content="2026年05月01日 18:05">', "2026-05-01"),
+]
+
+
+@pytest.mark.parametrize(("meta", "expected"), META_CASES)
+def test_meta_names_and_formats(meta: str, expected: str) -> None:
+    page = f"<html><head><title>t</title>{meta}</head><body><p>正文</p></body></html>"
+    found = extract_publish_date(page, None, today=TODAY)
+    assert found == PublishDate(_date(expected), "meta", 0.85)
+
+
+def test_meta_that_is_not_a_publish_date_is_ignored() -> None:
+    page = (
+        '<html><head><meta name="Maketime" content="2026-11-25 12:00">'
+        '<meta itemprop="dateUpdate" content="2026-11-26"></head><body></body></html>'
+    )
+    assert extract_publish_date(page, None, today=TODAY) is None
+
+
+def test_agreeing_sources_raise_confidence_and_disagreeing_lower_it() -> None:
+    agreeing = extract_publish_date(_sample("meta_and_label.html"), None, today=TODAY)
+    alone = extract_publish_date(
+        '<html><head><meta name="PubDate" content="2026-05-01"></head><body></body></html>', today=TODAY
+    )
+    disagreeing = extract_publish_date(
+        '<html><head><meta name="PubDate" content="2026-05-01"></head>'
+        "<body><p>发布日期：2026-05-03</p></body></html>",
+        today=TODAY,
+    )
+    assert agreeing is not None and alone is not None and disagreeing is not None
+    assert agreeing.confidence > alone.confidence > disagreeing.confidence
+    assert disagreeing.date == _date("2026-05-01")
+
+
+URL_CASES = [
+    ("http://www.sc.gov.cn/10462/c102914/2026/11/20/abc.shtml", "2026-11-20"),
+    ("http://www.cd.gov.cn/gkml/202611/t20261120_123.html", "2026-11-20"),
+    ("http://www.zj.gov.cn/art/2026/11/20/art_1229_2.html", "2026-11-20"),
+    ("http://www.news.cn/politics/2026-11/20/c_1125.htm", "2026-11-20"),
+    ("http://www.gov.cn/zhengce/content_20261120.htm", "2026-11-20"),
+    ("http://example.gov.cn/20261120/index.html", "2026-11-20"),
+    ("http://example.gov.cn/col/col123/index.html?uid=20261199", None),
+    ("http://example.gov.cn/t20271120_1.html", None),
+]
+
+
+@pytest.mark.parametrize(("url", "expected"), URL_CASES)
+def test_url_dates(url: str, expected: str | None) -> None:
+    assert url_date(url, today=TODAY) == (_date(expected) if expected else None)
+
+
+def test_url_date_is_used_when_the_page_shows_none() -> None:
+    url = "http://www.cd.gov.cn/gkml/202611/t20261120_123.html"
+    found = extract_publish_date(_sample("no_date.html"), url, today=TODAY)
+    assert found == PublishDate(_date("2026-11-20"), "url", 0.6)
+
+
+def test_listing_date_is_used_after_url_and_agreement_counts() -> None:
+    listing = _date("2026-11-19")
+    found = extract_publish_date(_sample("no_date.html"), "http://x.gov.cn/a.html", today=TODAY,
+                                 listing_date=listing)
+    assert found == PublishDate(listing, "listing", 0.55)
+    with_url = extract_publish_date(
+        _sample("no_date.html"), "http://x.gov.cn/t20261119_1.html", today=TODAY, listing_date=listing
+    )
+    assert with_url is not None and with_url.source == "url" and with_url.confidence > 0.6
+    future = extract_publish_date(_sample("no_date.html"), None, today=TODAY,
+                                  listing_date=_date("2026-12-01"))
+    assert future is None
+
+
+def test_label_beats_url_and_listing() -> None:
+    found = extract_publish_date(
+        _sample("trs_article.html"), "http://x.gov.cn/t20261118_1.html", today=TODAY,
+        listing_date=_date("2026-11-20"),
+    )
+    assert found is not None and found.date == _date("2026-11-20") and found.source == "label"
+
+
+def test_shared_tree_gives_the_same_answer() -> None:
+    body = _sample("trs_article.html")
+    tree = lxml.html.fromstring(body)
+    assert extract_publish_date(body, None, today=TODAY, tree=tree) == extract_publish_date(
+        body, None, today=TODAY
+    )
+
+
+def test_today_defaults_to_the_current_date() -> None:
+    found = extract_publish_date("<html><body><p>发布日期：2019-09-07</p></body></html>")
+    assert found is not None and found.date == _date("2019-09-07")
+
+
+# --- broken input --------------------------------------------------------------------------------
+
+BROKEN_INPUTS: list[tuple[str, str | bytes]] = [
+    ("empty str", ""),
+    ("empty bytes", b""),
+    ("binary garbage", bytes(range(256)) * 40),
+    ("nul bytes", b"\x00" * 1000),
+    ("only tags", "<<<>>><html><head></head><body><h1></h1></body>"),
+    ("unclosed script", "<html><body><h1>题目很长的文章</h1><script>var d='2026-11-20';"),
+    ("unclosed comment", "<html><body><!-- 发布日期：2026-11-20"),
+    ("utf-16 page", "\ufeff<html><body><p>发布日期：2026-11-20</p></body></html>".encode("utf-16")),
+]
+
+
+@pytest.mark.parametrize(("what", "body"), BROKEN_INPUTS, ids=[case[0] for case in BROKEN_INPUTS])
+def test_broken_input_never_raises(what: str, body: str | bytes) -> None:
+    found = extract_publish_date(body, "not a url", today=TODAY)
+    assert found is None or found.date == _date("2026-11-20"), what
+
+
+def test_fragment_without_head_is_read_as_body() -> None:
+    found = extract_publish_date("<p>发布日期：2026-11-20</p>", None, today=TODAY)
+    assert found == PublishDate(_date("2026-11-20"), "label", 0.8)
+
+
+def test_truncated_page_still_finds_the_label() -> None:
+    body = _sample("trs_article.html")
+    cut = body.index("发布日期".encode()) + len("发布日期：2026-11-20 09".encode())
+    found = extract_publish_date(body[:cut], None, today=TODAY)
+    assert found is not None and found.date == _date("2026-11-20")
+    inside_character = body.index("发布日期".encode()) + 1
+    assert extract_publish_date(body[:inside_character], None, today=TODAY) is None
+
+
+def test_utf8_page_declaring_gb2312_is_read_as_utf8() -> None:
+    body = _sample("trs_article.html").replace(b'charset="utf-8"', b'charset="gb2312"')
+    found = extract_publish_date(body, None, today=TODAY)
+    assert found is not None and found.date == _date("2026-11-20") and found.source == "label"
+
+
+def test_gbk_page_declaring_utf8_does_not_raise() -> None:
+    body = _sample("gbk_declared.html").replace(b"charset=gb2312", b"charset=utf-8")
+    found = extract_publish_date(body, None, today=TODAY)
+    assert found is None or found.date == _date("2026-11-21")
+
+
+def test_decode_page_keeps_rare_gbk_characters() -> None:
+    assert "镕、堃" in decode_page(_sample("gbk_declared.html"))
+    assert "镕、堃" in decode_page(_sample("gbk_undeclared.html"))
+
+
+# --- real pages ----------------------------------------------------------------------------------
+
+
+def _real_page_labels() -> list[dict[str, str]]:
+    labels_path = REAL_PAGES_DIR / "labels.json"
+    if not labels_path.exists():
+        return [{"file": "MISSING", "publish_date": "", "evidence": str(labels_path)}]
+    pages: list[dict[str, str]] = json.loads(labels_path.read_text(encoding="utf-8"))["pages"]
+    return pages
+
+
+@pytest.mark.parametrize("label", _real_page_labels(), ids=lambda label: label["file"])
+def test_real_pages(label: dict[str, str]) -> None:
+    where = label["evidence"]
+    assert label["file"] != "MISSING", f"no real pages at {where}: shared/ must sit beside the checkout"
+    body = (REAL_PAGES_DIR / label["file"]).read_bytes()
+    found = extract_publish_date(body, None, today=TODAY)
+    assert found is not None, label["evidence"]
+    assert found.date.isoformat() == label["publish_date"], (found, label["evidence"])
+
+
+def test_real_pages_without_meta_tags_fall_back_to_the_visible_date() -> None:
+    misses = []
+    for label in _real_page_labels():
+        text = decode_page((REAL_PAGES_DIR / label["file"]).read_bytes())
+        without_meta = re.sub("<meta", "<x-meta", text, flags=re.IGNORECASE)
+        found = extract_publish_date(without_meta, None, today=TODAY)
+        if found is None or found.date.isoformat() != label["publish_date"] or found.source == "meta":
+            misses.append((label["file"], found))
+    assert misses == []
+
+
+# --- parse_date_text -----------------------------------------------------------------------------
+
+PARSE_CASES = [
+    ("2026-11-20", "2026-11-20"),
+    ("2026/11/20 10:30", "2026-11-20"),
+    ("2026.11.20", "2026-11-20"),
+    ("2026年11月20日 星期五", "2026-11-20"),
+    ("2026年1月2日", "2026-01-02"),
+    ("２０２６年１１月２０日　１０：３０", "2026-11-20"),
+    ("发布时间：2026-11-20 10:30:15", "2026-11-20"),
+    ("二〇二六年十一月二十日", "2026-11-20"),
+    ("二〇二五年十二月三十一日", "2025-12-31"),
+    ("[11-20]", "2026-11-20"),
+    ("11-28", "2025-11-28"),
+    ("11月20日", "2026-11-20"),
+    ("02-29", "2024-02-29"),
+    ("26-03-08", "2026-03-08"),
+    ("98-03-08", "1998-03-08"),
+    ("2026-11-27T23:30:00+08:00", "2026-11-27"),
+    ("2026-11-26T20:00:00Z", "2026-11-27"),
+    ("2026-11-28", None),
+    ("1989-12-31", None),
+    ("2026-02-30", None),
+    ("浏览次数：2026", None),
+    ("版权所有 © 2012-2026", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PARSE_CASES)
+def test_parse_date_text(text: str, expected: str | None) -> None:
+    assert parse_date_text(text, today=TODAY) == (_date(expected) if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("关于2026年11月10日停电的通知 2026-11-20", "2026-11-20"),
+        ("全市经济运行情况 [11-20]", "2026-11-20"),
+        ("暂无信息", None),
+    ],
+)
+def test_find_listing_date(entry: str, expected: str | None) -> None:
+    assert find_listing_date(entry, today=TODAY) == (_date(expected) if expected else None)
+
+
+_DAYS = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2030, 12, 31))
+_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M", "%Y年%m月%d日 %H:%M:%S"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="0123456789-/.年月日: TZ+０１２３[]二〇十一", max_size=40), today=_DAYS)
+def test_parse_date_text_never_returns_a_future_or_ancient_date(text: str, today: datetime.date) -> None:
+    found = parse_date_text(text, today=today)
+    assert found is None or datetime.date(1990, 1, 1) <= found <= today
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=_DAYS, today=_DAYS, pattern=st.sampled_from(_FORMATS), unpadded=st.booleans())
+def test_parse_date_text_round_trips(
+    day: datetime.date, today: datetime.date, pattern: str, unpadded: bool
+) -> None:
+    text = datetime.datetime.combine(day, datetime.time(9, 30, 15)).strftime(pattern)
+    if unpadded:
+        text = text.replace(f"-{day.month:02d}-", f"-{day.month}-")
+        text = text.replace(f"年{day.month:02d}月", f"年{day.month}月")
+    assert parse_date_text(text, today=today) == (day if day <= today else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(days_ago=st.integers(min_value=0, max_value=364), today=_DAYS)
+def test_month_day_gets_the_most_recent_year(days_ago: int, today: datetime.date) -> None:
+    day = today - datetime.timedelta(days=days_ago)
+    if day.year < 1990:
+        return
+    assert parse_date_text(f"[{day.month:02d}-{day.day:02d}]", today=today) == day
+
+
+_HTML_ALPHABET = "<>/=\"' hmetadbodyscript-:：0123456789年月日发布时间成文今天是星期五\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.one_of(st.text(alphabet=_HTML_ALPHABET, max_size=300), st.binary(max_size=300)))
+def test_extract_never_raises_nor_returns_a_future_date(body: str | bytes) -> None:
+    found = extract_publish_date(body, "http://x.gov.cn/t20261120_1.html", today=TODAY)
+    assert found is None or datetime.date(1990, 1, 1) <= found.date <= TODAY
