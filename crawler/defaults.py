@@ -20,6 +20,18 @@ GOVCRAWL_ES_SPOOL_DIR = "run/spool"  # durable buffer for documents Elasticsearc
 GOVCRAWL_ES_URL = "http://127.0.0.1:9250"  # scripts/services.sh starts a local Elasticsearch here
 GOVCRAWL_ES_USER: str | None = None
 
+# --- Frontier (distributed queue, leases, revisit schedule) ----------------------------------------
+GOVCRAWL_FRONTIER_ARTICLE_SECONDS = 30 * 86400.0  # articles are refetched this rarely
+GOVCRAWL_FRONTIER_COLUMN_MAX_SECONDS = 7 * 86400.0  # slowest revisit of an unchanging column page
+GOVCRAWL_FRONTIER_COLUMN_MIN_SECONDS = 3600.0  # fastest revisit of a column page that keeps changing
+GOVCRAWL_FRONTIER_CYCLE_SECONDS = 86400.0  # a full crawl of every site, link checks included, this often
+GOVCRAWL_FRONTIER_HEARTBEAT_SECONDS = 2.0  # lease renewal and rebalancing period
+GOVCRAWL_FRONTIER_LEASE_SECONDS = 15.0  # a dead worker's shards are taken over after this long
+GOVCRAWL_FRONTIER_PREFETCH = 256  # requests a worker keeps buffered from its shards
+GOVCRAWL_FRONTIER_PROBE_SECONDS = 3600.0  # home-page availability probes (>= 20 a day: at most 4320)
+GOVCRAWL_FRONTIER_SEEN_BUCKETS = 64  # seen-set hashes per shard; size for ~500-1000 URLs per bucket
+GOVCRAWL_FRONTIER_SHARDS = 64  # fixed per cluster: hosts are spread over this many leased shards
+
 # --- Crawl safety and politeness ----------------------------------------------------------------
 GOVCRAWL_ALLOWED_NETWORKS = ""  # CIDRs of private networks that may be fetched, e.g. 127.0.0.0/8
 GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST = 2  # in-flight requests per host, cluster-wide

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-IndexKind = Literal["sites", "pages", "links", "probes", "reviews", "columns", "findings"]
+IndexKind = Literal["sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings"]
 INDEX_KINDS: Final[tuple[IndexKind, ...]] = (
-    "sites", "pages", "links", "probes", "reviews", "columns", "findings",
+    "sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings",
 )
 
 

@@ -159,17 +159,22 @@ def registry_key(prefix: str) -> str:
     return redis_key(prefix, "registry", "sites")
 
 
-def store_sites(client: redis.Redis, prefix: str, sites: Iterable[Site], *, replace: bool = False) -> int:
-    """Write sites to the Redis registry in one transaction; with replace, drop sites not given."""
+def store_sites(client: redis.Redis, prefix: str, sites: Iterable[Site], *, replace: bool = False
+                ) -> list[Site]:
+    """Write sites to the Redis registry in one transaction; with replace, drop sites not given.
+
+    Returns the sites that were removed (only with replace).
+    """
     key = registry_key(prefix)
     mapping = {site.site_id: site.to_json() for site in sites}
+    removed = [site for site in read_sites(client, prefix) if site.site_id not in mapping] if replace else []
     pipe = client.pipeline(transaction=True)
-    if replace:
-        pipe.delete(key)
+    if removed:
+        pipe.hdel(key, *(site.site_id for site in removed))
     if mapping:
         pipe.hset(key, mapping=mapping)
     pipe.execute()
-    return len(mapping)
+    return removed
 
 
 def read_sites(client: redis.Redis, prefix: str) -> list[Site]:

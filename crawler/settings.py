@@ -55,6 +55,8 @@ DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
+SCHEDULER = "crawler.scheduler.sharded.ShardedScheduler"
+
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.network_guard.NetworkGuardMiddleware": 50,
 }

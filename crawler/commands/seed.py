@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,10 +11,14 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler import connections
-from crawler.registry import RegistryError, load_registry, store_sites
+from crawler.registry import RegistryError, Site, load_registry, store_sites
+from crawler.scheduler.frontier import Frontier
+from crawler.scheduler.sharded import frontier_config_from_settings
 
 if TYPE_CHECKING:
     import argparse
+
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +53,19 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         client = connections.redis_sync(self.settings)
-        prefix = self.settings.get("GOVCRAWL_REDIS_PREFIX")
-        count = store_sites(client, prefix, sites, replace=opts.replace)
-        logger.info("Loaded %(count)d sites from %(path)s", {"count": count, "path": args[0]})
+        removed = store_sites(client, self.settings.get("GOVCRAWL_REDIS_PREFIX"), sites, replace=opts.replace)
+        client.close()
+        asyncio.run(_schedule(self.settings, sites, removed))
+        logger.info("Loaded %(count)d sites from %(path)s (removed %(removed)d); every site's crawl cycle is due now",
+                    {"count": len(sites), "path": args[0], "removed": len(removed)})
 
+
+async def _schedule(settings: BaseSettings, sites: list[Site], removed: list[Site]) -> None:
+    client = connections.redis_async(settings)
+    try:
+        frontier = Frontier(client, frontier_config_from_settings(settings))
+        await frontier.check_shard_count()
+        await frontier.schedule_sites(sites)
+        await frontier.unschedule_sites(removed)
+    finally:
+        await client.aclose()

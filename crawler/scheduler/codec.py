@@ -1,0 +1,124 @@
+"""Compact encodings of the frontier: 8-byte URL fingerprints, seen-set values, link statuses, requests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import xxhash
+
+# Seen-set value layout (one Redis integer, <= 32 bits, so listpack stores it in 5 bytes):
+#   bits 10..31  next due time, in 10-minute units since DUE_EPOCH (good for ~80 years)
+#   bits  6..9   revisit exponent of an adaptive column (interval = min * 2**exp)
+#   bits  0..5   last status of the URL (STATUS_CODES), 0 while a fetch is pending
+DUE_EPOCH_SECONDS: Final = 1_704_067_200  # 2024-01-01T00:00:00Z
+DUE_UNIT_SECONDS: Final = 600
+_EXP_SHIFT: Final = 6
+_DUE_SHIFT: Final = 10
+
+PENDING: Final = 0
+OK: Final = 1
+# Statuses a link can end in; the number is what Redis stores, the name what reports show.
+STATUS_NAMES: Final[tuple[str, ...]] = (
+    "pending", "ok", "skipped",
+    "400", "401", "403", "404", "405", "410", "429", "4xx",
+    "500", "502", "503", "504", "5xx",
+    "soft404", "dns", "timeout", "refused", "tls", "redirect_loop", "too_many_redirects", "other",
+)
+STATUS_CODES: Final[dict[str, int]] = {name: index for index, name in enumerate(STATUS_NAMES)}
+SKIPPED: Final = STATUS_CODES["skipped"]
+
+
+def fingerprint(url: str) -> bytes:
+    """8 bytes identifying a canonical URL (collisions: ~1 in 10^19 per pair, not a Bloom filter)."""
+    return xxhash.xxh64_digest(url.encode("utf-8"))
+
+
+def shard_of(host: str, shards: int) -> int:
+    """The shard a host belongs to: every URL of one host lands on one shard, so one worker."""
+    return xxhash.xxh64_intdigest(host.lower().encode("utf-8")) % shards
+
+
+def bucket_of(fp: bytes, buckets: int) -> int:
+    return int.from_bytes(fp[:4], "big") % buckets
+
+
+def due_units(epoch_seconds: float) -> int:
+    return max(0, int((epoch_seconds - DUE_EPOCH_SECONDS) // DUE_UNIT_SECONDS))
+
+
+def pack_value(due: int, exp: int, status: int) -> int:
+    return (due << _DUE_SHIFT) | (exp << _EXP_SHIFT) | status
+
+
+def unpack_value(value: int) -> tuple[int, int, int]:
+    return value >> _DUE_SHIFT, (value >> _EXP_SHIFT) & 0xF, value & 0x3F
+
+
+def status_code(status: int | None, error: str | None) -> int:
+    """The stored status of a fetch outcome: an HTTP status or an error kind."""
+    if error and error != "http":
+        return STATUS_CODES.get(error, STATUS_CODES["other"])
+    if status is None:
+        return STATUS_CODES["other"]
+    if status < 400:
+        return OK
+    name = str(status)
+    if name in STATUS_CODES:
+        return STATUS_CODES[name]
+    return STATUS_CODES["4xx" if status < 500 else "5xx"]
+
+
+def status_name(code: int) -> str:
+    return STATUS_NAMES[code] if 0 <= code < len(STATUS_NAMES) else "other"
+
+
+def is_broken(code: int) -> bool:
+    return code not in (PENDING, OK, SKIPPED)
+
+
+def encode_payload(fp: bytes, request_dict: dict[str, Any]) -> bytes:
+    """A queued request: its fingerprint, then its Scrapy dict form as compact JSON."""
+    return fp + json.dumps(request_dict, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_payload(payload: bytes) -> tuple[bytes, dict[str, Any]]:
+    return payload[:8], json.loads(payload[8:])
+
+
+_CONFIRMED_NAMES: Final = frozenset({"403", "404", "410", "dns", "timeout"})
+
+
+def describe(code: int) -> tuple[int | None, str, bool]:
+    """(HTTP status, contract error kind, confirmed) of a broken status code."""
+    name = status_name(code)
+    confirmed = name in _CONFIRMED_NAMES
+    if name.isdigit():
+        return int(name), "http", confirmed
+    if name in ("4xx", "5xx"):
+        return None, "http", False
+    if name == "soft404":
+        return 200, "soft404", False
+    return None, name, confirmed
+
+
+def request_dict(url: str, *, callback: str, errback: str, meta: dict[str, Any], method: str = "GET"
+                 ) -> dict[str, Any]:
+    """The minimal Scrapy dict form of a bodiless request (scrapy.utils.request.request_from_dict reads it)."""
+    return {"url": url, "callback": callback, "errback": errback, "method": method, "meta": meta,
+            "dont_filter": True}
+
+
+def jsonable_request(data: dict[str, Any]) -> dict[str, Any]:
+    """Request.to_dict() output made JSON-safe; frontier requests carry no body or cookies."""
+    if data.get("body"):
+        raise ValueError(f"{data.get('url')}: requests with a body cannot go through the frontier")
+    safe = {key: value for key, value in data.items()
+            if key not in ("body", "headers", "cookies", "flags", "cb_kwargs") or value}
+    if "headers" in safe:
+        safe["headers"] = {
+            (name.decode("latin-1") if isinstance(name, bytes) else name):
+            [value.decode("latin-1") if isinstance(value, bytes) else value for value in values]
+            for name, values in safe["headers"].items()
+        }
+    return safe

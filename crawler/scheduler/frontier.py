@@ -1,0 +1,313 @@
+"""The Redis frontier: host-sharded queues, shard leases, seen-set with revisit times (GOVCRAWL_FRONTIER_*)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from crawler.naming import redis_key
+from crawler.scheduler import codec, lua
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    import redis.asyncio
+
+    from crawler.registry import Site
+
+QUEUED: Final = -1
+OVER_BUDGET: Final = -2
+WAITING: Final = -3
+
+CYCLE: Final = b"c"
+PROBE: Final = b"p"
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class FrontierConfig:
+    """Effective frontier settings, read once from GOVCRAWL_FRONTIER_* and GOVCRAWL_CRAWL_*."""
+
+    prefix: str
+    shards: int
+    seen_buckets: int
+    lease_seconds: float
+    max_pages_per_site: int
+    cycle_seconds: float
+    probe_seconds: float
+    column_min_seconds: float
+    column_max_seconds: float
+    article_seconds: float
+
+    def units(self, seconds: float) -> int:
+        return max(1, math.ceil(seconds / codec.DUE_UNIT_SECONDS))
+
+    @property
+    def column_max_exponent(self) -> int:
+        ratio = max(1.0, self.column_max_seconds / self.column_min_seconds)
+        return min(15, int(math.log2(ratio)))
+
+
+@dataclass(slots=True, kw_only=True)
+class Link:
+    """A discovered link, offered to the frontier: fetch it, wait for its fetch, or reuse its status."""
+
+    url: str
+    host: str
+    site_id: str
+    request: dict[str, Any]  # Scrapy's Request.to_dict() form
+    interval_seconds: float
+    force: bool = False
+    waiter: dict[str, Any] | None = None  # the (found_on, ...) record to report if the target is broken
+    fp: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fp = codec.fingerprint(self.url)
+
+
+class Keys:
+    """Every Redis key of the frontier, built from the configured prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def queue(self, shard: int) -> str:
+        return redis_key(self.prefix, "queue", shard)
+
+    def inflight(self, shard: int) -> str:
+        return redis_key(self.prefix, "inflight", shard)
+
+    def lease(self, shard: int) -> str:
+        return redis_key(self.prefix, "lease", shard)
+
+    def hostseq(self, shard: int) -> str:
+        return redis_key(self.prefix, "hostseq", shard)
+
+    def budget(self, shard: int) -> str:
+        return redis_key(self.prefix, "budget", shard)
+
+    def due(self, shard: int) -> str:
+        return redis_key(self.prefix, "due", shard)
+
+    def seen(self, shard: int, bucket: int) -> str:
+        return redis_key(self.prefix, "seen", shard, bucket)
+
+    def wait_prefix(self, shard: int) -> str:
+        return redis_key(self.prefix, "wait", shard) + ":"
+
+    def columns(self, shard: int) -> str:
+        return redis_key(self.prefix, "colhash", shard)
+
+    @property
+    def workers(self) -> str:
+        return redis_key(self.prefix, "workers", "alive")
+
+    def worker(self, worker_id: str) -> str:
+        return redis_key(self.prefix, "workers", worker_id)
+
+    @property
+    def config(self) -> str:
+        return redis_key(self.prefix, "frontier", "config")
+
+    @property
+    def cycles(self) -> str:
+        return redis_key(self.prefix, "frontier", "cycles")
+
+
+class Frontier:
+    """Async operations on the frontier; one instance per worker (or per command)."""
+
+    def __init__(self, client: redis.asyncio.Redis, config: FrontierConfig) -> None:
+        self.client = client
+        self.config = config
+        self.keys = Keys(config.prefix)
+        self._admit = client.register_script(lua.ADMIT)
+        self._pop = client.register_script(lua.POP)
+        self._settle = client.register_script(lua.SETTLE)
+        self._ack = client.register_script(lua.ACK)
+        self._recover = client.register_script(lua.RECOVER)
+        self._renew = client.register_script(lua.RENEW)
+        self._release = client.register_script(lua.RELEASE)
+
+    # --- set-up -------------------------------------------------------------------------------
+    async def check_shard_count(self) -> None:
+        """The shard count is fixed per cluster: the first worker records it, the rest must agree."""
+        await self.client.hsetnx(self.keys.config, "shards", self.config.shards)
+        stored = int(await self.client.hget(self.keys.config, "shards") or 0)
+        if stored != self.config.shards:
+            raise ValueError(
+                f"GOVCRAWL_FRONTIER_SHARDS is {self.config.shards} but this cluster uses {stored}: "
+                f"set GOVCRAWL_FRONTIER_SHARDS={stored} (the count cannot change while a crawl is stored)"
+            )
+
+    def shard(self, host: str) -> int:
+        return codec.shard_of(host, self.config.shards)
+
+    async def schedule_sites(self, sites: Iterable[Site], *, now: float | None = None) -> int:
+        """Make every site's cycle due now and spread its probes over the probe interval (kept if set)."""
+        now = time.time() if now is None else now
+        pipe = self.client.pipeline(transaction=False)
+        count = 0
+        for site in sites:
+            shard = self.shard(site.host)
+            offset = random.Random(site.site_id).random() * self.config.probe_seconds
+            pipe.zadd(self.keys.due(shard), {CYCLE + b"|" + site.site_id.encode(): now})
+            pipe.zadd(self.keys.due(shard), {PROBE + b"|" + site.site_id.encode(): now + offset}, nx=True)
+            count += 1
+        await pipe.execute()
+        return count
+
+    async def unschedule_sites(self, sites: Iterable[Site]) -> None:
+        """Stop crawling and probing sites that left the registry."""
+        pipe = self.client.pipeline(transaction=False)
+        for site in sites:
+            member = site.site_id.encode()
+            pipe.zrem(self.keys.due(self.shard(site.host)), CYCLE + b"|" + member, PROBE + b"|" + member)
+        await pipe.execute()
+
+    # --- links ------------------------------------------------------------------------------------
+    async def admit(self, links: Sequence[Link], *, now: float | None = None) -> list[int]:
+        """Offer links: each result is QUEUED, OVER_BUDGET, WAITING or a known status code."""
+        now_units = codec.due_units(time.time() if now is None else now)
+        by_shard: dict[int, list[int]] = {}
+        for index, link in enumerate(links):
+            by_shard.setdefault(self.shard(link.host), []).append(index)
+        results = [0] * len(links)
+        pipe = self.client.pipeline(transaction=False)
+        order = []
+        for shard, indices in by_shard.items():
+            args: list[Any] = [now_units, self.config.max_pages_per_site, self.keys.wait_prefix(shard)]
+            for index in indices:
+                link = links[index]
+                args += [
+                    self.keys.seen(shard, codec.bucket_of(link.fp, self.config.seen_buckets)),
+                    link.fp,
+                    codec.encode_payload(link.fp, link.request),
+                    link.host,
+                    link.site_id,
+                    self.config.units(link.interval_seconds),
+                    1 if link.force else 0,
+                    "" if link.waiter is None else json.dumps(link.waiter, ensure_ascii=False),
+                ]
+            await self._admit(keys=[self.keys.queue(shard), self.keys.hostseq(shard), self.keys.budget(shard)],
+                              args=args, client=pipe)
+            order.append(indices)
+        for indices, codes in zip(order, await pipe.execute(), strict=True):
+            for index, code in zip(indices, codes, strict=True):
+                results[index] = int(code)
+        return results
+
+    async def pop(self, shard: int, worker_id: str, count: int) -> list[tuple[bytes, dict[str, Any]]] | None:
+        """Up to count requests of an owned shard, now held in flight; None if the lease was lost."""
+        payloads = await self._pop(keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
+                                   args=[count, worker_id])
+        if payloads is None:
+            return None
+        return [codec.decode_payload(payload) for payload in payloads]
+
+    async def settle(self, *, url: str, host: str, status: int, kind_interval_seconds: float | None,
+                     content_hash: str = "", now: float | None = None) -> list[dict[str, Any]]:
+        """Record a fetch outcome and its next due time; return the links that wait for it.
+
+        kind_interval_seconds None means an adaptive column page: its interval shrinks when its
+        content changed since the last fetch and grows when it did not.
+        """
+        fp = codec.fingerprint(url)
+        shard = self.shard(host)
+        now_units = codec.due_units(time.time() if now is None else now)
+        interval = 0 if kind_interval_seconds is None else self.config.units(kind_interval_seconds)
+        raw = await self._settle(
+            keys=[self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets)),
+                  self.keys.wait_prefix(shard).encode() + fp, self.keys.columns(shard)],
+            args=[fp, status, now_units, interval, content_hash,
+                  self.config.units(self.config.column_min_seconds), self.config.column_max_exponent],
+        )
+        return [json.loads(entry) for entry in raw]
+
+    async def ack(self, tokens: Iterable[tuple[int, bytes]]) -> None:
+        """Forget requests whose outcome and items are stored (token = (shard, fingerprint))."""
+        pipe = self.client.pipeline(transaction=False)
+        for shard, fp in tokens:
+            await self._ack(keys=[self.keys.inflight(shard), self.keys.wait_prefix(shard).encode() + fp],
+                            args=[fp], client=pipe)
+        await pipe.execute()
+
+    # --- leases ----------------------------------------------------------------------------------
+    async def heartbeat(self, worker_id: str, owned: Sequence[int], info: dict[str, Any]) -> list[int]:
+        """Announce this worker, renew its leases; returns the shards whose lease was lost."""
+        now_ms = int(time.time() * 1000)
+        lease_ms = int(self.config.lease_seconds * 1000)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zadd(self.keys.workers, {worker_id: now_ms})
+        pipe.hset(self.keys.worker(worker_id), mapping={k: str(v) for k, v in info.items()})
+        pipe.pexpire(self.keys.worker(worker_id), lease_ms * 4)
+        for shard in owned:
+            await self._renew(keys=[self.keys.lease(shard)], args=[worker_id, lease_ms], client=pipe)
+        results = await pipe.execute()
+        renewed = results[3:]
+        return [shard for shard, ok in zip(owned, renewed, strict=True) if not ok]
+
+    async def live_workers(self) -> list[str]:
+        cutoff = int((time.time() - self.config.lease_seconds) * 1000)
+        await self.client.zremrangebyscore(self.keys.workers, "-inf", cutoff)
+        return sorted(member.decode() for member in await self.client.zrange(self.keys.workers, 0, -1))
+
+    async def try_acquire(self, shard: int, worker_id: str) -> int | None:
+        """Take a free shard; returns how many requests of a dead owner were put back, None if taken."""
+        acquired = await self.client.set(self.keys.lease(shard), worker_id, nx=True,
+                                         px=int(self.config.lease_seconds * 1000))
+        if not acquired:
+            return None
+        return int(await self._recover(keys=[self.keys.queue(shard), self.keys.inflight(shard),
+                                             self.keys.lease(shard)], args=[worker_id]))
+
+    async def release(self, shard: int, worker_id: str) -> bool:
+        return bool(await self._release(keys=[self.keys.queue(shard), self.keys.inflight(shard),
+                                              self.keys.lease(shard)], args=[worker_id]))
+
+    async def lease_owners(self) -> list[str | None]:
+        values = await self.client.mget([self.keys.lease(shard) for shard in range(self.config.shards)])
+        return [None if value is None else value.decode() for value in values]
+
+    # --- due sites -------------------------------------------------------------------------------
+    async def take_due(self, shard: int, *, now: float, cycles_only: bool, limit: int = 200
+                       ) -> list[tuple[bytes, str]]:
+        """Sites of a shard whose cycle or probe is due, rescheduled for their next time."""
+        members = await self.client.zrangebyscore(self.keys.due(shard), "-inf", now, start=0, num=limit)
+        due = []
+        pipe = self.client.pipeline(transaction=False)
+        for member in members:
+            kind, _, site_id = member.partition(b"|")
+            if cycles_only and kind != CYCLE:
+                continue
+            step = self.config.cycle_seconds if kind == CYCLE else self.config.probe_seconds
+            pipe.zadd(self.keys.due(shard), {member: now + step}, xx=True)
+            if kind == CYCLE:
+                pipe.hdel(self.keys.budget(shard), site_id)
+                pipe.hincrby(self.keys.cycles, site_id, 1)
+            due.append((kind, site_id.decode()))
+        if due:
+            await pipe.execute()
+        return due
+
+    async def cycle_of(self, site_id: str) -> int:
+        return int(await self.client.hget(self.keys.cycles, site_id) or 0)
+
+    # --- status ----------------------------------------------------------------------------------
+    async def pending_work(self, *, now: float, cycles_only: bool) -> int:
+        """Queued + in-flight requests + due sites across all shards (0 means the crawl is done)."""
+        pipe = self.client.pipeline(transaction=False)
+        for shard in range(self.config.shards):
+            pipe.zcard(self.keys.queue(shard))
+            pipe.hlen(self.keys.inflight(shard))
+            pipe.zrangebyscore(self.keys.due(shard), "-inf", now, start=0, num=50)
+        results = await pipe.execute()
+        total = 0
+        for start in range(0, len(results), 3):
+            queued, inflight, due = results[start:start + 3]
+            total += queued + inflight
+            total += sum(1 for member in due if not cycles_only or member.startswith(CYCLE + b"|"))
+        return total

@@ -1,0 +1,128 @@
+"""Lua scripts that make each frontier step atomic in Redis (see crawler.scheduler.codec for layouts)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ADMIT: decide for a batch of discovered links of one target shard.
+# KEYS[1] queue zset, KEYS[2] host-sequence hash, KEYS[3] site-budget hash
+# ARGV[1] now (due units), ARGV[2] max pages per site per cycle, ARGV[3] wait-list key prefix,
+# then per link 8 values:
+#   seen-key, fp, payload, host, site_id ("" = not counted against a budget), interval (due units),
+#   force (0/1), waiter (JSON or "")
+# Returns one code per link: -1 queued, -2 over budget, -3 waiting for a pending fetch,
+# or the known status code (>= 1) of a URL fetched recently enough.
+ADMIT: Final = """
+local now = tonumber(ARGV[1])
+local budget = tonumber(ARGV[2])
+local wait_prefix = ARGV[3]
+local out = {}
+local min_seq = nil
+local i = 4
+while i <= #ARGV do
+  local seen_key, fp, payload, host = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3]
+  local site, interval, force, waiter = ARGV[i+4], tonumber(ARGV[i+5]), ARGV[i+6], ARGV[i+7]
+  i = i + 8
+  local value = tonumber(redis.call('HGET', seen_key, fp) or '-1')
+  local due, exp, status = -1, 0, 0
+  if value >= 0 then
+    due = math.floor(value / 1024)
+    exp = math.floor(value / 64) % 16
+    status = value % 64
+  end
+  local result
+  if force ~= '1' and value >= 0 and due > now then
+    if status == 0 then result = -3 else result = status end
+  elseif budget > 0 and site ~= '' and force ~= '1' and tonumber(redis.call('HINCRBY', KEYS[3], site, 1)) > budget then
+    result = -2
+  else
+    if force == '1' and site ~= '' then redis.call('HINCRBY', KEYS[3], site, 1) end
+    redis.call('HSET', seen_key, fp, (now + interval) * 1024 + exp * 64)
+    if min_seq == nil then
+      local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+      min_seq = tonumber(first[2] or '0')
+    end
+    local seq = tonumber(redis.call('HINCRBY', KEYS[2], host, 1))
+    if seq < min_seq then
+      seq = min_seq + 1
+      redis.call('HSET', KEYS[2], host, seq)
+    end
+    redis.call('ZADD', KEYS[1], seq, payload)
+    result = -1
+  end
+  if (result == -1 or result == -3) and waiter ~= '' then
+    redis.call('RPUSH', wait_prefix .. fp, waiter)
+  end
+  out[#out+1] = result
+end
+return out
+"""
+
+# POP: move up to ARGV[1] requests of an owned shard from its queue to its in-flight hash.
+# KEYS[1] queue zset, KEYS[2] in-flight hash, KEYS[3] lease key; ARGV[2] worker id.
+POP: Final = """
+if redis.call('GET', KEYS[3]) ~= ARGV[2] then return false end
+local items = redis.call('ZPOPMIN', KEYS[1], tonumber(ARGV[1]))
+local out = {}
+for j = 1, #items, 2 do
+  local payload = items[j]
+  redis.call('HSET', KEYS[2], string.sub(payload, 1, 8), payload)
+  out[#out+1] = payload
+end
+return out
+"""
+
+# SETTLE: record the outcome of a fetch and read (not yet remove) the links waiting for it.
+# KEYS[1] seen bucket, KEYS[2] wait list, KEYS[3] column content hashes
+# ARGV: fp, status, now, interval (units; 0 = adaptive column), content hash, min units, max exponent
+SETTLE: Final = """
+local fp, status, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local interval, content = tonumber(ARGV[4]), ARGV[5]
+local value = tonumber(redis.call('HGET', KEYS[1], fp) or '0')
+local exp = math.floor(value / 64) % 16
+if interval == 0 then
+  local min_units, max_exp = tonumber(ARGV[6]), tonumber(ARGV[7])
+  local previous = redis.call('HGET', KEYS[3], fp)
+  if previous and previous ~= content then
+    exp = math.max(0, exp - 1)
+  elseif previous then
+    exp = math.min(max_exp, exp + 1)
+  end
+  redis.call('HSET', KEYS[3], fp, content)
+  interval = min_units * math.pow(2, exp)
+end
+redis.call('HSET', KEYS[1], fp, (now + interval) * 1024 + exp * 64 + status)
+return redis.call('LRANGE', KEYS[2], 0, -1)
+"""
+
+# ACK: a request and everything it produced are stored; forget it. KEYS[1] in-flight, KEYS[2] wait list.
+ACK: Final = """
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+# RECOVER: after taking a shard over, put back whatever its previous owner held but never acknowledged.
+# KEYS[1] queue, KEYS[2] in-flight, KEYS[3] lease; ARGV[1] worker id
+RECOVER: Final = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return -1 end
+local held = redis.call('HVALS', KEYS[2])
+for _, payload in ipairs(held) do redis.call('ZADD', KEYS[1], 0, payload) end
+redis.call('DEL', KEYS[2])
+return #held
+"""
+
+RENEW: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+# RELEASE: hand a shard back, returning what this worker still held to the queue first.
+RELEASE: Final = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+local held = redis.call('HVALS', KEYS[2])
+for _, payload in ipairs(held) do redis.call('ZADD', KEYS[1], 0, payload) end
+redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[3])
+return 1
+"""

@@ -1,0 +1,444 @@
+"""ShardedScheduler: scrapy-redis scheduler with shard leases, acknowledged delivery and a prefetch buffer.
+
+Settings: GOVCRAWL_FRONTIER_* (shards, leases, prefetch, revisit intervals), GOVCRAWL_CRAWL_*.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import socket
+import time
+import uuid
+from collections import Counter, OrderedDict, deque
+from typing import TYPE_CHECKING, Any, Self
+
+import redis
+import redis.asyncio
+import scrapy_redis.scheduler
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.request import request_from_dict
+
+from crawler import connections
+from crawler.items import AckItem
+from crawler.registry import Site, read_sites_async
+from crawler.scheduler import codec
+from crawler.scheduler.frontier import CYCLE, Frontier, FrontierConfig, Link
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+    from twisted.internet.defer import Deferred
+
+logger = logging.getLogger(__name__)
+
+# Sent by the indexing pipeline once the items of these requests are stored (or durably spooled).
+requests_stored = object()
+
+
+def frontier_config_from_settings(settings: BaseSettings) -> FrontierConfig:
+    """The frontier's settings, checked once (a bad value raises ValueError naming the setting)."""
+    config = FrontierConfig(
+        prefix=settings.get("GOVCRAWL_REDIS_PREFIX"),
+        shards=settings.getint("GOVCRAWL_FRONTIER_SHARDS"),
+        seen_buckets=settings.getint("GOVCRAWL_FRONTIER_SEEN_BUCKETS"),
+        lease_seconds=settings.getfloat("GOVCRAWL_FRONTIER_LEASE_SECONDS"),
+        max_pages_per_site=settings.getint("GOVCRAWL_CRAWL_MAX_PAGES_PER_SITE"),
+        cycle_seconds=settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
+        probe_seconds=settings.getfloat("GOVCRAWL_FRONTIER_PROBE_SECONDS"),
+        column_min_seconds=settings.getfloat("GOVCRAWL_FRONTIER_COLUMN_MIN_SECONDS"),
+        column_max_seconds=settings.getfloat("GOVCRAWL_FRONTIER_COLUMN_MAX_SECONDS"),
+        article_seconds=settings.getfloat("GOVCRAWL_FRONTIER_ARTICLE_SECONDS"),
+    )
+    if config.shards < 1 or config.seen_buckets < 1:
+        raise ValueError("GOVCRAWL_FRONTIER_SHARDS and GOVCRAWL_FRONTIER_SEEN_BUCKETS must be at least 1")
+    if config.probe_seconds > 86400 / 20:
+        raise ValueError(
+            f"GOVCRAWL_FRONTIER_PROBE_SECONDS is {config.probe_seconds}: home pages need at least 20 probes a day "
+            "(indicators.md V-AVAIL), so it must be at most 4320"
+        )
+    return config
+
+
+class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]
+    """Feeds the engine from the Redis shards this worker leases; see the README's frontier section."""
+
+    def __init__(self, crawler: Crawler, server: redis.Redis, config: FrontierConfig, *, prefetch: int,
+                 heartbeat_seconds: float, per_host: int, retry_max_seconds: float) -> None:
+        super().__init__(server=server, persist=True)
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.config = config
+        self.prefetch = prefetch
+        self.heartbeat_seconds = heartbeat_seconds
+        self.per_host = per_host
+        self.retry_max_seconds = retry_max_seconds
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
+        self.frontier: Frontier | None = None
+        self.once = False
+        self.done = False
+        self.owned: set[int] = set()
+        self.draining: set[int] = set()
+        self.held: Counter[int] = Counter()  # requests of a shard handed out and not yet acknowledged
+        self._buffer: OrderedDict[str, deque[Request]] = OrderedDict()
+        self._buffered = 0
+        self._acks: list[tuple[int, bytes]] = []
+        self._outgoing: list[Link] = []
+        self._sites: dict[str, Site] = {}
+        self._pump: asyncio.Task[None] | None = None
+        self._closing = False
+        self._wake = asyncio.Event()
+        self._redis_down_since: float | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        server = connections.redis_sync(settings)
+        try:
+            server.ping()
+        except redis.RedisError as exc:
+            raise ValueError(f"Redis at GOVCRAWL_REDIS_URL is unreachable ({exc}): start it "
+                             "(scripts/services.sh start) or fix GOVCRAWL_REDIS_URL") from exc
+        scheduler = cls(
+            crawler, server, frontier_config_from_settings(settings),
+            prefetch=settings.getint("GOVCRAWL_FRONTIER_PREFETCH"),
+            heartbeat_seconds=settings.getfloat("GOVCRAWL_FRONTIER_HEARTBEAT_SECONDS"),
+            per_host=settings.getint("GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST"),
+            retry_max_seconds=settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS"),
+        )
+        crawler.signals.connect(scheduler._on_stored, signal=requests_stored)
+        crawler.signals.connect(scheduler._on_spider_idle, signal=signals.spider_idle)
+        if not settings.getbool("GOVCRAWL_ES_ENABLED"):
+            # Nothing is stored: a request is done once its items left the pipelines.
+            crawler.signals.connect(scheduler._on_item_scraped, signal=signals.item_scraped)
+        return scheduler
+
+    # --- Scrapy scheduler interface ---------------------------------------------------------------
+    def open(self, spider: Spider) -> Deferred[None]:
+        self.spider = spider
+        self.once = bool(getattr(spider, "once", False))
+        client = connections.redis_async(self.crawler.settings)
+        self.frontier = Frontier(client, self.config)
+        spider.frontier = self.frontier  # type: ignore[attr-defined]
+        return deferred_from_coro(self._open())
+
+    async def _open(self) -> None:
+        assert self.frontier is not None
+        await self.frontier.check_shard_count()
+        await self._load_sites()
+        self._pump = asyncio.get_running_loop().create_task(self._run())
+        logger.info(
+            "Worker %(worker)s: %(shards)d shards, lease %(lease).0fs, prefetch %(prefetch)d, %(mode)s",
+            {"worker": self.worker_id, "shards": self.config.shards, "lease": self.config.lease_seconds,
+             "prefetch": self.prefetch, "mode": "one cycle (once=1)" if self.once else "continuous"},
+        )
+
+    def close(self, reason: str) -> Deferred[None]:
+        return deferred_from_coro(self._close(reason))
+
+    async def _close(self, reason: str) -> None:
+        self._closing = True
+        if self._pump is not None:
+            self._pump.cancel()
+            try:
+                await self._pump
+            except asyncio.CancelledError:
+                pass
+        assert self.frontier is not None
+        try:
+            await self._flush()
+            for shard in sorted(self.owned):
+                await self.frontier.release(shard, self.worker_id)
+            await self.frontier.client.zrem(self.frontier.keys.workers, self.worker_id)
+        except redis.RedisError as exc:
+            logger.error("Could not release shards at close (%(error)s): they are taken over when their "
+                         "leases expire", {"error": exc})
+        logger.info("Worker %(worker)s closed (%(reason)s): released %(count)d shards",
+                    {"worker": self.worker_id, "reason": reason, "count": len(self.owned)})
+        self.owned.clear()
+        await self.frontier.client.aclose()
+
+    def enqueue_request(self, request: Request) -> bool:
+        if "govcrawl_token" in request.meta:
+            # A redirect or retry of a request this worker holds: it stays here under the same token.
+            self._buffer_request(request)
+            return True
+        link = self._link_for(request)
+        if link is None:
+            return False
+        self._outgoing.append(link)
+        self._wake.set()
+        return True
+
+    def next_request(self) -> Request | None:
+        if not self._buffered:
+            return None
+        downloader = self.crawler.engine.downloader if self.crawler.engine else None
+        for host in list(self._buffer):
+            queue = self._buffer[host]
+            if downloader is not None:
+                slot = downloader.slots.get(host)
+                if slot is not None and len(slot.active) >= self.per_host:
+                    self._buffer.move_to_end(host)
+                    continue
+            request = queue.popleft()
+            self._buffered -= 1
+            if queue:
+                self._buffer.move_to_end(host)
+            else:
+                del self._buffer[host]
+            if self._buffered < self.prefetch // 2:
+                self._wake.set()
+            return request
+        return None
+
+    def has_pending_requests(self) -> bool:
+        return self._buffered > 0 or bool(self._outgoing)
+
+    def __len__(self) -> int:
+        return self._buffered
+
+    def flush(self) -> None:
+        """The stored crawl is shared by the cluster: closing a worker never clears it."""
+
+    # --- acknowledgements -------------------------------------------------------------------------
+    def _on_stored(self, tokens: list[tuple[int, bytes]]) -> None:
+        self._acks.extend(tokens)
+        self._wake.set()
+
+    def _on_item_scraped(self, item: Any) -> None:
+        if isinstance(item, AckItem):
+            self._on_stored([(item.shard, item.fp)])
+
+    # --- the pump -----------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        next_beat = 0.0
+        next_due = 0.0
+        next_sites = time.monotonic() + 60
+        while not self._closing:
+            self._wake.clear()
+            try:
+                now = time.monotonic()
+                if now >= next_beat:
+                    await self._heartbeat()
+                    await self._rebalance()
+                    next_beat = now + self.heartbeat_seconds
+                await self._flush()
+                if now >= next_due:
+                    await self._schedule_due()
+                    next_due = now + 1.0
+                if now >= next_sites:
+                    await self._load_sites()
+                    next_sites = now + 60
+                if self._buffered < self.prefetch // 2:
+                    await self._refill()
+                if self.once and not self.done:
+                    await self._check_done()
+                self._redis_back()
+            except (redis.RedisError, OSError) as exc:
+                await self._redis_trouble(exc)
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=0.2)
+            except TimeoutError:
+                pass
+
+    async def _redis_trouble(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if self._redis_down_since is None:
+            self._redis_down_since = now
+            logger.warning("Redis unreachable (%(error)s): holding work in memory and retrying", {"error": exc})
+        assert self.stats is not None
+        self.stats.inc_value("govcrawl/frontier/redis_error_count")
+        backoff = min(self.retry_max_seconds, 0.5 * 2 ** min(6, int(now - self._redis_down_since)))
+        await asyncio.sleep(backoff)
+
+    def _redis_back(self) -> None:
+        if self._redis_down_since is not None:
+            logger.warning("Redis reachable again after %(seconds).1fs",
+                           {"seconds": time.monotonic() - self._redis_down_since})
+            self._redis_down_since = None
+
+    async def _flush(self) -> None:
+        """Children reach Redis before their parent is acknowledged, so a crash loses neither."""
+        assert self.frontier is not None
+        if self._outgoing:
+            batch, self._outgoing = self._outgoing, []
+            try:
+                await self.frontier.admit(batch)
+            except redis.RedisError:
+                self._outgoing[:0] = batch
+                raise
+        if self._acks:
+            batch_acks, self._acks = self._acks, []
+            try:
+                await self.frontier.ack(batch_acks)
+            except redis.RedisError:
+                self._acks[:0] = batch_acks
+                raise
+            for shard, _ in batch_acks:
+                self.held[shard] -= 1
+                if self.held[shard] <= 0:
+                    del self.held[shard]
+            assert self.stats is not None
+            self.stats.inc_value("govcrawl/frontier/acked_count", len(batch_acks))
+
+    async def _heartbeat(self) -> None:
+        assert self.frontier is not None
+        info = {"owned": len(self.owned), "buffered": self._buffered, "held": sum(self.held.values()),
+                "started": int(self.crawler.stats.get_value("start_time").timestamp())  # type: ignore[union-attr]
+                if self.crawler.stats and self.crawler.stats.get_value("start_time") else 0}
+        lost = await self.frontier.heartbeat(self.worker_id, sorted(self.owned), info)
+        for shard in lost:
+            logger.warning("Lease on shard %(shard)d lost: another worker took it over", {"shard": shard})
+            self._drop_shard(shard)
+            self.owned.discard(shard)
+            self.draining.discard(shard)
+            self.held.pop(shard, None)
+
+    async def _rebalance(self) -> None:
+        assert self.frontier is not None
+        workers = await self.frontier.live_workers()
+        target = math.ceil(self.config.shards / max(1, len(workers)))
+        active = self.owned - self.draining
+        if len(active) > target:
+            for shard in sorted(active, reverse=True)[: len(active) - target]:
+                self.draining.add(shard)
+                self._drop_shard(shard)
+        for shard in sorted(self.draining):
+            if self.held.get(shard, 0) <= 0:
+                await self.frontier.release(shard, self.worker_id)
+                self.owned.discard(shard)
+                self.draining.discard(shard)
+                self.held.pop(shard, None)
+                logger.info("Released shard %(shard)d to rebalance over %(workers)d workers",
+                            {"shard": shard, "workers": len(workers)})
+        if len(self.owned) >= target:
+            return
+        owners = await self.frontier.lease_owners()
+        free = [shard for shard, owner in enumerate(owners) if owner is None]
+        rank = {shard: codec.shard_of(f"{self.worker_id}/{shard}", 1 << 30) for shard in free}
+        for shard in sorted(free, key=rank.__getitem__):
+            if len(self.owned) >= target:
+                break
+            recovered = await self.frontier.try_acquire(shard, self.worker_id)
+            if recovered is None:
+                continue
+            self.owned.add(shard)
+            if recovered:
+                assert self.stats is not None
+                self.stats.inc_value("govcrawl/frontier/recovered_count", recovered)
+                logger.warning("Shard %(shard)d taken over: %(count)d unacknowledged requests redelivered",
+                               {"shard": shard, "count": recovered})
+
+    def _drop_shard(self, shard: int) -> None:
+        """Forget buffered requests of a shard; they stay in flight in Redis and go back on release."""
+        dropped = 0
+        for host in list(self._buffer):
+            queue = self._buffer[host]
+            kept = deque(request for request in queue if request.meta["govcrawl_token"][0] != shard)
+            dropped += len(queue) - len(kept)
+            if kept:
+                self._buffer[host] = kept
+            else:
+                del self._buffer[host]
+        self._buffered -= dropped
+        self.held[shard] -= dropped
+
+    async def _refill(self) -> None:
+        assert self.frontier is not None
+        shards = sorted(self.owned - self.draining)
+        if not shards:
+            return
+        want = self.prefetch - self._buffered
+        per_shard = max(2, want // len(shards))
+        pipe = self.frontier.client.pipeline(transaction=False)
+        for shard in shards:
+            await self.frontier._pop(
+                keys=[self.frontier.keys.queue(shard), self.frontier.keys.inflight(shard),
+                      self.frontier.keys.lease(shard)],
+                args=[per_shard, self.worker_id], client=pipe)
+        added = 0
+        for shard, payloads in zip(shards, await pipe.execute(), strict=True):
+            if payloads is None:
+                continue
+            for payload in payloads:
+                fp, data = codec.decode_payload(payload)
+                request = request_from_dict(data, spider=self.spider)
+                request.meta["govcrawl_token"] = (shard, fp)
+                self.held[shard] += 1
+                self._buffer_request(request)
+                added += 1
+        if added:
+            assert self.stats is not None
+            self.stats.inc_value("govcrawl/frontier/dequeued_count", added)
+            self._poke_engine()
+
+    def _buffer_request(self, request: Request) -> None:
+        host = urlparse_cached(request).hostname or ""
+        self._buffer.setdefault(host, deque()).append(request)
+        self._buffered += 1
+
+    def _poke_engine(self) -> None:
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        if slot is not None and hasattr(slot, "nextcall"):
+            slot.nextcall.schedule()
+
+    async def _schedule_due(self) -> None:
+        """Start the cycles and probes of owned sites whose time has come."""
+        assert self.frontier is not None
+        now = time.time()
+        links: list[Link] = []
+        for shard in sorted(self.owned - self.draining):
+            for kind, site_id in await self.frontier.take_due(shard, now=now, cycles_only=self.once):
+                site = self._sites.get(site_id)
+                if site is None:
+                    continue  # removed from the registry since it was scheduled
+                links.append(self._home_link(site, probe=kind != CYCLE,
+                                             cycle=await self.frontier.cycle_of(site_id)))
+        if links:
+            await self.frontier.admit(links)
+            self._wake.set()
+
+    def _home_link(self, site: Site, *, probe: bool, cycle: int) -> Link:
+        data: dict[str, Any] = self.spider.home_request(site, probe=probe, cycle=cycle)  # type: ignore[attr-defined]
+        return Link(url=data["meta"]["govcrawl_url"], host=site.host, site_id="" if probe else site.site_id,
+                    request=data,
+                    interval_seconds=self.config.probe_seconds if probe else self.config.cycle_seconds,
+                    force=True)
+
+    def _link_for(self, request: Request) -> Link | None:
+        host = urlparse_cached(request).hostname
+        if not host:
+            return None
+        return Link(url=request.url, host=host, site_id=request.meta.get("site_id", ""),
+                    request=codec.jsonable_request(request.to_dict(spider=self.spider)),
+                    interval_seconds=self.config.cycle_seconds)
+
+    async def _load_sites(self) -> None:
+        assert self.frontier is not None
+        sites = await read_sites_async(self.frontier.client, self.config.prefix)
+        self._sites = {site.site_id: site for site in sites}
+        self.spider.sites = self._sites  # type: ignore[attr-defined]
+
+    async def _check_done(self) -> None:
+        assert self.frontier is not None
+        local = self._buffered + len(self._outgoing) + len(self._acks) + sum(self.held.values())
+        if local:
+            return
+        if await self.frontier.pending_work(now=time.time(), cycles_only=True) == 0:
+            self.done = True
+            logger.info("Every registered site's cycle is done: this worker stops (once=1)")
+            self._poke_engine()
+
+    def _on_spider_idle(self) -> None:
+        if self.once and self.done:
+            return
+        raise DontCloseSpider

@@ -1,0 +1,233 @@
+"""The Redis frontier against a real Redis: admission, waiting links, leases, redelivery, memory per URL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import redis.asyncio
+
+from crawler.registry import Site
+from crawler.scheduler import codec
+from crawler.scheduler.frontier import OVER_BUDGET, QUEUED, WAITING, Frontier, FrontierConfig, Link
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+NOW = 1_800_000_000.0  # a fixed clock: 2027-01-15
+
+
+def _config(prefix: str, **overrides: Any) -> FrontierConfig:
+    values: dict[str, Any] = {
+        "prefix": prefix, "shards": 8, "seen_buckets": 4, "lease_seconds": 5.0, "max_pages_per_site": 3,
+        "cycle_seconds": 86400.0, "probe_seconds": 3600.0, "column_min_seconds": 3600.0,
+        "column_max_seconds": 7 * 86400.0, "article_seconds": 30 * 86400.0,
+    }
+    values.update(overrides)
+    return FrontierConfig(**values)
+
+
+def _link(url: str, site_id: str = "s1", **kwargs: Any) -> Link:
+    host = url.split("/")[2]
+    return Link(url=url, host=host, site_id=site_id, request={"url": url, "callback": "parse"},
+                interval_seconds=86400.0, **kwargs)
+
+
+def run(redis_url: str, prefix: str, body: Callable[[Frontier], Awaitable[None]], **config: Any) -> None:
+    async def main() -> None:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        try:
+            await body(Frontier(client, _config(prefix, **config)))
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
+
+
+def test_a_link_is_queued_once_per_cycle_and_due_again_after(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        assert await frontier.admit([_link("http://a.gov.cn/1.html")], now=NOW) == [QUEUED]
+        assert await frontier.admit([_link("http://a.gov.cn/1.html")], now=NOW + 60) == [WAITING]
+        shard = frontier.shard("a.gov.cn")
+        await frontier.try_acquire(shard, "w1")
+        held = await frontier.pop(shard, "w1", 10)
+        assert held is not None and [data["url"] for _, data in held] == ["http://a.gov.cn/1.html"]
+        await frontier.settle(url="http://a.gov.cn/1.html", host="a.gov.cn", status=codec.OK,
+                              kind_interval_seconds=86400.0, now=NOW + 120)
+        # Known and fresh: its status is returned, nothing is fetched again within the cycle.
+        assert await frontier.admit([_link("http://a.gov.cn/1.html")], now=NOW + 3600) == [codec.OK]
+        # A day later it is due again.
+        assert await frontier.admit([_link("http://a.gov.cn/1.html")], now=NOW + 86400 + 1200) == [QUEUED]
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_pages_linking_a_pending_target_learn_its_broken_status(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        target = "http://a.gov.cn/dead.html"
+        first = _link(target, waiter={"f": "http://a.gov.cn/"})
+        second = _link(target, waiter={"f": "http://a.gov.cn/list.html"})
+        assert await frontier.admit([first], now=NOW) == [QUEUED]
+        assert await frontier.admit([second], now=NOW) == [WAITING]
+        waiters = await frontier.settle(url=target, host="a.gov.cn", status=codec.STATUS_CODES["404"],
+                                        kind_interval_seconds=86400.0, now=NOW + 5)
+        assert sorted(w["f"] for w in waiters) == ["http://a.gov.cn/", "http://a.gov.cn/list.html"]
+        third = _link(target, waiter={"f": "http://a.gov.cn/other.html"})
+        assert await frontier.admit([third], now=NOW + 10) == [codec.STATUS_CODES["404"]]
+        # The waiting list survives until the request is acknowledged (a crash before that replays it).
+        shard = frontier.shard("a.gov.cn")
+        again = await frontier.settle(url=target, host="a.gov.cn", status=codec.STATUS_CODES["404"],
+                                      kind_interval_seconds=86400.0, now=NOW + 20)
+        assert len(again) == 2
+        await frontier.ack([(shard, codec.fingerprint(target))])
+        assert await frontier.settle(url=target, host="a.gov.cn", status=codec.STATUS_CODES["404"],
+                                     kind_interval_seconds=86400.0, now=NOW + 30) == []
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_the_page_budget_of_a_site_holds_per_cycle(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        links = [_link(f"http://a.gov.cn/{n}.html") for n in range(5)]
+        assert await frontier.admit(links, now=NOW) == [QUEUED, QUEUED, QUEUED, OVER_BUDGET, OVER_BUDGET]
+        # Links of other hosts checked for this site are not counted against it.
+        check = Link(url="http://b.gov.cn/x.pdf", host="b.gov.cn", site_id="", request={"url": "u"},
+                     interval_seconds=60)
+        assert await frontier.admit([check], now=NOW) == [QUEUED]
+
+    run(redis_url, redis_prefix, body, max_pages_per_site=3)
+
+
+def test_a_dead_workers_requests_are_redelivered_to_the_next_owner(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        urls = [f"http://a.gov.cn/{n}.html" for n in range(4)]
+        await frontier.admit([_link(url) for url in urls], now=NOW)
+        shard = frontier.shard("a.gov.cn")
+        assert await frontier.try_acquire(shard, "dead-worker") == 0
+        held = await frontier.pop(shard, "dead-worker", 3)
+        assert held is not None and len(held) == 3
+        await frontier.ack([(shard, held[0][0])])  # one finished before the worker died
+        assert await frontier.try_acquire(shard, "heir") is None  # the lease still stands
+        await frontier.client.delete(frontier.keys.lease(shard))  # ... until it expires
+        assert await frontier.try_acquire(shard, "heir") == 2
+        rest = await frontier.pop(shard, "heir", 10)
+        assert rest is not None
+        assert sorted(data["url"] for _, data in rest) == sorted(set(urls) - {held[0][1]["url"]})
+        # Only the owner pops: a worker without the lease gets nothing.
+        assert await frontier.pop(shard, "dead-worker", 10) is None
+
+    run(redis_url, redis_prefix, body, max_pages_per_site=0)
+
+
+def test_release_returns_held_requests_and_frees_the_shard(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        await frontier.admit([_link("http://a.gov.cn/1.html")], now=NOW)
+        shard = frontier.shard("a.gov.cn")
+        await frontier.try_acquire(shard, "w1")
+        assert await frontier.pop(shard, "w1", 5)
+        assert await frontier.release(shard, "w1")
+        assert (await frontier.lease_owners())[shard] is None
+        assert await frontier.try_acquire(shard, "w2") == 0
+        again = await frontier.pop(shard, "w2", 5)
+        assert again is not None and len(again) == 1
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_hosts_of_a_shard_are_served_round_robin(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        hosts = [f"h{n}.gov.cn" for n in range(40)]
+        by_shard: dict[int, list[str]] = {}
+        for host in hosts:
+            by_shard.setdefault(frontier.shard(host), []).append(host)
+        shard, same = max(by_shard.items(), key=lambda pair: len(pair[1]))
+        assert len(same) >= 2
+        busy, quiet = same[0], same[1]
+        await frontier.admit([_link(f"http://{busy}/{n}.html", site_id=busy) for n in range(3)], now=NOW)
+        await frontier.admit([_link(f"http://{quiet}/{n}.html", site_id=quiet) for n in range(3)], now=NOW)
+        await frontier.try_acquire(shard, "w1")
+        held = await frontier.pop(shard, "w1", 4)
+        assert held is not None
+        order = [data["url"].split("/")[2] for _, data in held]
+        # Each round serves every host once before any host gets a second turn.
+        assert set(order[:2]) == set(order[2:]) == {busy, quiet}
+
+    run(redis_url, redis_prefix, body, max_pages_per_site=0)
+
+
+def test_adaptive_column_interval_grows_while_unchanged_and_shrinks_on_change(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async def body(frontier: Frontier) -> None:
+        url = "http://a.gov.cn/tzgg/"
+        fp = codec.fingerprint(url)
+        seen = frontier.keys.seen(frontier.shard("a.gov.cn"), codec.bucket_of(fp, frontier.config.seen_buckets))
+
+        async def settle(content: str, now: float) -> tuple[int, int, int]:
+            await frontier.settle(url=url, host="a.gov.cn", status=codec.OK, kind_interval_seconds=None,
+                                  content_hash=content, now=now)
+            return codec.unpack_value(int(await frontier.client.hget(seen, fp)))
+
+        due, exp, _ = await settle("v1", NOW)
+        assert exp == 0 and due == codec.due_units(NOW) + 6
+        _, exp, _ = await settle("v1", NOW)
+        assert exp == 1
+        _, exp, _ = await settle("v1", NOW)
+        assert exp == 2
+        _, exp, _ = await settle("v2", NOW)
+        assert exp == 1
+        for _ in range(10):
+            _, exp, _ = await settle("v2", NOW)
+        assert exp == frontier.config.column_max_exponent == 7  # 1 h x 2^7 > 7 days: capped
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_the_shard_count_is_fixed_per_cluster(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        await frontier.check_shard_count()
+        other = Frontier(frontier.client, _config(frontier.config.prefix, shards=16))
+        with pytest.raises(ValueError, match="GOVCRAWL_FRONTIER_SHARDS is 16 but this cluster uses 8"):
+            await other.check_shard_count()
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_seed_schedules_cycles_now_and_spreads_probes(redis_url: str, redis_prefix: str) -> None:
+    sites = [Site(site_id=f"510100{n:04d}", name="x", url=f"http://127.0.1.{n}:8800/", level="county",
+                  region="成都市", department="") for n in range(1, 6)]
+
+    async def body(frontier: Frontier) -> None:
+        assert await frontier.schedule_sites(sites, now=NOW) == 5
+        due = []
+        for shard in range(frontier.config.shards):
+            due += await frontier.take_due(shard, now=NOW, cycles_only=False)
+        assert sorted(site for kind, site in due if kind == b"c") == [site.site_id for site in sites]
+        assert await frontier.pending_work(now=NOW + 1, cycles_only=True) == 0
+        assert await frontier.cycle_of(sites[0].site_id) == 1
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_seen_set_memory_stays_under_20_bytes_per_url(redis_url: str, redis_prefix: str) -> None:
+    """Measured with MEMORY USAGE on the real server, at the bucket fill the defaults are sized for."""
+    urls = 40_000
+
+    async def body(frontier: Frontier) -> None:
+        pipe = frontier.client.pipeline(transaction=False)
+        for n in range(urls):
+            url = f"http://site{n % 50}.gov.cn/art/2026/11/{n}.html"
+            fp = codec.fingerprint(url)
+            shard = frontier.shard(url.split("/")[2])
+            pipe.hset(frontier.keys.seen(shard, codec.bucket_of(fp, frontier.config.seen_buckets)), fp,
+                      codec.pack_value(codec.due_units(NOW) + 4320, 0, codec.OK))
+        await pipe.execute()
+        total = 0
+        keys = [key async for key in frontier.client.scan_iter(match=f"{frontier.config.prefix}:seen:*")]
+        for key in keys:
+            total += int(await frontier.client.memory_usage(key, samples=0))
+            assert await frontier.client.object("encoding", key) == b"listpack"
+        assert total / urls < 20, f"{total / urls:.1f} bytes per URL over {len(keys)} buckets"
+
+    run(redis_url, redis_prefix, body, shards=8, seen_buckets=16)
