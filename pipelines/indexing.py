@@ -19,7 +19,7 @@ from elasticsearch import ApiError
 from elasticsearch.helpers import async_streaming_bulk
 from scrapy.exceptions import CloseSpider, NotConfigured
 
-from crawler import connections
+from crawler import connections, es_schema
 from crawler.items import ITEM_INDEX, AckItem
 from crawler.naming import IndexKind, index_name
 from crawler.scheduler.sharded import requests_stored
@@ -149,6 +149,12 @@ class IndexingPipeline:
             await self.client.close()
             raise CloseSpider(f"Elasticsearch at {address} is unreachable ({exc}): start it "
                               "(scripts/services.sh start) or fix GOVCRAWL_ES_URL") from exc
+        try:
+            for line in await es_schema.install_templates_async(self.client, self.prefix):
+                logger.debug("Elasticsearch: %(line)s", {"line": line})
+        except es_schema.SchemaError as exc:
+            await self.client.close()
+            raise CloseSpider(str(exc)) from exc
         logger.info("Indexing into %(address)s, prefix %(prefix)s, batches of %(batch)d every %(seconds).1fs",
                     {"address": address, "prefix": self.prefix, "batch": self.batch_size,
                      "seconds": self.flush_seconds})

@@ -1,0 +1,192 @@
+"""Typed items, one per kind of document we index (index govcrawl-<kind>, see ITEM_INDEX)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+PageKind = Literal["home", "column", "article", "attachment", "other"]
+LinkError = Literal["http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop",
+                    "too_many_redirects", "other"]
+TargetKind = Literal["page", "image", "script", "stylesheet", "frame", "attachment", "external"]
+ColumnType = Literal["news", "notice", "policy", "personnel", "plan", "basic", "consult", "survey",
+                     "interview", "service", "exempt", "other"]
+
+
+@dataclass(slots=True, kw_only=True)
+class SiteItem:
+    """A registered site (govcrawl-sites, id = site_id)."""
+
+    site_id: str
+    name: str
+    url: str
+    level: str
+    region: str
+    department: str = ""
+    host: str = ""
+    registered_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class PageItem:
+    """One fetched page of a registered site (govcrawl-pages, id from the URL)."""
+
+    site_id: str
+    url: str
+    status: int
+    fetched_at: datetime
+    final_url: str | None = None
+    title: str = ""
+    content_hash: str = ""
+    content_type: str = ""
+    body_bytes: int = 0
+    encoding: str | None = None
+    page_kind: PageKind = "other"
+    depth: int = 0
+    column_url: str | None = None
+    pub_date: date | None = None
+    pub_date_source: str | None = None  # meta | label | url | listing | text
+    pub_date_confidence: float | None = None
+    first_seen_at: datetime | None = None
+    backdated: bool = False
+    out_links: int = 0
+    meta: dict[str, str] = field(default_factory=dict)  # SiteName, SiteIDCode, ColumnName, PubDate, ...
+    list_entries: int = 0  # entries of the column list shown on this page (column pages)
+    cycle: int = 0
+    region: str = ""
+    level: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class LinkItem:
+    """The status of one link target as found on one page (govcrawl-links, id = (url, found_on))."""
+
+    site_id: str
+    url: str
+    found_on: str
+    on_homepage: bool
+    target_kind: TargetKind
+    checked_at: datetime
+    ok: bool
+    status: int | None = None
+    error: LinkError | None = None
+    confirmed: bool = False  # 404/410/403, DNS and timeouts are confirmed; other failures suspected
+    anchor_text: str = ""
+    cycle: int = 0
+    region: str = ""
+    level: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class ProbeItem:
+    """One availability probe of a home page (govcrawl-probes, id = (site_id, started_at))."""
+
+    site_id: str
+    url: str
+    started_at: datetime
+    ok: bool
+    elapsed_ms: int
+    http_status: int | None = None
+    final_url: str | None = None
+    error: str | None = None  # dns | tcp | tls | timeout | http
+    body_bytes: int = 0
+    region: str = ""
+    level: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class ColumnItem:
+    """A column (栏目) and its freshness at crawl time (govcrawl-columns, id = (site_id, url))."""
+
+    site_id: str
+    url: str
+    name: str
+    type: ColumnType
+    level: int
+    checked_at: datetime
+    latest_date: date | None = None
+    entries: int = 0
+    stale: bool = False
+    empty: bool = False
+    placeholder: bool = False
+    parent_url: str | None = None
+    column_type_meta: str | None = None
+    override: bool = False
+    region: str = ""  # ColumnItem.level is the column depth; the site's level is not copied here
+
+
+@dataclass(slots=True, kw_only=True)
+class MessageItem:
+    """A public message in a consultation column (govcrawl-messages, id = url)."""
+
+    site_id: str
+    column_url: str
+    url: str
+    title: str
+    asked_at: date | None
+    answered_at: date | None
+    answered: bool
+    checked_at: datetime
+
+
+@dataclass(slots=True, kw_only=True)
+class FindingItem:
+    """One finding of indicators.md §5 for a site at a check point (govcrawl-findings, id = (site_id, check, as_of, key))."""
+
+    site_id: str
+    region: str
+    level: str
+    check: str  # V-AVAIL, D-LINK-HOME, I-ZOMBIE, ...
+    severity: Literal["veto", "deduction", "info"]
+    points: float
+    detail: str
+    confidence: Literal["confirmed", "suspected"]
+    as_of: date
+    computed_at: datetime
+    key: str = ""  # what the finding is about (a column or link URL); "" for site-level checks
+    evidence: list[str] = field(default_factory=list)  # URLs, timestamps, statuses, snippets
+    stale_data: bool = False  # the site was down: judged on its last good crawl
+
+
+@dataclass(slots=True, kw_only=True)
+class ReviewItem:
+    """A quarterly spot-check task and its outcome (govcrawl-reviews, id = (quarter, site_id))."""
+
+    quarter: str  # 2026Q4
+    site_id: str
+    name: str
+    region: str
+    level: str
+    url: str
+    sampled_at: datetime
+    seed: int
+    fraction: float
+    status: Literal["pending", "confirmed", "corrected"] = "pending"
+    reviewer: str = ""
+    reviewed_at: datetime | None = None
+    findings_confirmed: list[str] = field(default_factory=list)
+    findings_overturned: list[str] = field(default_factory=list)
+    notes: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class AckItem:
+    """Yielded last for a frontier request: once everything before it is stored, the request is done."""
+
+    shard: int
+    fp: bytes
+
+
+ITEM_INDEX: Final[dict[type, str]] = {
+    SiteItem: "sites",
+    PageItem: "pages",
+    LinkItem: "links",
+    ProbeItem: "probes",
+    ColumnItem: "columns",
+    MessageItem: "messages",
+    FindingItem: "findings",
+    ReviewItem: "reviews",
+}

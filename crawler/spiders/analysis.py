@@ -1,0 +1,802 @@
+"""Analyse one fetched page: decode and parse once; title, meta, dates, columns, messages, out-links."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
+from urllib.parse import urlsplit
+
+import lxml.etree
+import lxml.html
+import xxhash
+from w3lib.url import canonicalize_url
+
+from crawler.items import ColumnItem, MessageItem, PageItem
+from pipelines.columns import (
+    ColumnClass,
+    Listing,
+    classify_column,
+    find_columns,
+    is_empty_listing,
+    is_stale,
+    parse_column_listing,
+    parse_message_listing,
+)
+from pipelines.dates import PublishDate, extract_publish_date, parse_date_text
+from pipelines.encoding import decode_html
+from pipelines.links import (
+    ATTACHMENT_EXTENSIONS,
+    IMAGE_EXTENSIONS,
+    absolute_url,
+    base_href,
+    classify_response,
+    element_text,
+    extension_of,
+    extract_links,
+    in_nav,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import date, datetime
+
+    from lxml.html import HtmlElement
+
+    from crawler.items import ColumnType, PageKind, TargetKind
+    from crawler.registry import Site
+    from pipelines.columns import ColumnOverride
+    from pipelines.links import Link
+
+logger = logging.getLogger(__name__)
+
+Crawl = Literal["column", "article", "page", "check"]
+RequestKind = Literal["home", "column", "article", "page"]
+
+# Guideline <meta name=...> labels (indicators.md §4): read case-insensitively, stored under these names.
+META_NAMES: Final[tuple[str, ...]] = (
+    "SiteName",
+    "SiteDomain",
+    "SiteIDCode",
+    "ColumnName",
+    "ColumnDescription",
+    "ColumnKeywords",
+    "ColumnType",
+    "ArticleTitle",
+    "PubDate",
+    "ContentSource",
+    "Keywords",
+    "Description",
+    "Author",
+    "Image",
+    "Url",
+)
+_META_BY_LOWER: Final[dict[str, str]] = {name.lower(): name for name in META_NAMES}
+META_VALUE_MAX_CHARS = 500
+TITLE_MAX_CHARS = 300
+_HTML_SNIFF = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|table|p\b)", re.I | re.S
+)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Characters libxml2 refuses in a str (NUL and C0 controls other than tab/newline/return).
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TITLE_SEPARATORS = "_|｜-－—–·:：> "
+_CRUMB_BY_MARKER = lxml.etree.XPath(
+    "(//*[@class or @id][contains(concat(@class,' ',@id),'crumb') or contains(concat(@class,' ',@id),'bread')"
+    " or contains(concat(@class,' ',@id),'position') or contains(concat(@class,' ',@id),'location')"
+    " or contains(@class,'weizhi') or contains(@class,'dqwz')])[1]"
+)
+_CRUMB_BY_TEXT = lxml.etree.XPath(
+    "(//body//*[starts-with(normalize-space(text()),'当前位置')"
+    " or starts-with(normalize-space(text()),'您的位置')"
+    " or starts-with(normalize-space(text()),'您现在的位置')"
+    " or starts-with(normalize-space(text()),'所在位置')])[1]"
+)
+_CRUMB_PREFIX = re.compile(r"^.{0,8}位置\s*[:：]?\s*")
+_CRUMB_SPLIT = re.compile(r"\s*(?:>>|>|»|＞|›|→|/|\\)\s*")
+_HOME_WORDS = frozenset({"首页", "网站首页", "主页", "home", "Home", "HOME"})
+# Trails that end "… > 通知公告 > 正文" name the article generically after its column.
+_ARTICLE_CRUMB_WORDS = frozenset({"正文", "详情", "内容", "正文内容", "详细内容", "文章内容", "浏览文章"})
+_HOME_PATHS = frozenset(
+    {
+        "",
+        "/",
+        "/index.html",
+        "/index.htm",
+        "/index.shtml",
+        "/index.jsp",
+        "/index.php",
+        "/default.html",
+        "/default.htm",
+        "/default.aspx",
+        "/index.aspx",
+    }
+)
+# Containers a sub-column menu lives in (left/sub navigation) and containers that are never one.
+_SUB_MENU = re.compile(
+    r"(?:^|[\s_-])(?:\w*nav\w*|\w*menu\w*|sub\w*|left\w*|lm\w*|column\w*|zlm|ejlm|side\w*)(?:$|[\s_-])", re.I
+)
+_NOT_MENU = re.compile(
+    r"(?:^|[\s_-])(?:\w*foot\w*|bottom|\w*crumbs?|bread\w*|position|location|weizhi|dqwz|links?|yqlj|friend\w*|"
+    r"copyright|banquan|share|tools?|page|pager|pages|fenye)(?:$|[\s_-])",
+    re.I,
+)
+_NOT_COLUMN_NAMES = re.compile(
+    r"^(?:网站首页|首页|主页|english|无障碍|繁体|简体|登录|注册|长者模式|关怀版|返回顶部|上一页|下一页|尾页|末页|\d+)$",
+    re.I,
+)
+# A consultation letter's page dates itself by when it was asked (留言时间：2026-10-01), a label the
+# article-date extractor does not trust on other pages.
+_ASKED_DATE = re.compile(
+    r"(?:留言|提问|来信|写信|咨询|投诉)(?:时间|日期)\s*(?:<[^>]{0,80}>\s*){0,3}[:：]?\s*(?:<[^>]{0,80}>\s*){0,3}"
+    r"((?:19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})"
+)
+_ASKED_DATE_CONFIDENCE = 0.7
+_COLUMN_NAME_CHARS = (2, 12)
+_MENU_CLIMB_LIMIT = 6
+_TYPE_OF_CLASS: Final[dict[ColumnClass, ColumnType]] = {cls: cls.value for cls in ColumnClass}
+_PAGE_KIND_OF_REQUEST: Final[dict[str, PageKind]] = {"home": "home", "column": "column", "article": "article"}
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class OutLink:
+    """One link of a page for the spider: fetch and parse it (column/article/page) or only check it."""
+
+    url: str  # absolute, canonical (w3lib canonicalize_url, no fragment)
+    crawl: Crawl  # check = only test the link (other hosts, images, scripts, css, attachments, frames)
+    target_kind: TargetKind
+    anchor_text: str = ""
+    column_name: str | None = None  # crawl == "column": the name shown for it (nav label or block heading)
+    column_level: int | None = None
+    column_url: str | None = None  # articles and pagination pages: the first list page of their column
+    listing_date: date | None = None  # the date the column list printed beside an article link
+
+
+@dataclass(slots=True, kw_only=True)
+class PageAnalysis:
+    """Everything read from one page: its PageItem, column/message items, links to follow or check."""
+
+    page: PageItem
+    items: list[ColumnItem | MessageItem] = field(default_factory=list)
+    links: list[OutLink] = field(default_factory=list)
+    soft404: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class _Breadcrumb:
+    labels: tuple[str, ...]
+    urls: tuple[str, ...]  # linked crumbs on the site, home excluded, outermost first
+    names: tuple[str, ...]  # their anchor texts
+    ends_with_link: bool  # the trail ends on a link (an article inside its column), not on plain text
+
+
+def canonical(url: str) -> str:
+    """The canonical form every OutLink and item URL uses."""
+    return canonicalize_url(url, keep_fragments=False)
+
+
+def _type_of(cls: ColumnClass) -> ColumnType:
+    return _TYPE_OF_CLASS[cls]
+
+
+def _override_of(overrides: Mapping[str, ColumnOverride] | None, url: str) -> bool:
+    return bool(overrides) and (url in overrides or canonical(url) in overrides)  # type: ignore[operator]
+
+
+def dead_column_item(
+    *,
+    site: Site,
+    url: str,
+    name: str,
+    level: int,
+    today: date,
+    checked_at: datetime,
+    overrides: Mapping[str, ColumnOverride] | None = None,
+) -> ColumnItem:
+    """V-EMPTY "the column link itself is dead": the column item for a column page that failed."""
+    cls = classify_column(name, overrides=overrides, url=url)
+    return ColumnItem(
+        site_id=site.site_id,
+        url=canonical(url),
+        name=name,
+        type=_type_of(cls),
+        level=level,
+        checked_at=checked_at,
+        latest_date=None,
+        entries=0,
+        stale=is_stale(None, cls, today),
+        empty=True,
+        override=_override_of(overrides, url),
+        region=site.region,
+    )
+
+
+# --- decoding and parsing ------------------------------------------------------------------------
+
+
+def _is_html(content_type: str, body: bytes) -> bool:
+    lowered = content_type.lower()
+    if "html" in lowered:
+        return True
+    if lowered and not lowered.startswith(("text/plain", "application/octet-stream", "text/xml")):
+        return False
+    return _HTML_SNIFF.match(body[:1024].lstrip(b"\xef\xbb\xbf")) is not None
+
+
+def _empty_tree() -> HtmlElement:
+    return lxml.html.document_fromstring("<html><body></body></html>")
+
+
+def _parse(text: str) -> HtmlElement:
+    """One lxml parse of the page; broken markup gives what libxml2 recovers, never an exception."""
+    if not text.strip():
+        return _empty_tree()
+    try:
+        return lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, lxml.etree.ParseError, ValueError) as exc:
+        logger.debug("Unparseable page text (%(error)s): analysed as empty", {"error": exc})
+        return _empty_tree()
+
+
+def _clean_text(text: str) -> str:
+    """Text lxml accepts: no XML declaration (refused in a str) and no control characters."""
+    text = _XML_DECLARATION.sub("", text, count=1)
+    return _CONTROL_CHARS.sub("", text)
+
+
+# --- metadata and titles -------------------------------------------------------------------------
+
+
+def page_meta(tree: HtmlElement) -> dict[str, str]:
+    """The guideline meta labels of a page (first value of each), under their canonical names."""
+    found: dict[str, str] = {}
+    for element in tree.iter("meta"):
+        name = _META_BY_LOWER.get((element.get("name") or "").strip().lower())
+        if name is None or name in found:
+            continue
+        content = " ".join((element.get("content") or "").split())[:META_VALUE_MAX_CHARS]
+        if content:
+            found[name] = content
+    return found
+
+
+def _strip_name(title: str, name: str) -> str:
+    """Title without a leading or trailing "_<name>" segment (a site or column name)."""
+    if not name or title == name:
+        return title
+    if title.endswith(name):
+        head = title[: -len(name)].rstrip()
+        if head and head[-1] in _TITLE_SEPARATORS:
+            return head.rstrip(_TITLE_SEPARATORS) or title
+    if title.startswith(name):
+        tail = title[len(name) :].lstrip()
+        if tail and tail[0] in _TITLE_SEPARATORS:
+            return tail.lstrip(_TITLE_SEPARATORS) or title
+    return title
+
+
+def page_title(tree: HtmlElement, meta: Mapping[str, str], site_name: str, *, article: bool) -> str:
+    """The page's own title: ArticleTitle meta on articles, else <title> without the site name, else h1."""
+    if article and meta.get("ArticleTitle"):
+        return meta["ArticleTitle"][:TITLE_MAX_CHARS]
+    title_element = tree.find(".//title")
+    title = element_text(title_element) if title_element is not None else ""
+    for name in dict.fromkeys((site_name, meta.get("SiteName", ""))):
+        title = _strip_name(title, name)
+    if article and meta.get("ColumnName"):
+        title = _strip_name(title, meta["ColumnName"])
+    if not title:
+        heading = tree.find(".//h1")
+        title = element_text(heading) if heading is not None else ""
+    return title[:TITLE_MAX_CHARS]
+
+
+# --- breadcrumbs and home links ------------------------------------------------------------------
+
+
+def _same_host(url: str, host: str) -> bool:
+    found = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    return found == host.lower().removeprefix("www.")
+
+
+def _is_home(url: str, site: Site) -> bool:
+    parts = urlsplit(url)
+    return _same_host(url, site.host) and not parts.query and parts.path in _HOME_PATHS
+
+
+def breadcrumb(tree: HtmlElement, base: str, site: Site) -> _Breadcrumb:
+    """The "当前位置：首页 > 栏目 > 子栏目" trail: labels (home dropped) and its linked crumbs on the site."""
+    found = _CRUMB_BY_MARKER(tree) or _CRUMB_BY_TEXT(tree)
+    if not found or not isinstance(found[0], lxml.html.HtmlElement):
+        return _NO_BREADCRUMB
+    element = found[0]
+    if element.find(".//a") is None and element.getparent() is not None and element.getparent().tag != "body":
+        element = element.getparent()
+    text = _CRUMB_PREFIX.sub("", element_text(element), count=1)
+    labels = tuple(
+        label for label in _CRUMB_SPLIT.split(text) if label and label not in _HOME_WORDS and len(label) <= 30
+    )
+    links: dict[str, str] = {}
+    for anchor in element.iter("a"):
+        url = absolute_url(anchor.get("href"), base)
+        if url is not None and _same_host(url, site.host) and not _is_home(url, site):
+            links.setdefault(url, element_text(anchor))
+    names = tuple(links.values())
+    trail = [label for label in labels if label not in _ARTICLE_CRUMB_WORDS]
+    ends_with_link = bool(names) and bool(trail) and trail[-1] == names[-1] and len(trail) <= len(labels)
+    return _Breadcrumb(labels[:8], tuple(links), names, ends_with_link)
+
+
+_NO_BREADCRUMB: Final = _Breadcrumb((), (), (), ends_with_link=False)
+
+
+def _plan_crumb_columns(page: _Page, plans: dict[str, OutLink], crumb: _Breadcrumb) -> None:
+    """Linked crumbs are the columns a page sits in; their level is left to the column page to judge
+    (trails often skip levels), see _column_level."""
+    for url, name in zip(crumb.urls, crumb.names, strict=True):
+        if _COLUMN_NAME_CHARS[0] <= len(name) <= _COLUMN_NAME_CHARS[1] and not _NOT_COLUMN_NAMES.match(name):
+            _add_plan(plans, url, "column", page.site, column_name=name)
+
+
+def _column_level(page: _Page, url: str, crumb: _Breadcrumb) -> int:
+    """Level of a column page found without one: 1 if the main navigation links it, else its trail depth."""
+    top = {ref.url for ref in find_columns(page.tree, page.final_url) if ref.level == 1}
+    if url in top or canonical(page.final_url) in top:
+        return 1
+    return max(2, len(crumb.labels))
+
+
+def _shows_article(tree: HtmlElement, title: str, crumb: _Breadcrumb) -> bool:
+    """An undated page is an article when its trail ends on its column and a heading repeats its title."""
+    if not crumb.ends_with_link or not title:
+        return False
+    return any(element_text(heading) == title and not in_nav(heading) for heading in tree.iter("h1", "h2"))
+
+
+def _menu_container(anchor: HtmlElement) -> HtmlElement | None:
+    """The nearest menu-like container of an anchor, or None if it sits in a footer, crumb or pager."""
+    for depth, ancestor in enumerate(anchor.iterancestors()):
+        if depth > _MENU_CLIMB_LIMIT or ancestor.tag == "body":
+            return None
+        marker = f"{ancestor.get('id', '')} {ancestor.get('class', '')}".strip()
+        if ancestor.tag in ("footer", "header"):
+            return None
+        if not marker:
+            continue
+        if _NOT_MENU.search(marker):
+            return None
+        if ancestor.tag == "nav" or _SUB_MENU.search(marker):
+            return ancestor
+    return None
+
+
+def _sub_columns(tree: HtmlElement, base: str, site: Site, exclude: set[str]) -> list[tuple[str, str]]:
+    """(url, name) of sub-column links on a column page: short labels in a menu without a home link."""
+    main_menus: dict[HtmlElement, bool] = {}
+    found: dict[str, str] = {}
+    for anchor in tree.iter("a"):
+        name = element_text(anchor)
+        if not _COLUMN_NAME_CHARS[0] <= len(name) <= _COLUMN_NAME_CHARS[1] or _NOT_COLUMN_NAMES.match(name):
+            continue
+        menu = _menu_container(anchor)
+        if menu is None:
+            continue
+        url = absolute_url(anchor.get("href"), base)
+        if url is None or url in exclude or url in found or not _same_host(url, site.host):
+            continue
+        if extension_of(url) in ATTACHMENT_EXTENSIONS or extension_of(url) in IMAGE_EXTENSIONS:
+            continue
+        is_main = main_menus.get(menu)
+        if is_main is None:
+            # The site's main navigation carries a home link; a column's own sub-menu does not.
+            is_main = main_menus[menu] = any(
+                (link := absolute_url(a.get("href"), base)) is not None and _is_home(link, site)
+                for a in menu.iter("a")
+            )
+        if not is_main:
+            found[url] = name
+    return list(found.items())
+
+
+# --- link plans ----------------------------------------------------------------------------------
+
+
+def _merge_links(links: list[Link], plans: dict[str, OutLink]) -> list[OutLink]:
+    """Every extracted link once, with the plan (column/article) for same-site pages that have one."""
+    out: list[OutLink] = []
+    seen: set[str] = set()
+    for link in links:
+        seen.add(link.url)
+        plan = plans.get(link.url)
+        if plan is not None and link.kind == "page":
+            keep = plan.anchor_text or not link.anchor_text
+            out.append(plan if keep else _with_anchor(plan, link.anchor_text))
+        else:
+            out.append(
+                OutLink(
+                    url=link.url,
+                    crawl="page" if link.kind == "page" else "check",
+                    target_kind=link.kind,
+                    anchor_text=link.anchor_text,
+                    column_url=plan.column_url if plan is not None else None,
+                    listing_date=plan.listing_date if plan is not None else None,
+                )
+            )
+    out.extend(plan for url, plan in plans.items() if url not in seen)
+    return out
+
+
+def _with_anchor(plan: OutLink, anchor_text: str) -> OutLink:
+    return OutLink(
+        url=plan.url,
+        crawl=plan.crawl,
+        target_kind=plan.target_kind,
+        anchor_text=anchor_text,
+        column_name=plan.column_name,
+        column_level=plan.column_level,
+        column_url=plan.column_url,
+        listing_date=plan.listing_date,
+    )
+
+
+def _plan_kind(url: str, site: Site) -> tuple[Crawl, TargetKind] | None:
+    """Crawl and target kind of a planned URL, or None when it is not a same-site page."""
+    extension = extension_of(url)
+    if extension in ATTACHMENT_EXTENSIONS:
+        return "check", "attachment"
+    if extension in IMAGE_EXTENSIONS:
+        return "check", "image"
+    return None if not _same_host(url, site.host) else ("page", "page")
+
+
+def _add_plan(
+    plans: dict[str, OutLink],
+    url: str,
+    crawl: Crawl,
+    site: Site,
+    *,
+    anchor_text: str = "",
+    column_name: str | None = None,
+    column_level: int | None = None,
+    column_url: str | None = None,
+    listing_date: date | None = None,
+) -> None:
+    """Plan a URL as a column or article link; the first plan for a URL wins."""
+    if url in plans:
+        return
+    kind = _plan_kind(url, site)
+    if kind is None:
+        return
+    plans[url] = OutLink(
+        url=url,
+        crawl=crawl if kind[0] == "page" else "check",
+        target_kind=kind[1],
+        anchor_text=anchor_text,
+        column_name=column_name,
+        column_level=column_level,
+        column_url=column_url,
+        listing_date=listing_date,
+    )
+
+
+# --- the page kinds ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Page:
+    """One page's shared reading: the parse, its base URL, meta, and the request context."""
+
+    site: Site
+    url: str
+    final_url: str
+    text: str
+    tree: HtmlElement
+    base: str
+    meta: dict[str, str]
+    today: date
+    fetched_at: datetime
+    overrides: Mapping[str, ColumnOverride] | None
+
+
+def _home(page: _Page, plans: dict[str, OutLink]) -> int:
+    """Columns (nav menus, 更多 blocks) and dated block entries of a home page; returns the entry count."""
+    for ref in find_columns(page.tree, page.final_url):
+        _add_plan(plans, ref.url, "column", page.site, column_name=ref.name, column_level=ref.level)
+    listing = parse_column_listing(page.tree, page.final_url, today=page.today)
+    for entry in listing.entries:
+        _add_plan(plans, entry.url, "article", page.site, anchor_text=entry.title, listing_date=entry.date)
+    return len(listing.entries)
+
+
+@dataclass(slots=True)
+class _ColumnRead:
+    items: list[ColumnItem | MessageItem]
+    entries: int
+    column_url: str
+
+
+def _column(
+    page: _Page,
+    plans: dict[str, OutLink],
+    *,
+    first_page: bool,
+    column_url: str | None,
+    column_name: str | None,
+    column_level: int | None,
+    title: str,
+) -> _ColumnRead:
+    """A column list page: entries, pagination, sub-columns, messages, and on page 1 the ColumnItem."""
+    first_url = canonical(page.url if first_page or not column_url else column_url)
+    crumb = breadcrumb(page.tree, page.base, page.site)
+    level = column_level or _column_level(page, first_url, crumb)
+    name = column_name or page.meta.get("ColumnName") or title or (crumb.labels[-1] if crumb.labels else "")
+    cls = classify_column(
+        name,
+        column_type_meta=page.meta.get("ColumnType"),
+        breadcrumb=crumb.labels,
+        description=page.meta.get("ColumnDescription"),
+        overrides=page.overrides,
+        url=first_url,
+    )
+    listing = parse_column_listing(page.tree, page.final_url, today=page.today)
+    items: list[ColumnItem | MessageItem] = []
+    dates = [entry.date for entry in listing.entries if entry.date is not None]
+    count = len(listing.entries)
+    if cls is ColumnClass.CONSULT:
+        messages = parse_message_listing(page.tree, page.final_url, today=page.today)
+        for message in messages:
+            _add_plan(
+                plans,
+                message.url,
+                "article",
+                page.site,
+                anchor_text=message.title,
+                column_url=first_url,
+                listing_date=message.asked_at,
+            )
+            items.append(
+                MessageItem(
+                    site_id=page.site.site_id,
+                    column_url=first_url,
+                    url=message.url,
+                    title=message.title,
+                    asked_at=message.asked_at,
+                    answered_at=message.answered_at,
+                    answered=message.answered,
+                    checked_at=page.fetched_at,
+                )
+            )
+        if messages:
+            count = len(messages)
+            dates = [day for m in messages for day in (m.asked_at, m.answered_at) if day is not None]
+    for entry in listing.entries:
+        _add_plan(
+            plans,
+            entry.url,
+            "article",
+            page.site,
+            anchor_text=entry.title,
+            column_url=first_url,
+            listing_date=entry.date,
+        )
+    for url in listing.next_pages:
+        _add_plan(plans, url, "column", page.site, column_name=name, column_level=level, column_url=first_url)
+    exclude = {first_url, canonical(page.url), canonical(page.final_url), *crumb.urls, *plans}
+    _plan_crumb_columns(page, plans, crumb)
+    for url, sub_name in _sub_columns(page.tree, page.base, page.site, exclude):
+        _add_plan(plans, url, "column", page.site, column_name=sub_name, column_level=level + 1)
+    if first_page:
+        items.insert(
+            0,
+            _column_item(
+                page,
+                listing=listing,
+                cls=cls,
+                url=first_url,
+                name=name,
+                level=level,
+                count=count,
+                dates=dates,
+                crumb=crumb,
+            ),
+        )
+    return _ColumnRead(items=items, entries=count, column_url=first_url)
+
+
+def _column_item(
+    page: _Page,
+    *,
+    listing: Listing,
+    cls: ColumnClass,
+    url: str,
+    name: str,
+    level: int,
+    count: int,
+    dates: list[date],
+    crumb: _Breadcrumb,
+) -> ColumnItem:
+    empty = count == 0 and is_empty_listing(listing)
+    latest = max(dates) if dates else None
+    if latest is None and count == 0 and not empty:
+        # A single-page column (机构职能): the page's own publish date is its latest update.
+        shown = extract_publish_date(page.text, page.final_url, today=page.today)
+        latest = shown.date if shown is not None else None
+    parents = [crumb_url for crumb_url in crumb.urls if crumb_url != url]
+    return ColumnItem(
+        site_id=page.site.site_id,
+        url=url,
+        name=name,
+        type=_type_of(cls),
+        level=level,
+        checked_at=page.fetched_at,
+        latest_date=latest,
+        entries=count,
+        stale=is_stale(latest, cls, page.today),
+        empty=empty,
+        placeholder=count == 0 and listing.placeholder,
+        parent_url=parents[-1] if parents else None,
+        column_type_meta=page.meta.get("ColumnType"),
+        override=_override_of(page.overrides, url),
+        region=page.site.region,
+    )
+
+
+def _publish_date(page: _Page, listing_date: date | None) -> PublishDate | None:
+    """The article's publish date; on a consultation letter without one, the date it was asked."""
+    found = extract_publish_date(page.text, page.final_url, today=page.today, listing_date=listing_date)
+    if found is not None:
+        return found
+    asked = _ASKED_DATE.search(page.text)
+    day = parse_date_text(asked.group(1), today=page.today) if asked is not None else None
+    return None if day is None else PublishDate(day, "label", _ASKED_DATE_CONFIDENCE)
+
+
+def _is_soft404(*, status: int, url: str, final_url: str, text: str, content_type: str, size: int) -> bool:
+    redirects = [url] if canonical(url) != canonical(final_url) else []
+    try:
+        found = classify_response(
+            status, final_url, text, content_type or None, redirects, body_size_bytes=size, kind="page"
+        )
+    except (ValueError, lxml.etree.LxmlError) as exc:
+        logger.debug("Soft-404 check failed on %(url)s (%(error)s)", {"url": final_url, "error": exc})
+        return False
+    return found.error == "soft404"
+
+
+# --- the entry points ----------------------------------------------------------------------------
+
+
+def analyze_page(
+    *,
+    body: bytes,
+    url: str,
+    final_url: str,
+    status: int,
+    content_type: str,
+    site: Site,
+    page_kind: RequestKind | str,
+    depth: int,
+    column_name: str | None,
+    column_level: int | None,
+    column_url: str | None,
+    listing_date: date | None,
+    today: date,
+    fetched_at: datetime,
+    overrides: Mapping[str, ColumnOverride] | None = None,
+) -> PageAnalysis:
+    """Read one fetched page once and return its PageItem, column/message items and out-links.
+
+    `page_kind` is the crawl kind the link had when found (home/column/article/page); a "page" that
+    shows an article (ArticleTitle/PubDate meta, or a publish date) is analysed as an article. The
+    first page of a column (`column_url` None or equal to `url`) emits the ColumnItem; a failed
+    (status >= 400) or soft-404 first column page emits it as dead (empty). Never raises on bad bytes.
+    """
+    first_column_page = page_kind == "column" and (
+        column_url is None or canonical(column_url) == canonical(url)
+    )
+    item = PageItem(
+        site_id=site.site_id,
+        url=url,
+        status=status,
+        fetched_at=fetched_at,
+        final_url=final_url,
+        content_hash=xxhash.xxh64_hexdigest(body),
+        content_type=content_type,
+        body_bytes=len(body),
+        page_kind=_PAGE_KIND_OF_REQUEST.get(page_kind, "other"),
+        depth=depth,
+        column_url=column_url,
+        region=site.region,
+        level=site.level,
+    )
+
+    def dead() -> list[ColumnItem | MessageItem]:
+        if not first_column_page:
+            return []
+        name = column_name or item.title or urlsplit(url).path
+        return [
+            dead_column_item(
+                site=site,
+                url=url,
+                name=name,
+                level=column_level or 1,
+                today=today,
+                checked_at=fetched_at,
+                overrides=overrides,
+            )
+        ]
+
+    if status >= 400:
+        return PageAnalysis(page=item, items=dead())
+    if not _is_html(content_type, body):
+        item.page_kind = "other" if content_type.lower().startswith("text/") else "attachment"
+        return PageAnalysis(page=item)
+    decoded = decode_html(body, content_type or None)
+    text = _clean_text(decoded.text)
+    tree = _parse(text)
+    item.encoding = decoded.encoding
+    meta = item.meta = page_meta(tree)
+    looks_article = page_kind == "article" or "ArticleTitle" in meta or "PubDate" in meta
+    if _is_soft404(
+        status=status, url=url, final_url=final_url, text=text, content_type=content_type, size=len(body)
+    ):
+        item.title = page_title(tree, meta, site.name, article=False)
+        return PageAnalysis(page=item, items=dead(), soft404=True)
+    page = _Page(
+        site=site,
+        url=url,
+        final_url=final_url,
+        text=text,
+        tree=tree,
+        base=base_href(tree, final_url),
+        meta=meta,
+        today=today,
+        fetched_at=fetched_at,
+        overrides=overrides,
+    )
+    plans: dict[str, OutLink] = {}
+    items: list[ColumnItem | MessageItem] = []
+    try:
+        if page_kind == "home":
+            item.list_entries = _home(page, plans)
+        elif page_kind == "column":
+            item.title = page_title(tree, meta, site.name, article=False)
+            read = _column(
+                page,
+                plans,
+                first_page=first_column_page,
+                column_url=column_url,
+                column_name=column_name,
+                column_level=column_level,
+                title=item.title,
+            )
+            items, item.list_entries, item.column_url = read.items, read.entries, read.column_url
+        else:
+            crumb = breadcrumb(tree, page.base, site)
+            _plan_crumb_columns(page, plans, crumb)
+            shown = _publish_date(page, listing_date)
+            item.title = page_title(tree, meta, site.name, article=looks_article or shown is not None)
+            if looks_article or shown is not None or _shows_article(tree, item.title, crumb):
+                item.page_kind = "article"
+                if shown is not None:
+                    item.pub_date, item.pub_date_source = shown.date, shown.source
+                    item.pub_date_confidence = shown.confidence
+                if item.column_url is None and crumb.urls:
+                    item.column_url = crumb.urls[-1]
+        if not item.title:
+            item.title = page_title(tree, meta, site.name, article=item.page_kind == "article")
+        links = _merge_links(extract_links(tree, final_url, site_host=site.host), plans)
+    except (ValueError, lxml.etree.LxmlError) as exc:
+        logger.warning(
+            "Page %(url)s could not be fully analysed (%(error)s): indexed with what was read",
+            {"url": final_url, "error": exc},
+        )
+        links = _merge_links([], plans)
+    item.out_links = len(links)
+    return PageAnalysis(page=item, items=items, links=links, soft404=False)
+
+
+def crawlable(links: Iterable[OutLink]) -> list[OutLink]:
+    """The links the spider fetches and parses (everything but crawl == "check")."""
+    return [link for link in links if link.crawl != "check"]

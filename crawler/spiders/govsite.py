@@ -1,0 +1,295 @@
+"""The govsite spider: crawls, checks and probes every registered site from the frontier (GOVCRAWL_CRAWL_*)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import TextResponse
+
+from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
+from crawler.middlewares.network_guard import BlockedAddressError
+from crawler.scheduler import codec
+from crawler.scheduler.frontier import Link
+from crawler.spiders.analysis import OutLink, analyze_page, dead_column_item
+from crawler.traps import QueryVariantCounter, repeats_path_segments
+from pipelines.links import classify_exception, classify_response
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+    from crawler.registry import Site
+    from crawler.scheduler.frontier import Frontier
+
+logger = logging.getLogger(__name__)
+
+SHANGHAI = timezone(timedelta(hours=8))
+_CRAWLED = frozenset({"home", "column", "article", "page"})
+# HEAD answers these for resources that exist; confirm with GET before calling the link broken.
+_HEAD_UNRELIABLE_FROM = 400
+_CHECK_BY_HEAD = frozenset({"image", "script", "stylesheet", "attachment"})
+_CHECK_MAX_BYTES = 4 * 1024 * 1024
+
+
+def today_in_shanghai() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+class GovsiteSpider(scrapy.Spider):
+    """One worker's spider. The frontier schedules home pages; everything else is found from them."""
+
+    name = "govsite"
+
+    def __init__(self, *args: Any, once: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.once = once not in (None, "", "0", "false", "no")
+        self.sites: dict[str, Site] = {}
+        self.frontier: Frontier | None = None  # set by the scheduler when it opens
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_depth = settings.getint("GOVCRAWL_CRAWL_MAX_DEPTH")
+        spider.max_segment_repeats = settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_SEGMENT_REPEATS")
+        spider.query_variants = QueryVariantCounter(settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_QUERY_VARIANTS"))
+        spider.probe_timeout_seconds = settings.getfloat("GOVCRAWL_CRAWL_TIMEOUT_SECONDS")
+        spider.intervals = {
+            "home": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
+            "probe": settings.getfloat("GOVCRAWL_FRONTIER_PROBE_SECONDS"),
+            "article": settings.getfloat("GOVCRAWL_FRONTIER_ARTICLE_SECONDS"),
+            "page": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
+            "check": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
+        }
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        # Home pages come from the frontier's schedule (`scrapy seed` makes every site due).
+        return
+        yield
+
+    # --- requests -------------------------------------------------------------------------------------
+    def home_request(self, site: Site, *, probe: bool, cycle: int) -> dict[str, Any]:
+        """The frontier's dict form of a site's home-page request: a probe, or the start of a cycle."""
+        meta: dict[str, Any] = {"site_id": site.site_id, "page_kind": "probe" if probe else "home", "depth": 0,
+                                "cycle": cycle, "govcrawl_url": site.url + ("#govcrawl-probe" if probe else "")}
+        if probe:
+            # V-AVAIL probes are exempt from robots rules and judged on the official 15 s limit.
+            meta.update(dont_obey_robotstxt=True, download_timeout=self.probe_timeout_seconds)
+        return codec.request_dict(site.url, callback="parse_probe" if probe else "parse", errback="on_error",
+                                  meta=meta)
+
+    def _child(self, link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool
+               ) -> Link | None:
+        depth = parent["depth"] + 1
+        same_host = urlsplit(link.url).hostname == site.host
+        crawl = link.crawl
+        if crawl != "check" and (not same_host or depth > self.max_depth):
+            crawl = "check"
+        if same_host and (repeats_path_segments(link.url, self.max_segment_repeats)
+                          or self.query_variants.is_trap(link.url)):
+            self._stat("govcrawl/crawl/trap_skipped_count")
+            return None
+        meta: dict[str, Any] = {
+            "site_id": site.site_id, "page_kind": crawl, "depth": depth, "cycle": parent["cycle"],
+            "govcrawl_url": link.url, "target_kind": link.target_kind,
+        }
+        if link.column_name is not None:
+            meta["column_name"] = link.column_name
+        if link.column_level is not None:
+            meta["column_level"] = link.column_level
+        if link.column_url is not None:
+            meta["column_url"] = link.column_url
+        if link.listing_date is not None:
+            meta["listing_date"] = link.listing_date.isoformat()
+        method = "GET"
+        callback = "parse"
+        if crawl == "check":
+            callback = "parse_check"
+            meta["download_maxsize"] = _CHECK_MAX_BYTES
+            if link.target_kind in _CHECK_BY_HEAD:
+                method = "HEAD"
+        waiter = {"s": site.site_id, "f": parent["govcrawl_url"].removesuffix("#govcrawl-probe"),
+                  "h": on_homepage, "k": link.target_kind, "a": link.anchor_text[:200], "c": parent["cycle"],
+                  "r": site.region, "l": site.level}
+        host = urlsplit(link.url).hostname or ""
+        return Link(
+            url=link.url, host=host, site_id=site.site_id if crawl != "check" else "",
+            request=codec.request_dict(link.url, callback=callback, errback="on_error", meta=meta, method=method),
+            interval_seconds=self.intervals.get(crawl, self.intervals["page"]) if crawl != "column" else 0.0,
+            waiter=waiter,
+        )
+
+    # --- callbacks --------------------------------------------------------------------------------
+    async def parse(self, response: Response) -> AsyncIterator[Any]:
+        meta = response.meta
+        site = self.sites.get(meta["site_id"])
+        if site is None:
+            async for item in self._finish(response.request, status=codec.SKIPPED, kind="page"):
+                yield item
+            return
+        fetched_at = datetime.now(UTC)
+        listing = meta.get("listing_date")
+        analysis = analyze_page(
+            body=response.body, url=meta["govcrawl_url"], final_url=response.url, status=response.status,
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"), site=site,
+            page_kind=meta["page_kind"], depth=meta["depth"], column_name=meta.get("column_name"),
+            column_level=meta.get("column_level"), column_url=meta.get("column_url"),
+            listing_date=date.fromisoformat(listing) if listing else None, today=today_in_shanghai(),
+            fetched_at=fetched_at,
+        )
+        page = analysis.page
+        page.cycle = meta["cycle"]
+        yield page
+        for item in analysis.items:
+            yield item
+        kind = meta["page_kind"]
+        if kind == "home":
+            yield self._probe(site, response, ok=response.status < 400 and not analysis.soft404,
+                              started_at=fetched_at)
+        status = codec.status_code(response.status, "soft404" if analysis.soft404 else None)
+        async for item in self._settle(meta, status, kind, content_hash=page.content_hash):
+            yield item
+        if response.status < 400 and not analysis.soft404:
+            async for item in self._admit(analysis.links, site=site, meta=meta):
+                yield item
+        async for item in self._done(response.request):
+            yield item
+
+    async def parse_probe(self, response: Response) -> AsyncIterator[Any]:
+        site = self.sites.get(response.meta["site_id"])
+        if site is not None:
+            body = response.text[:4096] if isinstance(response, TextResponse) else ""
+            outcome = classify_response(response.status, response.url, body,
+                                        (response.headers.get(b"Content-Type") or b"").decode("latin-1"),
+                                        response.meta.get("redirect_urls", ()))
+            yield self._probe(site, response, ok=outcome.ok, started_at=datetime.now(UTC))
+        async for item in self._finish(response.request, status=codec.OK, kind="probe"):
+            yield item
+
+    async def parse_check(self, response: Response) -> AsyncIterator[Any]:
+        request = response.request
+        assert request is not None
+        if request.method == "HEAD" and response.status >= _HEAD_UNRELIABLE_FROM:
+            # Many servers refuse or mis-answer HEAD: confirm with a GET before calling it broken.
+            yield request.replace(method="GET")
+            return
+        body = response.text if isinstance(response, TextResponse) else ""
+        outcome = classify_response(
+            response.status, response.url, body,
+            (response.headers.get(b"Content-Type") or b"").decode("latin-1"),
+            response.meta.get("redirect_urls", ()), body_size_bytes=len(response.body),
+            kind=response.meta.get("target_kind"),
+        )
+        self._stat(f"govcrawl/links/checked/{outcome.error or 'ok'}")
+        async for item in self._finish(request, status=codec.status_code(outcome.status, outcome.error),
+                                       kind="check"):
+            yield item
+
+    async def on_error(self, failure: Failure) -> AsyncIterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        kind = meta.get("page_kind", "page")
+        if isinstance(failure.value, BlockedAddressError) or (
+            isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value)
+        ):
+            self._stat("govcrawl/crawl/skipped_count")
+            async for item in self._finish(request, status=codec.SKIPPED, kind=kind):
+                yield item
+            return
+        outcome = classify_exception(failure, url=request.url, redirect_urls=meta.get("redirect_urls", ()))
+        self._stat(f"govcrawl/crawl/failed/{outcome.error or 'other'}")
+        site = self.sites.get(meta.get("site_id", ""))
+        now = datetime.now(UTC)
+        if site is not None and kind in ("home", "probe"):
+            yield ProbeItem(site_id=site.site_id, url=site.url, started_at=now, ok=False,
+                            elapsed_ms=int(1000 * meta.get("download_latency", 0.0)),
+                            http_status=outcome.status, error=_probe_error(outcome.error), region=site.region,
+                            level=site.level)
+        if site is not None and kind in _CRAWLED:
+            yield PageItem(site_id=site.site_id, url=meta["govcrawl_url"], status=outcome.status or 0,
+                           fetched_at=now, page_kind=kind if kind != "page" else "other",  # type: ignore[arg-type]
+                           depth=meta.get("depth", 0), cycle=meta.get("cycle", 0), region=site.region,
+                           level=site.level, column_url=meta.get("column_url"))
+        if site is not None and kind == "column" and meta.get("column_url") in (None, meta["govcrawl_url"]):
+            # V-EMPTY: a column whose own link is dead is an empty column.
+            yield dead_column_item(site=site, url=meta["govcrawl_url"], name=meta.get("column_name") or "",
+                                   level=meta.get("column_level") or 1, today=today_in_shanghai(), checked_at=now)
+        async for item in self._finish(request, status=codec.status_code(outcome.status, outcome.error),
+                                       kind=kind):
+            yield item
+
+    # --- frontier bookkeeping ---------------------------------------------------------------------
+    async def _finish(self, request: scrapy.Request | None, *, status: int, kind: str) -> AsyncIterator[Any]:
+        assert request is not None
+        async for item in self._settle(request.meta, status, kind):
+            yield item
+        async for item in self._done(request):
+            yield item
+
+    async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = ""
+                      ) -> AsyncIterator[LinkItem]:
+        """Record this URL's outcome; report it on every page that linked to it while it was pending."""
+        assert self.frontier is not None
+        url = meta["govcrawl_url"]
+        interval = None if kind == "column" else self.intervals.get(kind, self.intervals["page"])
+        waiters = await self.frontier.settle(url=url, host=urlsplit(url).hostname or "", status=status,
+                                             kind_interval_seconds=interval, content_hash=content_hash)
+        if codec.is_broken(status):
+            for waiter in waiters:
+                yield _link_item(url, waiter, status)
+
+    async def _admit(self, links: list[OutLink], *, site: Site, meta: dict[str, Any]) -> AsyncIterator[LinkItem]:
+        assert self.frontier is not None
+        on_homepage = meta["page_kind"] == "home"
+        offers = [child for link in links
+                  if (child := self._child(link, site=site, parent=meta, on_homepage=on_homepage)) is not None]
+        if not offers:
+            return
+        results = await self.frontier.admit(offers)
+        for offer, code in zip(offers, results, strict=True):
+            if code > 0 and codec.is_broken(code):
+                assert offer.waiter is not None
+                yield _link_item(offer.url, offer.waiter, code)
+            elif code == -2:
+                self._stat("govcrawl/crawl/budget_skipped_count")
+
+    async def _done(self, request: scrapy.Request | None) -> AsyncIterator[AckItem]:
+        assert request is not None
+        token = request.meta.get("govcrawl_token")
+        if token is not None:
+            yield AckItem(token[0], token[1])
+
+    def _probe(self, site: Site, response: Response, *, ok: bool, started_at: datetime) -> ProbeItem:
+        return ProbeItem(site_id=site.site_id, url=site.url, started_at=started_at, ok=ok,
+                         elapsed_ms=int(1000 * response.meta.get("download_latency", 0.0)),
+                         http_status=response.status, final_url=response.url,
+                         error=None if ok else "http", body_bytes=len(response.body), region=site.region,
+                         level=site.level)
+
+    def _stat(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
+
+def _probe_error(error: str | None) -> str:
+    """Probe errors use indicators.md's words: dns / tcp / tls / timeout / http."""
+    return {"dns": "dns", "refused": "tcp", "tls": "tls", "timeout": "timeout"}.get(error or "", "http"
+                                                                                    if error else "tcp")
+
+
+def _link_item(url: str, waiter: dict[str, Any], code: int) -> LinkItem:
+    status, error, confirmed = codec.describe(code)
+    return LinkItem(site_id=waiter["s"], url=url, found_on=waiter["f"], on_homepage=bool(waiter["h"]),
+                    target_kind=waiter["k"], checked_at=datetime.now(UTC), ok=False, status=status,
+                    error=error,  # type: ignore[arg-type]
+                    confirmed=confirmed, anchor_text=waiter.get("a", ""), cycle=waiter.get("c", 0),
+                    region=waiter.get("r", ""), level=waiter.get("l", ""))
