@@ -1,0 +1,164 @@
+"""`scrapy report -o FILE [--as-of DAY] [--region CITY]`: per-site findings and scores (.json/.xlsx/.html)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from elastic_transport import TransportError
+from elasticsearch import ApiError
+from elasticsearch.helpers import BulkIndexError, bulk
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from crawler import connections
+from crawler.indicators import load_indicators
+from crawler.naming import index_name
+from crawler.reports import ReportMeta, finding_items, open_writer, report_format
+from crawler.scoring import score_site
+from crawler.site_state import CheckPoint, iter_site_states, stream_ids
+from pipelines.indexing import to_action
+
+if TYPE_CHECKING:
+    import argparse
+
+    from elasticsearch import Elasticsearch
+
+    from crawler.items import FindingItem
+
+logger = logging.getLogger(__name__)
+
+
+def parse_day(value: str, option: str) -> date:
+    """A YYYY-MM-DD option value; UsageError naming the option otherwise."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(f"{option} {value!r} is not a day like 2026-11-27") from exc
+
+
+class FindingsStore:
+    """Replaces the findings of each batch of sites for one as_of day in govcrawl-findings."""
+
+    def __init__(self, client: Elasticsearch, prefix: str, as_of: date, batch_sites: int = 500) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.as_of = as_of
+        self.batch_sites = batch_sites
+        self._site_ids: list[str] = []
+        self._items: list[FindingItem] = []
+        self.stored = 0
+
+    def add(self, site_id: str, items: list[FindingItem]) -> None:
+        self._site_ids.append(site_id)
+        self._items.extend(items)
+        if len(self._site_ids) >= self.batch_sites:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._site_ids:
+            return
+        index = index_name(self.prefix, "findings")
+        actions = [to_action(item, self.prefix) for item in self._items]
+        # Findings fixed since an earlier run for the same day must disappear (by id: delete_by_query
+        # needs the reindex module, which a minimal cluster may lack).
+        earlier = {"bool": {"filter": [{"terms": {"site_id": self._site_ids}},
+                                       {"term": {"as_of": self.as_of.isoformat()}}]}}
+        fresh = {action["_id"] for action in actions}
+        gone = [{"_op_type": "delete", "_index": index, "_id": document_id}
+                for document_id in stream_ids(self.client, index, earlier) if document_id not in fresh]
+        if actions or gone:
+            stored, _ = bulk(self.client, [*gone, *actions], chunk_size=1000, max_retries=3)
+            self.stored += stored - len(gone)
+        self._site_ids, self._items = [], []
+
+    def close(self) -> None:
+        self.flush()
+        index = index_name(self.prefix, "findings")
+        if self.client.indices.exists(index=index):
+            self.client.indices.refresh(index=index)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "INFO"}
+
+    def syntax(self) -> str:
+        return "-o FILE.json|FILE.xlsx|FILE.html [--as-of YYYY-MM-DD] [--region CITY]"
+
+    def short_desc(self) -> str:
+        return "Per-site findings, scores and verdicts; format from the file extension"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", required=True, help="report file: .json, .xlsx or .html")
+        parser.add_argument("--as-of", help="the day staleness is judged at (default: today, Asia/Shanghai)")
+        parser.add_argument("--region", help="only the sites of this region (市州), e.g. 成都市")
+        parser.add_argument("--no-store", action="store_true",
+                            help="do not write the findings to the findings index")
+        parser.add_argument("--batch-size", type=int, default=500, help="sites read per batch (default 500)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError(f"unexpected arguments {' '.join(args)}: give the report file with -o")
+        assert self.settings is not None
+        logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+        path = Path(opts.output)
+        try:
+            report_format(path)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        if opts.batch_size < 1:
+            raise UsageError(f"--batch-size {opts.batch_size} must be at least 1")
+        as_of = parse_day(opts.as_of, "--as-of") if opts.as_of else None
+        rules = load_indicators()
+        started = time.monotonic()
+        now = datetime.now(UTC).replace(microsecond=0)
+        point = CheckPoint.at(as_of, now)
+        client = connections.elasticsearch_sync(self.settings)
+        address = connections.describe_es(self.settings)
+        prefix = self.settings.get("GOVCRAWL_ES_INDEX_PREFIX")
+        try:
+            client.cluster.health()
+        except (TransportError, ApiError) as exc:
+            logger.error("Elasticsearch at %(address)s is unreachable (%(error)s): start it "
+                         "(scripts/services.sh start) or fix GOVCRAWL_ES_URL",
+                         {"address": address, "error": exc})
+            self.exitcode = 1
+            return
+        writer = open_writer(path, ReportMeta(generated_at=now, as_of=point.as_of, region=opts.region), rules)
+        store = None if opts.no_store else FindingsStore(client, prefix, point.as_of, opts.batch_size)
+        verdicts: Counter[str] = Counter()
+        try:
+            states = iter_site_states(client, prefix, point, region=opts.region, batch_size=opts.batch_size)
+            for state in states:
+                result = score_site(state, point.as_of, rules)
+                writer.add(state, result)
+                verdicts[result.verdict] += 1
+                if store is not None:
+                    store.add(state.site_id, finding_items(state, result, point.as_of, now))
+            writer.close()
+            if store is not None:
+                store.close()
+        except LookupError as exc:
+            logger.error("%(error)s", {"error": exc})
+            self.exitcode = 1
+            return
+        except (TransportError, ApiError, BulkIndexError) as exc:
+            logger.error("Elasticsearch at %(address)s failed during the report (%(error)s); no report was "
+                         "written: check the cluster and run the report again",
+                         {"address": address, "error": exc})
+            self.exitcode = 1
+            return
+        finally:
+            client.close()
+        summary = ", ".join(f"{key} {count}" for key, count in sorted(verdicts.items())) or "none"
+        logger.info("Wrote %(path)s: %(sites)d sites as of %(as_of)s (%(verdicts)s), %(findings)d findings "
+                    "stored, in %(seconds).1fs",
+                    {"path": path, "sites": sum(verdicts.values()), "as_of": point.as_of.isoformat(),
+                     "verdicts": summary,
+                     "findings": store.stored if store else 0, "seconds": time.monotonic() - started})

@@ -1,0 +1,106 @@
+"""Report writers: one site at a time into .json, .xlsx or .html, chosen by the file extension."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+    from pathlib import Path
+
+    from crawler.indicators import Indicators
+    from crawler.items import FindingItem
+    from crawler.scoring import DeadLink, Finding, SiteResult, SiteState
+
+SCHEMA = "govcrawl.report/1"
+FORMATS = (".json", ".xlsx", ".html")
+
+
+@dataclass(slots=True, frozen=True)
+class ReportMeta:
+    """What a report is about: when it was made, the day judged, an optional region filter."""
+
+    generated_at: datetime
+    as_of: date
+    region: str | None = None
+
+
+class ReportWriter(Protocol):
+    """Receives every site once, in site_id order, then is closed."""
+
+    def add(self, state: SiteState, result: SiteResult) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def report_format(path: Path) -> str:
+    """The format of a report path; ValueError naming the supported extensions otherwise."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot write a report to {path}: the extension {suffix or '(none)'!r} is not one "
+                         f"of {', '.join(FORMATS)}; name it e.g. report.json, report.xlsx or report.html")
+    return suffix
+
+
+def open_writer(path: Path, meta: ReportMeta, rules: Indicators) -> ReportWriter:
+    """The writer for the format named by the extension of `path`."""
+    suffix = report_format(path)
+    if suffix == ".json":
+        from crawler.reports.json_report import JsonReportWriter  # noqa: PLC0415
+        return JsonReportWriter(path, meta)
+    if suffix == ".xlsx":
+        from crawler.reports.xlsx_report import XlsxReportWriter  # noqa: PLC0415
+        return XlsxReportWriter(path, meta)
+    from crawler.reports.html_report import HtmlReportWriter  # noqa: PLC0415
+    return HtmlReportWriter(path, meta, rules)
+
+
+def link_error(link: DeadLink) -> str:
+    """The contract's error kind of a dead link ("http" when only a status is known)."""
+    if link.error:
+        return link.error
+    return "http" if link.status else "other"
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def finding_record(finding: Finding) -> dict[str, Any]:
+    """A finding as the report lists it (contract keys first, then confidence, evidence, stale_data)."""
+    return {"check": finding.check, "severity": finding.severity, "points": finding.points,
+            "detail": finding.detail, "confidence": finding.confidence, "evidence": list(finding.evidence),
+            "stale_data": finding.stale_data}
+
+
+def site_record(state: SiteState, result: SiteResult) -> dict[str, Any]:
+    """One entry of the report's `sites` (contract.md), plus `verdict` and the info-level `warnings`."""
+    return {
+        "site_id": state.site_id, "name": state.name, "url": state.url, "region": state.region,
+        "level": state.level, "reachable": state.reachable, "availability": state.availability,
+        "homepage_latest_date": _day(state.homepage_latest_date),
+        "columns": [{"name": column.name, "url": column.url, "type": column.type,
+                     "latest_date": _day(column.latest_date),
+                     "entries": column.entries, "stale": column.stale, "empty": column.empty}
+                    for column in state.columns],
+        "dead_links": [{"url": link.url, "found_on": link.found_on, "on_homepage": link.on_homepage,
+                        "status": link.status, "error": link_error(link), "confirmed": link.confirmed}
+                       for link in state.dead_links],
+        "findings": [finding_record(finding) for finding in result.findings if finding.severity != "info"],
+        "score": result.score,
+        "verdict": result.verdict,
+        "warnings": [finding_record(finding) for finding in result.findings if finding.severity == "info"],
+    }
+
+
+def finding_items(state: SiteState, result: SiteResult, as_of: date,
+                  computed_at: datetime) -> list[FindingItem]:
+    """The findings of a site as documents of govcrawl-findings."""
+    from crawler.items import FindingItem  # noqa: PLC0415
+
+    return [FindingItem(site_id=state.site_id, region=state.region, level=state.level, check=finding.check,
+                        severity=finding.severity, points=finding.points, detail=finding.detail,
+                        confidence=finding.confidence, as_of=as_of, computed_at=computed_at, key=finding.key,
+                        evidence=list(finding.evidence), stale_data=finding.stale_data)
+            for finding in result.findings]

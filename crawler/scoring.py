@@ -1,0 +1,372 @@
+"""Findings, score and verdict of one site from its SiteState (indicators.md §1 and §5, indicators.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from pipelines.columns import StaleLimit
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from crawler.indicators import CountRules, Indicators
+
+Severity = Literal["veto", "deduction", "info"]
+Confidence = Literal["confirmed", "suspected"]
+Verdict = Literal["PASS", "FAIL", "REVIEW", "NO_DATA"]
+
+_CORE_LEVEL1_TYPES = frozenset({"notice", "policy"})
+_PERSONNEL_TYPES = frozenset({"personnel", "plan"})
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class ProbeSummary:
+    """Home-page probes: the newest one, and counts in the (T-1d, T] and (T-7d, T] windows."""
+
+    latest_ok: bool | None = None  # None: never probed
+    latest_at: datetime | None = None
+    latest_status: int | None = None
+    latest_error: str | None = None
+    total_1d: int = 0
+    failed_1d: int = 0
+    total_7d: int = 0
+    failed_7d: int = 0
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class ColumnState:
+    """A column as last crawled; `stale` was judged at the check point with the class limit."""
+
+    name: str
+    url: str
+    type: str
+    level: int
+    latest_date: date | None
+    entries: int
+    stale: bool
+    empty: bool
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class DeadLink:
+    """A broken link target, once per (url, found_on)."""
+
+    url: str
+    found_on: str
+    on_homepage: bool
+    status: int | None
+    error: str | None
+    confirmed: bool
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class MessageState:
+    """A consultation message and its answer date."""
+
+    url: str
+    column_url: str
+    asked_at: date | None
+    answered_at: date | None
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class SiteState:
+    """Everything the checks need about one site at the check point `as_of`."""
+
+    site_id: str
+    name: str
+    url: str
+    region: str
+    level: str
+    department: str = ""
+    probes: ProbeSummary = field(default_factory=ProbeSummary)
+    home_fetched: bool = False  # a home page document exists (the site was crawled)
+    homepage_latest_date: date | None = None  # newest valid date in the homepage lists
+    columns: tuple[ColumnState, ...] = ()
+    dead_links: tuple[DeadLink, ...] = ()
+    messages: tuple[MessageState, ...] = ()
+
+    @property
+    def crawled(self) -> bool:
+        return self.home_fetched or bool(self.columns)
+
+    @property
+    def reachable(self) -> bool:
+        """The newest probe succeeded (no probe yet: whether a home page was fetched)."""
+        return self.probes.latest_ok if self.probes.latest_ok is not None else self.home_fetched
+
+    @property
+    def stale_data(self) -> bool:
+        """The site is down now: column findings rest on its last good crawl."""
+        return self.probes.latest_ok is False
+
+    @property
+    def has_consult_channel(self) -> bool:
+        return any(column.type == "consult" for column in self.columns)
+
+    @property
+    def has_service_function(self) -> bool:
+        return any(column.type == "service" for column in self.columns)
+
+    @property
+    def availability(self) -> float | None:
+        """Share of successful probes in the 7-day window, or None without probes."""
+        if not self.probes.total_7d:
+            return None
+        return round(1 - self.probes.failed_7d / self.probes.total_7d, 4)
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class Finding:
+    """One result of a check; severity "info" marks early warnings and labels (points 0)."""
+
+    check: str
+    severity: Severity
+    points: float
+    detail: str
+    confidence: Confidence = "confirmed"
+    key: str = ""
+    evidence: tuple[str, ...] = ()
+    stale_data: bool = False
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class SiteResult:
+    """Findings, score and verdict of a site; score is None only for NO_DATA."""
+
+    findings: tuple[Finding, ...]
+    score: float | None
+    verdict: Verdict
+    deductions_by_group: dict[str, float]
+
+
+def _veto_or_warning(check: str, count: int, rules: CountRules, *, what: str, evidence: tuple[str, ...],
+                     stale_data: bool) -> Finding | None:
+    fail, warn, confidence = rules.fail_count, rules.warn_count, rules.confidence
+    if count >= fail:
+        return Finding(check=check, severity="veto", points=0.0, confidence=confidence,
+                       detail=f"{count} {what} (veto at {fail})", evidence=evidence, stale_data=stale_data)
+    if warn is not None and count >= warn:
+        return Finding(check=check, severity="info", points=0.0, confidence=confidence,
+                       detail=f"warning: {count} {what} (veto at {fail})", evidence=evidence,
+                       stale_data=stale_data)
+    return None
+
+
+def _availability(state: SiteState, rules: Indicators) -> list[Finding]:
+    avail = rules.vetoes.v_avail
+    total, failed = state.probes.total_7d, state.probes.failed_7d
+    if total < avail.min_probes:
+        return []
+    ratio = failed / total
+    evidence = (f"{failed} of {total} probes failed in {avail.window_days} days",)
+    if ratio >= avail.fail_ratio:
+        return [Finding(check="V-AVAIL", severity="veto", points=0.0, confidence=avail.confidence,
+                        detail=f"{ratio:.1%} of home-page probes failed (veto at {avail.fail_ratio:.0%})",
+                        evidence=evidence)]
+    if ratio >= avail.warn_ratio:
+        return [Finding(check="V-AVAIL", severity="info", points=0.0, confidence=avail.confidence,
+                        detail=f"warning: {ratio:.1%} of home-page probes failed "
+                               f"(veto at {avail.fail_ratio:.0%})",
+                        evidence=evidence)]
+    return []
+
+
+def _homepage_date(state: SiteState, as_of: date) -> tuple[date | None, str]:
+    """Newest valid homepage date; a navigation-only homepage falls back to its level-2 columns."""
+    if state.homepage_latest_date is not None and state.homepage_latest_date <= as_of:
+        return state.homepage_latest_date, "homepage lists"
+    dates = [column.latest_date for column in state.columns
+             if column.level == 2 and column.type != "exempt" and column.latest_date is not None
+             and column.latest_date <= as_of]
+    return (max(dates), "level-2 columns (navigation-only homepage)") if dates else (None, "homepage lists")
+
+
+def _homepage(state: SiteState, as_of: date, rules: Indicators) -> list[Finding]:
+    home = rules.vetoes.v_home
+    if not state.crawled:
+        return []
+    newest, source = _homepage_date(state, as_of)
+    evidence = (state.url, f"newest date in {source}: {newest.isoformat() if newest else 'none'}")
+    if newest is None:
+        return [Finding(check="V-HOME", severity="veto", points=0.0, confidence=home.confidence,
+                        detail=f"no dated item in the {source}", evidence=evidence,
+                        stale_data=state.stale_data)]
+    age_days = (as_of - newest).days
+    if age_days >= home.fail_days:
+        return [Finding(check="V-HOME", severity="veto", points=0.0, confidence=home.confidence,
+                        detail=f"homepage not updated for {age_days} days (veto at {home.fail_days})",
+                        evidence=evidence, stale_data=state.stale_data)]
+    if age_days >= home.warn_days:
+        return [Finding(check="V-HOME", severity="info", points=0.0, confidence=home.confidence,
+                        detail=f"warning: homepage not updated for {age_days} days "
+                               f"(veto at {home.fail_days})",
+                        evidence=evidence, stale_data=state.stale_data)]
+    return []
+
+
+def _is_core_stale(column: ColumnState) -> bool:
+    level1_core = column.type in _CORE_LEVEL1_TYPES and column.level == 1
+    return column.stale and (column.type == "news" or level1_core)
+
+
+def _columns(state: SiteState, rules: Indicators) -> list[Finding]:
+    vetoes, data = rules.vetoes, state.stale_data
+    findings: list[Finding] = []
+    core = [column.url for column in state.columns if _is_core_stale(column)]
+    stale = [column.url for column in state.columns
+             if column.type != "exempt" and (column.stale or column.empty)]
+    empty = [column.url for column in state.columns if column.empty]
+    for check, urls, count_rules, what in (
+        ("V-CORE", core, vetoes.v_core, "stale core columns"),
+        ("V-STALE", stale, vetoes.v_stale, "stale columns"),
+        ("V-EMPTY", empty, vetoes.v_empty, "empty columns"),
+    ):
+        finding = _veto_or_warning(check, len(urls), count_rules, what=what,
+                                   evidence=tuple(urls[:rules.report.evidence_items]), stale_data=data)
+        if finding is not None:
+            findings.append(finding)
+    for column in state.columns:
+        latest = column.latest_date.isoformat() if column.latest_date else "none"
+        evidence = (column.url, f"latest date {latest}", f"{column.entries} entries")
+        if column.empty:
+            check, detail = "D-EMPTY", f"column {column.name} is empty"
+        elif not column.stale:
+            continue
+        elif column.type == "news":
+            check, detail = "D-NEWS", f"news column {column.name} stale (latest {latest})"
+        elif column.type in _CORE_LEVEL1_TYPES and column.level == 1:
+            check, detail = "D-NOTICE", f"level-1 {column.type} column {column.name} stale (latest {latest})"
+        elif column.type in _PERSONNEL_TYPES:
+            check, detail = "D-PERS", f"{column.type} column {column.name} stale (latest {latest})"
+        else:
+            continue
+        findings.append(Finding(check=check, severity="deduction", points=rules.points(check), detail=detail,
+                                key=column.url, evidence=evidence, stale_data=data))
+    return findings
+
+
+def _links(state: SiteState, rules: Indicators) -> list[Finding]:
+    counted = [link for link in state.dead_links if link.confirmed or rules.scoring.count_suspected_links]
+    findings: list[Finding] = []
+    for link in counted:
+        if link.on_homepage:
+            link_kind = " ".join(str(part) for part in (link.error or "http", link.status) if part)
+            findings.append(Finding(
+                check="D-LINK-HOME", severity="deduction", points=rules.points("D-LINK-HOME"),
+                confidence="confirmed" if link.confirmed else "suspected", key=f"{link.url} {link.found_on}",
+                detail=f"broken homepage link {link.url} ({link_kind})",
+                evidence=(link.url, link.found_on)))
+    others = [link for link in counted if not link.on_homepage]
+    if others:
+        suspected = sum(1 for link in others if not link.confirmed)
+        findings.append(Finding(
+            check="D-LINK-OTHER", severity="deduction",
+            points=round(rules.points("D-LINK-OTHER") * len(others), 4),
+            confidence="confirmed" if suspected == 0 else "suspected",
+            detail=f"{len(others)} broken links on other pages ({suspected} suspected)",
+            evidence=tuple(f"{link.url} on {link.found_on}"
+                           for link in others[:rules.report.evidence_items])))
+    soft = [link for link in state.dead_links if link.error == "soft404"]
+    if soft:
+        findings.append(Finding(
+            check="I-SOFT404", severity="info", points=0.0, confidence="suspected",
+            detail=f"{len(soft)} soft error pages (status 200 with an error text), "
+                   "counted as suspected broken links",
+            evidence=tuple(link.url for link in soft[:rules.report.evidence_items])))
+    return findings
+
+
+def _messages(state: SiteState, as_of: date, rules: Indicators) -> list[Finding]:
+    exempt = {column.url for column in state.columns if column.type == "exempt"}
+    messages = [message for message in state.messages if message.column_url not in exempt]
+    findings: list[Finding] = []
+    if state.crawled and not state.has_consult_channel:
+        findings.append(Finding(check="V-CHANNEL", severity="veto", points=0.0,
+                                confidence=rules.vetoes.v_channel.confidence,
+                                detail="no consultation column or form found (confirm manually)",
+                                evidence=(state.url,)))
+    reply = rules.vetoes.v_reply
+    oldest = StaleLimit(months=reply.lookback_months).cutoff(as_of)
+    youngest = StaleLimit(months=reply.min_age_months).cutoff(as_of)
+    late = [message for message in messages
+            if message.asked_at is not None and oldest < message.asked_at <= youngest
+            and (message.answered_at is None
+                 or (message.answered_at - message.asked_at).days > reply.unanswered_days)]
+    if late:
+        findings.append(Finding(
+            check="V-REPLY", severity="veto", points=0.0, confidence=reply.confidence,
+            detail=f"{len(late)} messages not answered within {reply.unanswered_days} days",
+            evidence=tuple(message.url for message in late[:rules.report.evidence_items])))
+    if messages:
+        answered = [message.answered_at for message in messages if message.answered_at is not None]
+        newest = max(answered) if answered else None
+        max_age = rules.deductions["D-REPLY-LIST"].max_age_days or 60
+        if newest is None or newest <= as_of - timedelta(days=max_age):
+            findings.append(Finding(
+                check="D-REPLY-LIST", severity="deduction", points=rules.points("D-REPLY-LIST"),
+                detail=f"no reply published in {max_age} days "
+                       f"(newest {newest.isoformat() if newest else 'none'})",
+                evidence=tuple(sorted({message.column_url for message in messages}))))
+    return findings
+
+
+def _zombie(state: SiteState, as_of: date, findings: list[Finding], rules: Indicators) -> list[Finding]:
+    if not state.crawled:
+        return []
+    vetoed = sorted({finding.check for finding in findings
+                     if finding.severity == "veto" and finding.check in ("V-HOME", "V-CORE")})
+    quiet_days = rules.labels.i_zombie.quiet_days
+    dates = [column.latest_date for column in state.columns
+             if column.type != "exempt" and column.latest_date is not None and column.latest_date <= as_of]
+    if state.homepage_latest_date is not None and state.homepage_latest_date <= as_of:
+        dates.append(state.homepage_latest_date)
+    newest = max(dates) if dates else None
+    quiet = newest is None or newest <= as_of - timedelta(days=quiet_days)
+    if not vetoed and not quiet:
+        return []
+    reasons = [*vetoed] + ([f"no new item in {quiet_days} days"] if quiet else [])
+    return [Finding(check="I-ZOMBIE", severity="info", points=0.0,
+                    detail="zombie site: " + ", ".join(reasons),
+                    evidence=(f"newest item {newest.isoformat() if newest else 'none'}",),
+                    stale_data=state.stale_data)]
+
+
+def _score(state: SiteState, findings: list[Finding], rules: Indicators) -> tuple[float, dict[str, float]]:
+    skip_service = state.level == "department" and not state.has_service_function
+    by_group: dict[str, float] = {}
+    for name, group in rules.groups.items():
+        if skip_service and name == rules.service_group:
+            continue
+        spent = sum(finding.points for finding in findings
+                    if finding.severity == "deduction" and finding.check in group.checks)
+        by_group[name] = round(min(group.points, spent), 4)
+    deducted = sum(by_group.values())
+    if skip_service:
+        deducted *= rules.scoring.department_scale_without_service
+    return round(max(0.0, rules.scoring.start_points - deducted), 2), by_group
+
+
+def score_site(state: SiteState, as_of: date, rules: Indicators) -> SiteResult:
+    """Every automated finding of a site at as_of, its score (capped per group) and its verdict.
+
+    A confirmed veto makes the verdict FAIL; the score is still computed for information. A veto
+    that is only suspected (text judgement) makes it REVIEW unless the score fails anyway.
+    """
+    if not state.crawled and state.probes.latest_ok is None:
+        return SiteResult(findings=(), score=None, verdict="NO_DATA", deductions_by_group={})
+    findings = _availability(state, rules) + _homepage(state, as_of, rules) + _columns(state, rules)
+    findings += _links(state, rules) + _messages(state, as_of, rules)
+    findings += _zombie(state, as_of, findings, rules)
+    score, by_group = _score(state, findings, rules)
+    vetoes = [finding for finding in findings if finding.severity == "veto"]
+    verdict: Verdict
+    if any(finding.confidence == "confirmed" for finding in vetoes) or score < rules.scoring.fail_below:
+        verdict = "FAIL"
+    elif vetoes:
+        verdict = "REVIEW"
+    else:
+        verdict = "PASS"
+    return SiteResult(findings=tuple(findings), score=score, verdict=verdict, deductions_by_group=by_group)

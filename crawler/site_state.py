@@ -1,0 +1,281 @@
+"""Build the SiteState of every site from Elasticsearch, in batches of site ids (GOVCRAWL_ES_INDEX_PREFIX).
+
+Memory stays bounded by the batch: sites are paged with search_after, probe and home-page figures
+come from aggregations over the batch's site ids, and columns, dead links and messages are streamed
+with a point in time and search_after, never loaded for the whole index.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from elasticsearch import NotFoundError
+
+from crawler.naming import index_name
+from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, SiteState
+from pipelines.columns import ColumnClass, is_stale
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from elasticsearch import Elasticsearch
+
+    from crawler.naming import IndexKind
+
+logger = logging.getLogger(__name__)
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+_KEEP_ALIVE = "2m"
+
+
+@dataclass(slots=True, frozen=True)
+class CheckPoint:
+    """The check point T: `as_of` is the day staleness is judged at, `until` the instant windows end at."""
+
+    as_of: date
+    until: datetime
+
+    @classmethod
+    def at(cls, as_of: date | None, now: datetime) -> CheckPoint:
+        """Today up to now, or the whole of a given day (windows (T-7d, T], T = 24:00 Asia/Shanghai)."""
+        if as_of is None:
+            local = now.astimezone(SHANGHAI)
+            return cls(local.date(), local)
+        return cls(as_of, datetime.combine(as_of + timedelta(days=1), time(), SHANGHAI))
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class RegisteredSite:
+    """The registry fields of a site (govcrawl-sites)."""
+
+    site_id: str
+    name: str
+    url: str
+    region: str
+    level: str
+    department: str = ""
+
+
+def _index(prefix: str, kind: IndexKind) -> str:
+    return index_name(prefix, kind)
+
+
+def iter_registered_sites(client: Elasticsearch, prefix: str, *, region: str | None = None,
+                          batch_size: int = 500) -> Iterator[list[RegisteredSite]]:
+    """Sites of govcrawl-sites ordered by site_id, `batch_size` at a time (optionally one region)."""
+    query: dict[str, Any] = {"term": {"region": region}} if region else {"match_all": {}}
+    after: list[Any] | None = None
+    while True:
+        body: dict[str, Any] = {"query": query, "sort": [{"site_id": "asc"}], "size": batch_size,
+                                "_source": ["site_id", "name", "url", "region", "level", "department"]}
+        if after is not None:
+            body["search_after"] = after
+        try:
+            hits = client.search(index=_index(prefix, "sites"), body=body)["hits"]["hits"]
+        except NotFoundError as exc:
+            raise LookupError(f"index {_index(prefix, 'sites')} does not exist: load the registry "
+                              "(scrapy seed REGISTRY.csv) and crawl before reporting") from exc
+        if not hits:
+            return
+        yield [RegisteredSite(**{key: str(hit["_source"].get(key) or "") for key in
+                                 ("site_id", "name", "url", "region", "level", "department")})
+               for hit in hits]
+        after = hits[-1]["sort"]
+
+
+def stream_ids(client: Elasticsearch, index: str, query: dict[str, Any]) -> Iterator[str]:
+    """The id of every matching document (none if the index does not exist)."""
+    for hit in _stream_hits(client, index, query, False):
+        yield str(hit["_id"])
+
+
+def _stream(client: Elasticsearch, index: str, query: dict[str, Any],
+            fields: list[str]) -> Iterator[dict[str, Any]]:
+    """Every matching document's source."""
+    for hit in _stream_hits(client, index, query, fields):
+        yield hit["_source"]
+
+
+def _stream_hits(client: Elasticsearch, index: str, query: dict[str, Any], fields: list[str] | bool,
+                 page_size: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every matching hit, through a point in time and search_after."""
+    if not client.indices.exists(index=index):
+        return
+    pit = client.open_point_in_time(index=index, keep_alive=_KEEP_ALIVE)["id"]
+    try:
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {"query": query, "size": page_size, "_source": fields,
+                                    "pit": {"id": pit, "keep_alive": _KEEP_ALIVE},
+                                    "sort": [{"_shard_doc": "asc"}], "track_total_hits": False}
+            if after is not None:
+                body["search_after"] = after
+            answer = client.search(body=body)
+            pit = answer.get("pit_id", pit)
+            hits = answer["hits"]["hits"]
+            yield from hits
+            if len(hits) < page_size:
+                return
+            after = hits[-1]["sort"]
+    finally:
+        client.close_point_in_time(id=pit)
+
+
+def _date(value: object) -> date | None:
+    if not value:
+        return None
+    return date.fromisoformat(str(value)[:10])
+
+
+def _datetime(value: object) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _probe_summaries(client: Elasticsearch, prefix: str, site_ids: list[str],
+                     point: CheckPoint) -> dict[str, ProbeSummary]:
+    until = point.until.isoformat()
+    failed = {"filter": {"term": {"ok": False}}}
+    day_start = (point.until - timedelta(days=1)).isoformat()
+    week_start = (point.until - timedelta(days=7)).isoformat()
+    body = {
+        "size": 0,
+        "query": {"bool": {"filter": [{"terms": {"site_id": site_ids}},
+                                      {"range": {"started_at": {"lte": until}}}]}},
+        "aggs": {"by_site": {
+            "terms": {"field": "site_id", "size": len(site_ids)},
+            "aggs": {
+                "newest": {"top_hits": {"size": 1, "sort": [{"started_at": "desc"}],
+                                        "_source": ["ok", "started_at", "http_status", "error"]}},
+                "day": {"filter": {"range": {"started_at": {"gt": day_start}}},
+                        "aggs": {"failed": failed}},
+                "week": {"filter": {"range": {"started_at": {"gt": week_start}}},
+                         "aggs": {"failed": failed}},
+            },
+        }},
+    }
+    answer = client.search(index=_index(prefix, "probes"), body=body, ignore_unavailable=True)
+    summaries: dict[str, ProbeSummary] = {}
+    for bucket in answer.get("aggregations", {}).get("by_site", {}).get("buckets", []):
+        newest = bucket["newest"]["hits"]["hits"][0]["_source"]
+        summaries[bucket["key"]] = ProbeSummary(
+            latest_ok=bool(newest.get("ok")), latest_at=_datetime(newest.get("started_at")),
+            latest_status=newest.get("http_status"), latest_error=newest.get("error"),
+            total_1d=bucket["day"]["doc_count"], failed_1d=bucket["day"]["failed"]["doc_count"],
+            total_7d=bucket["week"]["doc_count"], failed_7d=bucket["week"]["failed"]["doc_count"])
+    return summaries
+
+
+def _homepages(client: Elasticsearch, prefix: str, site_ids: list[str],
+               point: CheckPoint) -> dict[str, date | None]:
+    """Per crawled site: the newest valid publish date of its homepage lists (None: no dated list).
+
+    The spider stores it as `pub_date` of the page_kind "home" document (newest entry date of the
+    homepage lists, backdated entries excluded).
+    """
+    body = {
+        "size": 0,
+        "query": {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"page_kind": "home"}},
+                                      {"range": {"fetched_at": {"lte": point.until.isoformat()}}}]}},
+        "aggs": {"by_site": {
+            "terms": {"field": "site_id", "size": len(site_ids)},
+            "aggs": {"valid": {
+                "filter": {"bool": {"filter": [{"range": {"pub_date": {"lte": point.as_of.isoformat()}}}],
+                                    "must_not": [{"term": {"backdated": True}}]}},
+                "aggs": {"newest": {"max": {"field": "pub_date", "format": "yyyy-MM-dd"}}}}},
+        }},
+    }
+    answer = client.search(index=_index(prefix, "pages"), body=body, ignore_unavailable=True)
+    homepages: dict[str, date | None] = {}
+    for bucket in answer.get("aggregations", {}).get("by_site", {}).get("buckets", []):
+        newest = bucket["valid"]["newest"]
+        homepages[bucket["key"]] = _date(newest.get("value_as_string")) if newest.get("value") else None
+    return homepages
+
+
+def _column_class(value: object) -> ColumnClass:
+    try:
+        return ColumnClass(str(value))
+    except ValueError:
+        return ColumnClass.OTHER
+
+
+def _columns(client: Elasticsearch, prefix: str, site_ids: list[str],
+             point: CheckPoint) -> dict[str, list[ColumnState]]:
+    columns: dict[str, list[ColumnState]] = {}
+    query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}]}}
+    fields = ["site_id", "url", "name", "type", "level", "latest_date", "entries", "empty"]
+    for source in _stream(client, _index(prefix, "columns"), query, fields):
+        column_class = _column_class(source.get("type"))
+        latest = _date(source.get("latest_date"))
+        empty = bool(source.get("empty"))
+        columns.setdefault(source["site_id"], []).append(ColumnState(
+            name=str(source.get("name") or ""), url=source["url"], type=column_class.value,
+            level=int(source.get("level") or 0), latest_date=latest, entries=int(source.get("entries") or 0),
+            stale=is_stale(latest, column_class, point.as_of), empty=empty))
+    return columns
+
+
+def _dead_links(client: Elasticsearch, prefix: str, site_ids: list[str],
+                point: CheckPoint) -> dict[str, list[DeadLink]]:
+    links: dict[str, list[DeadLink]] = {}
+    seen: set[tuple[str, str]] = set()
+    query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"ok": False}},
+                                 {"range": {"checked_at": {"lte": point.until.isoformat()}}}]}}
+    fields = ["site_id", "url", "found_on", "on_homepage", "status", "error", "confirmed"]
+    for source in _stream(client, _index(prefix, "links"), query, fields):
+        pair = (source["url"], source["found_on"])
+        if pair in seen:
+            continue
+        seen.add(pair)
+        links.setdefault(source["site_id"], []).append(DeadLink(
+            url=source["url"], found_on=source["found_on"], on_homepage=bool(source.get("on_homepage")),
+            status=source.get("status"), error=source.get("error"), confirmed=bool(source.get("confirmed"))))
+    return links
+
+
+def _messages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> dict[str, list[MessageState]]:
+    messages: dict[str, list[MessageState]] = {}
+    query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}]}}
+    fields = ["site_id", "url", "column_url", "asked_at", "answered_at"]
+    for source in _stream(client, _index(prefix, "messages"), query, fields):
+        messages.setdefault(source["site_id"], []).append(MessageState(
+            url=source["url"], column_url=str(source.get("column_url") or ""),
+            asked_at=_date(source.get("asked_at")), answered_at=_date(source.get("answered_at"))))
+    return messages
+
+
+def build_site_states(client: Elasticsearch, prefix: str, sites: list[RegisteredSite],
+                      point: CheckPoint) -> list[SiteState]:
+    """The SiteState of each given site (one batch: a handful of searches whatever its size)."""
+    site_ids = [site.site_id for site in sites]
+    probes = _probe_summaries(client, prefix, site_ids, point)
+    homepages = _homepages(client, prefix, site_ids, point)
+    columns = _columns(client, prefix, site_ids, point)
+    links = _dead_links(client, prefix, site_ids, point)
+    messages = _messages(client, prefix, site_ids)
+    return [
+        SiteState(
+            site_id=site.site_id, name=site.name, url=site.url, region=site.region, level=site.level,
+            department=site.department, probes=probes.get(site.site_id, ProbeSummary()),
+            home_fetched=site.site_id in homepages, homepage_latest_date=homepages.get(site.site_id),
+            columns=tuple(sorted(columns.get(site.site_id, ()), key=lambda column: column.url)),
+            dead_links=tuple(sorted(links.get(site.site_id, ()), key=lambda link: (link.url, link.found_on))),
+            messages=tuple(messages.get(site.site_id, ())),
+        )
+        for site in sites
+    ]
+
+
+def iter_site_states(client: Elasticsearch, prefix: str, point: CheckPoint, *, region: str | None = None,
+                     batch_size: int = 500) -> Iterator[SiteState]:
+    """The SiteState of every registered site, built `batch_size` sites at a time."""
+    done = 0
+    for batch in iter_registered_sites(client, prefix, region=region, batch_size=batch_size):
+        yield from build_site_states(client, prefix, batch, point)
+        done += len(batch)
+        logger.info("Built the state of %(count)d sites", {"count": done})

@@ -1,0 +1,145 @@
+"""The quarterly sample: pure stratification (crawler/sampling.py) and `scrapy sample` on Elasticsearch."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import openpyxl
+import pytest
+from elasticsearch.helpers import bulk
+
+from crawler.es_schema import install_templates
+from crawler.items import SiteItem
+from crawler.naming import index_name
+from crawler.sampling import allocate, draw_sample, parse_quarter, region_quota
+from crawler.site_state import RegisteredSite
+from pipelines.indexing import to_action
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from elasticsearch import Elasticsearch
+
+    from tests.conftest import Env
+
+# region -> {level: site count}
+POPULATION = {"成都市": {"city": 1, "county": 22, "department": 40}, "自贡市": {"city": 1, "county": 6},
+              "攀枝花市": {"department": 3}}
+
+
+def sites() -> list[RegisteredSite]:
+    made = []
+    for region_number, (region, levels) in enumerate(POPULATION.items()):
+        for level, count in levels.items():
+            for number in range(count):
+                site_id = f"51{region_number:02d}{level[:2]}{number:04d}"
+                made.append(RegisteredSite(site_id=site_id, name=f"{region}{level}{number}", region=region,
+                                           level=level, url=f"http://{site_id}.gov.cn/"))
+    return made
+
+
+@pytest.mark.parametrize(("count", "fraction", "quota"), [
+    (63, 0.2, 13), (7, 0.2, 2), (3, 0.2, 1), (5, 0.2, 1), (10, 0.2, 2), (1, 0.01, 1), (4, 1.0, 4),
+    (0, 0.2, 0),
+])
+def test_region_quota_is_at_least_the_fraction(count: int, fraction: float, quota: int) -> None:
+    assert region_quota(count, fraction) == quota
+
+
+@pytest.mark.parametrize(("levels", "total", "shares"), [
+    ({"city": 1, "county": 22, "department": 40}, 13, {"city": 0, "county": 5, "department": 8}),
+    ({"city": 1, "county": 6}, 2, {"city": 0, "county": 2}),
+    ({"city": 1, "county": 1}, 1, {"city": 1, "county": 0}),
+    ({"a": 2, "b": 2, "c": 2}, 6, {"a": 2, "b": 2, "c": 2}),
+])
+def test_allocate_by_level(levels: dict[str, int], total: int, shares: dict[str, int]) -> None:
+    assert allocate(levels, total) == shares
+
+
+def test_sample_is_stratified_and_deterministic() -> None:
+    population = sites()
+    sample = draw_sample(population, quarter="2026Q4", fraction=0.2, seed=7)
+    per_region = Counter(site.region for site in sample)
+    for region, levels in POPULATION.items():
+        assert per_region[region] == math.ceil(0.2 * sum(levels.values()))
+    assert sample == draw_sample(list(reversed(population)), quarter="2026Q4", fraction=0.2, seed=7)
+    assert sample != draw_sample(population, quarter="2026Q4", fraction=0.2, seed=8)
+    assert sample != draw_sample(population, quarter="2027Q1", fraction=0.2, seed=7)
+
+
+@pytest.mark.parametrize("text", ["2026Q5", "2026q4", "26Q4", "2026-Q4", ""])
+def test_bad_quarter_is_named(text: str) -> None:
+    with pytest.raises(ValueError, match="is not like 2026Q4"):
+        parse_quarter(text)
+
+
+def test_fraction_out_of_range_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"fraction 1\.5 must be above 0"):
+        draw_sample(sites(), quarter="2026Q4", fraction=1.5, seed=1)
+
+
+def _load(es_client: Elasticsearch, prefix: str) -> None:
+    install_templates(es_client, prefix)
+    bulk(es_client, (to_action(SiteItem(site_id=site.site_id, name=site.name, url=site.url, level=site.level,
+                                        region=site.region), prefix) for site in sites()), refresh=True)
+
+
+def _reviews(es_client: Elasticsearch, prefix: str) -> dict[str, str]:
+    hits = es_client.search(index=index_name(prefix, "reviews"), size=1000,
+                            query={"term": {"quarter": "2026Q4"}})
+    return {hit["_source"]["site_id"]: hit["_source"]["region"] for hit in hits["hits"]["hits"]}
+
+
+def test_sample_command_records_reviews_once(env: Env, es_client: Elasticsearch, es_prefix: str,
+                                             tmp_path: Path) -> None:
+    _load(es_client, es_prefix)
+    worklist = tmp_path / "worklist.json"
+    arguments = ("sample", "--quarter", "2026Q4", "--fraction", "0.2", "--seed", "7")
+    first = env.scrapy(*arguments, "-o", str(worklist), timeout=120)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "Sampled 16 of 73 sites in 3 regions for 2026Q4" in first.stderr
+    recorded = _reviews(es_client, es_prefix)
+    assert Counter(recorded.values()) == {"成都市": 13, "自贡市": 2, "攀枝花市": 1}
+    document = json.loads(worklist.read_text(encoding="utf-8"))
+    assert document["schema"] == "govcrawl.worklist/1"
+    assert sorted(site["site_id"] for site in document["sites"]) == sorted(recorded)
+    assert {site["verdict"] for site in document["sites"]} == {"NO_DATA"}
+
+    again = env.scrapy(*arguments, timeout=120)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "0 new reviews, 16 already recorded" in again.stderr
+    assert _reviews(es_client, es_prefix) == recorded
+
+    other = env.scrapy("sample", "--quarter", "2026Q4", "--fraction", "0.2", "--seed", "8",
+                       timeout=120)
+    assert other.returncode == 1
+    assert "quarter 2026Q4 was already sampled with seed 7" in other.stderr
+
+
+def test_filled_worklist_is_imported(env: Env, es_client: Elasticsearch, es_prefix: str,
+                                     tmp_path: Path) -> None:
+    _load(es_client, es_prefix)
+    worklist = tmp_path / "worklist.xlsx"
+    drawn = env.scrapy("sample", "--quarter", "2026Q4", "--fraction", "0.2", "--seed", "3",
+                       "-o", str(worklist), timeout=120)
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    book = openpyxl.load_workbook(worklist)
+    sheet = book["抽查"]
+    rows = list(sheet.iter_rows(min_row=2))
+    assert len(rows) == 16
+    first_site, second_site = str(rows[0][1].value), str(rows[1][1].value)
+    rows[0][13].value, rows[0][14].value, rows[0][15].value = "确认", "张三", "无数据属实"
+    rows[1][13].value, rows[1][14].value = "推翻", "李四"
+    book.save(worklist)
+    imported = env.scrapy("sample", "--import", str(worklist), timeout=120)
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    assert "Recorded 2 reviewed sites" in imported.stderr
+    hits = es_client.search(index=index_name(es_prefix, "reviews"), size=100,
+                            query={"terms": {"site_id": [first_site, second_site]}})["hits"]["hits"]
+    outcome = {hit["_source"]["site_id"]: (hit["_source"]["status"], hit["_source"]["reviewer"],
+                                           hit["_source"]["notes"]) for hit in hits}
+    assert outcome == {first_site: ("confirmed", "张三", "无数据属实"),
+                       second_site: ("corrected", "李四", "")}

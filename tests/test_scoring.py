@@ -1,0 +1,200 @@
+"""Table-driven tests of the pure scoring (crawler/scoring.py) and of indicators.yaml validation."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from crawler.indicators import INDICATORS_PATH, load_indicators, parse_indicators
+from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, SiteState, score_site
+from pipelines.columns import ColumnClass, is_stale
+
+AS_OF = date(2026, 11, 27)
+RULES = load_indicators()
+
+
+def column(kind: str, age_days: int | None, *, level: int = 1, empty: bool = False,
+           name: str = "") -> ColumnState:
+    latest = None if age_days is None else AS_OF - timedelta(days=age_days)
+    url = f"http://s.gov.cn/{kind}/{name or age_days}/{level}/{empty}"
+    return ColumnState(name=name or f"{kind}栏目", url=url, type=kind, level=level, latest_date=latest,
+                       entries=0 if empty else 10, empty=empty,
+                       stale=empty or is_stale(latest, ColumnClass(kind), AS_OF))
+
+
+BASE_COLUMNS = (column("news", 1, name="要闻"), column("consult", 5, name="领导信箱"), column("service", 5))
+HEALTHY_PROBES = ProbeSummary(latest_ok=True, total_1d=24, total_7d=168)
+
+
+def site(**changes: Any) -> SiteState:
+    state = SiteState(site_id="5101000001", name="成都市人民政府", url="http://www.chengdu.gov.cn/",
+                      region="成都市", level="city", probes=HEALTHY_PROBES, home_fetched=True,
+                      homepage_latest_date=AS_OF - timedelta(days=2), columns=BASE_COLUMNS)
+    return replace(state, **changes)
+
+
+def stale_news(count: int) -> tuple[ColumnState, ...]:
+    return tuple(column("news", 20 + index, name=f"动态{index}") for index in range(count))
+
+
+def dead(count: int, *, home: bool, confirmed: bool = True, error: str = "http") -> tuple[DeadLink, ...]:
+    return tuple(DeadLink(url=f"http://s.gov.cn/x{index}{home}", found_on="http://s.gov.cn/" if home else
+                          f"http://s.gov.cn/a{index}", on_homepage=home, status=404, error=error,
+                          confirmed=confirmed) for index in range(count))
+
+
+def checks(findings: Any, severity: str) -> list[str]:
+    return sorted(finding.check for finding in findings if finding.severity == severity)
+
+
+# (case, state, verdict, score, vetoes, deductions, infos)
+CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[str]]] = [
+    ("healthy site", site(), "PASS", 100.0, [], [], []),
+    ("no data at all", site(probes=ProbeSummary(), home_fetched=False, columns=()),
+     "NO_DATA", None, [], [], []),
+    ("5% failed of 140 probes", site(probes=ProbeSummary(latest_ok=True, total_7d=140, failed_7d=7)),
+     "FAIL", 100.0, ["V-AVAIL"], [], []),
+    ("139 probes are no verdict", site(probes=ProbeSummary(latest_ok=True, total_7d=139, failed_7d=50)),
+     "PASS", 100.0, [], [], []),
+    ("3.6% failed warns", site(probes=ProbeSummary(latest_ok=True, total_7d=140, failed_7d=5)),
+     "PASS", 100.0, [], [], ["V-AVAIL"]),
+    ("homepage 14 days old", site(homepage_latest_date=AS_OF - timedelta(days=14)),
+     "FAIL", 100.0, ["V-HOME"], [], ["I-ZOMBIE"]),
+    ("homepage 13 days old warns", site(homepage_latest_date=AS_OF - timedelta(days=13)),
+     "PASS", 100.0, [], [], ["V-HOME"]),
+    ("homepage 9 days old", site(homepage_latest_date=AS_OF - timedelta(days=9)), "PASS", 100.0, [], [], []),
+    ("future homepage date is no update", site(homepage_latest_date=AS_OF + timedelta(days=3)),
+     "FAIL", 100.0, ["V-HOME"], [], ["I-ZOMBIE"]),
+    ("navigation-only homepage, fresh level-2 column",
+     site(homepage_latest_date=None, columns=(*BASE_COLUMNS, column("notice", 3, level=2))),
+     "PASS", 100.0, [], [], []),
+    ("navigation-only homepage, no fresh level-2 column", site(homepage_latest_date=None),
+     "FAIL", 100.0, ["V-HOME"], [], ["I-ZOMBIE"]),
+    ("4 stale news columns deduct", site(columns=(*BASE_COLUMNS, *stale_news(4))),
+     "PASS", 80.0, [], ["D-NEWS"] * 4, []),
+    ("5 stale core columns veto", site(columns=(*BASE_COLUMNS, *stale_news(3), column("notice", 200),
+                                                column("policy", 200), column("policy", 200, level=2))),
+     "FAIL", 75.0, ["V-CORE"], ["D-NEWS"] * 3 + ["D-NOTICE"] * 2, ["I-ZOMBIE", "V-STALE"]),
+    ("stale personnel and plan", site(columns=(*BASE_COLUMNS, column("personnel", 400), column("plan", 366))),
+     "PASS", 90.0, [], ["D-PERS", "D-PERS"], []),
+    ("exempt columns are never stale",
+     site(columns=(*BASE_COLUMNS, *(column("exempt", None, name=f"专题{index}") for index in range(12)))),
+     "PASS", 100.0, [], [], []),
+    ("6 stale columns warn", site(columns=(*BASE_COLUMNS, *(column("other", 400, name=str(index))
+                                                           for index in range(6)))),
+     "PASS", 100.0, [], [], ["V-STALE"]),
+    ("10 stale columns veto", site(columns=(*BASE_COLUMNS, *(column("basic", 400, name=str(index))
+                                                            for index in range(10)))),
+     "FAIL", 100.0, ["V-STALE"], [], []),
+    ("3 empty columns warn, not also stale-deducted", site(columns=(*BASE_COLUMNS, *(column(
+        "news", None, empty=True, name=str(index)) for index in range(3)))),
+     "PASS", 85.0, [], ["D-EMPTY"] * 3, ["V-EMPTY"]),
+    ("5 empty columns veto", site(columns=(*BASE_COLUMNS, *(column("other", None, empty=True, name=str(index))
+                                                           for index in range(5)))),
+     "FAIL", 75.0, ["V-EMPTY"], ["D-EMPTY"] * 5, []),
+    ("information group capped at 40", site(columns=(*BASE_COLUMNS, *stale_news(12))),
+     "FAIL", 60.0, ["V-CORE", "V-STALE"], ["D-NEWS"] * 12, ["I-ZOMBIE"]),
+    ("dead links: 1 per homepage link, 0.1 per other",
+     site(dead_links=dead(3, home=True) + dead(25, home=False)),
+     "PASS", 94.5, [], ["D-LINK-HOME"] * 3 + ["D-LINK-OTHER"], []),
+    ("link group capped at 10", site(dead_links=dead(300, home=False)),
+     "PASS", 90.0, [], ["D-LINK-OTHER"], []),
+    ("soft 404s are suspected broken links",
+     site(dead_links=dead(2, home=True, confirmed=False, error="soft404")),
+     "PASS", 98.0, [], ["D-LINK-HOME"] * 2, ["I-SOFT404"]),
+    ("department without service function scales by 4/3",
+     site(level="department", columns=(column("news", 1), column("consult", 1), *stale_news(2))),
+     "PASS", 86.67, [], ["D-NEWS"] * 2, []),
+    ("department with service function does not scale",
+     site(level="department", columns=(*BASE_COLUMNS, *stale_news(2))), "PASS", 90.0, [], ["D-NEWS"] * 2, []),
+    ("no consultation channel is a suspected veto", site(columns=(column("news", 1),)),
+     "REVIEW", 100.0, ["V-CHANNEL"], [], []),
+    ("unanswered old message", site(messages=(MessageState(url="http://s.gov.cn/m1", column_url="c",
+                                                           asked_at=date(2026, 6, 1), answered_at=None),
+                                              MessageState(url="http://s.gov.cn/m2", column_url="c",
+                                                           asked_at=date(2026, 11, 1),
+                                                           answered_at=date(2026, 11, 20)))),
+     "REVIEW", 100.0, ["V-REPLY"], [], []),
+    ("message answered after 91 days", site(messages=(MessageState(
+        url="m", column_url="c", asked_at=date(2026, 5, 1), answered_at=date(2026, 7, 31)),)),
+     "REVIEW", 97.0, ["V-REPLY"], ["D-REPLY-LIST"], []),
+    ("message asked 12 months ago is outside the window", site(messages=(MessageState(
+        url="m", column_url="c", asked_at=date(2025, 11, 27), answered_at=None), MessageState(
+        url="n", column_url="c", asked_at=date(2026, 11, 1), answered_at=date(2026, 11, 2)))),
+     "PASS", 100.0, [], [], []),
+    ("reply list not refreshed in 60 days", site(messages=(MessageState(
+        url="m", column_url="c", asked_at=date(2026, 9, 20), answered_at=date(2026, 9, 28)),)),
+     "PASS", 97.0, [], ["D-REPLY-LIST"], []),
+    ("quiet for 30 days is a zombie", site(homepage_latest_date=AS_OF - timedelta(days=31),
+                                           columns=(column("consult", 31), column("service", 40))),
+     "FAIL", 100.0, ["V-HOME"], [], ["I-ZOMBIE"]),
+    ("score below 60 fails without a veto", site(columns=(*BASE_COLUMNS, *stale_news(4),
+                                                          column("personnel", 400), column("plan", 400)),
+                                                 dead_links=dead(10, home=True),
+                                                 messages=(MessageState(url="m", column_url="c",
+                                                                        asked_at=date(2026, 11, 1),
+                                                                        answered_at=None),)),
+     "FAIL", 57.0, [], ["D-LINK-HOME"] * 10 + ["D-NEWS"] * 4 + ["D-PERS"] * 2 + ["D-REPLY-LIST"],
+     ["V-STALE"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
+def test_score_site(case: tuple[str, SiteState, str, float | None, list[str], list[str], list[str]]) -> None:
+    _, state, verdict, score, vetoes, deductions, infos = case
+    result = score_site(state, AS_OF, RULES)
+    assert checks(result.findings, "veto") == sorted(vetoes)
+    assert checks(result.findings, "deduction") == sorted(deductions)
+    assert checks(result.findings, "info") == sorted(infos)
+    assert result.score == score
+    assert result.verdict == verdict
+
+
+def test_every_finding_has_evidence_and_a_warning_says_so() -> None:
+    result = score_site(site(homepage_latest_date=AS_OF - timedelta(days=11),
+                             columns=(*BASE_COLUMNS, *stale_news(2))), AS_OF, RULES)
+    assert all(finding.evidence for finding in result.findings)
+    (warning,) = [finding for finding in result.findings if finding.severity == "info"]
+    assert warning.detail == "warning: homepage not updated for 11 days (veto at 14)"
+    assert warning.points == 0
+
+
+def test_findings_of_a_down_site_are_marked_stale_data() -> None:
+    down = ProbeSummary(latest_ok=False, total_7d=10, failed_7d=1)
+    result = score_site(site(probes=down, columns=(*BASE_COLUMNS, *stale_news(1))), AS_OF, RULES)
+    (news,) = [finding for finding in result.findings if finding.check == "D-NEWS"]
+    assert news.stale_data
+    assert not site(probes=down).reachable
+
+
+def test_suspected_links_can_be_left_out() -> None:
+    scoring = RULES.scoring.model_copy(update={"count_suspected_links": False})
+    rules = RULES.model_copy(update={"scoring": scoring})
+    result = score_site(site(dead_links=dead(4, home=True, confirmed=False)), AS_OF, rules)
+    assert checks(result.findings, "deduction") == []
+    assert result.score == 100.0
+
+
+def test_shipped_indicators_add_up() -> None:
+    assert sum(group.points for group in RULES.groups.values()) == RULES.scoring.start_points
+    assert RULES.vetoes.v_avail.min_probes == 140
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("fail_ratio: 0.05", "fail_ratio: lots"), "vetoes.V-AVAIL.fail_ratio: Input should be a valid number"),
+    (("D-NEWS:       {points: 5.0}", "D-NEWZ:       {points: 5.0}"),
+     "groups.information.checks: 'D-NEWS' has no entry under deductions"),
+    (("points: 40,", "points: 45,"), "groups: points add up to 105, expected scoring.start_points 100"),
+    (("service_group: service", "service_group: services"),
+     "service_group 'services' is not one of the groups"),
+    (("    min_probes: 140", "    min_probez: 140"), "vetoes.V-AVAIL.min_probes: Field required"),
+])
+def test_broken_indicators_name_the_key(change: tuple[str, str], message: str) -> None:
+    text = INDICATORS_PATH.read_text(encoding="utf-8")
+    assert change[0] in text
+    with pytest.raises(ValueError, match=r"indicators\.yaml") as caught:
+        parse_indicators(text.replace(change[0], change[1]))
+    assert message in str(caught.value)
