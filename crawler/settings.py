@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 
+from typing import TYPE_CHECKING
+
 from crawler.defaults import *  # noqa: F403  (defaults.py holds every GOVCRAWL_* value)
-from crawler.defaults import (
-    GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST,
-    GOVCRAWL_CRAWL_DELAY_SECONDS,
-    GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES,
-    GOVCRAWL_CRAWL_ROBOTS_ENABLED,
-    GOVCRAWL_CRAWL_TIMEOUT_SECONDS,
-    GOVCRAWL_CRAWL_USER_AGENT,
-)
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 BOT_NAME = "govcrawl"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -30,19 +27,40 @@ for _name in _ENVIRONMENT:
     if os.environ.get(_name):
         globals()[_name] = os.environ[_name]
 
+
+class GovcrawlSettingsAddon:
+    """Derives Scrapy's and scrapy-redis's own settings from ours once every override is known.
+
+    Runs after `-s GOVCRAWL_...=` options are applied, so an operator sets only GOVCRAWL_* names;
+    a Scrapy name given on the command line (priority cmdline) still wins.
+    """
+
+    _DERIVED = {
+        "USER_AGENT": "GOVCRAWL_CRAWL_USER_AGENT",
+        "ROBOTSTXT_OBEY": "GOVCRAWL_CRAWL_ROBOTS_ENABLED",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST",
+        "DOWNLOAD_DELAY": "GOVCRAWL_CRAWL_DELAY_SECONDS",
+        "DOWNLOAD_TIMEOUT": "GOVCRAWL_CRAWL_TIMEOUT_SECONDS",
+        "DOWNLOAD_MAXSIZE": "GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES",
+        "REDIS_URL": "GOVCRAWL_REDIS_URL",
+    }
+
+    def update_settings(self, settings: Settings) -> None:
+        for name, ours in self._DERIVED.items():
+            settings.set(name, settings[ours], priority="addon")
+
+
+ADDONS = {GovcrawlSettingsAddon: 0}
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-USER_AGENT = GOVCRAWL_CRAWL_USER_AGENT
-ROBOTSTXT_OBEY = GOVCRAWL_CRAWL_ROBOTS_ENABLED
 ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
 CONCURRENT_REQUESTS = 64
-CONCURRENT_REQUESTS_PER_DOMAIN = GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST
-DOWNLOAD_DELAY = GOVCRAWL_CRAWL_DELAY_SECONDS
 DOWNLOAD_DELAY_JITTER = 0
-DOWNLOAD_TIMEOUT = GOVCRAWL_CRAWL_TIMEOUT_SECONDS
-DOWNLOAD_MAXSIZE = GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES
 DOWNLOAD_WARNSIZE = 0
 REDIRECT_MAX_TIMES = 20
 RETRY_TIMES = 1
+# 500s are errors of the site, not of the moment: recorded, not retried.
+RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
 DNSCACHE_ENABLED = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

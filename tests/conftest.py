@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
@@ -61,14 +65,39 @@ def es_client(es_url: str) -> Iterator[Elasticsearch]:
     client.close()
 
 
+def _drop_redis_prefix(client: redis.Redis, prefix: str) -> None:
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start:start + 1000])
+
+
+def _drop_es_prefix(client: Elasticsearch, prefix: str) -> None:
+    client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
+    client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
+
+
+@contextlib.contextmanager
+def service_prefixes(redis_url: str, es_url: str) -> Iterator[tuple[str, str]]:
+    """A Redis key prefix and an Elasticsearch index prefix of one's own, removed afterwards."""
+    tag = uuid.uuid4().hex[:12]
+    redis_prefix, es_prefix = f"govcrawl:t{tag}", f"govcrawl-t{tag}"
+    try:
+        yield redis_prefix, es_prefix
+    finally:
+        redis_client = redis.Redis.from_url(redis_url)
+        _drop_redis_prefix(redis_client, redis_prefix)
+        redis_client.close()
+        es_client = Elasticsearch(es_url, request_timeout=30)
+        _drop_es_prefix(es_client, es_prefix)
+        es_client.close()
+
+
 @pytest.fixture
 def redis_prefix(redis_client: redis.Redis) -> Iterator[str]:
     """A key prefix of this test's own (`govcrawl:t<hex>`); its keys are removed afterwards."""
     prefix = f"govcrawl:t{uuid.uuid4().hex[:12]}"
     yield prefix
-    keys = list(redis_client.scan_iter(match=f"{prefix}:*", count=1000))
-    for start in range(0, len(keys), 1000):
-        redis_client.delete(*keys[start:start + 1000])
+    _drop_redis_prefix(redis_client, prefix)
 
 
 @pytest.fixture
@@ -76,8 +105,7 @@ def es_prefix(es_client: Elasticsearch) -> Iterator[str]:
     """An index prefix of this test's own (`govcrawl-t<hex>`); its indices are removed afterwards."""
     prefix = f"govcrawl-t{uuid.uuid4().hex[:12]}"
     yield prefix
-    es_client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-    es_client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
+    _drop_es_prefix(es_client, prefix)
 
 
 @dataclass(slots=True)
@@ -117,3 +145,75 @@ class Env:
 @pytest.fixture
 def env(redis_url: str, es_url: str, redis_prefix: str, es_prefix: str, tmp_path: Path) -> Env:
     return Env(redis_url, es_url, redis_prefix, es_prefix, tmp_path / "spool")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@dataclass(slots=True)
+class RunningFarm:
+    """A farm subprocess (scripts/farm) and what it wrote: registry.csv and truth.json."""
+
+    port: int
+    out: Path
+    process: subprocess.Popen[bytes]
+    truth: dict[str, Any]
+
+    @property
+    def registry(self) -> Path:
+        return self.out / "registry.csv"
+
+    @property
+    def control(self) -> str:
+        return f"http://127.0.0.1:{self.port}/_farm"
+
+    def call(self, method: str, path: str) -> dict[str, Any]:
+        request = urllib.request.Request(f"{self.control}/{path}", method=method)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            body = answer.read()
+        return json.loads(body) if body.strip().startswith(b"{") else {}
+
+    def crawlable_pages(self) -> dict[str, dict[str, Any]]:
+        """Pages a polite crawl reaches: up sites, robots-allowed, attachments excluded."""
+        return {url: page for site in self.truth["sites"] if not site["down"]
+                for url, page in site["pages"].items()
+                if not page["robots_disallowed"] and page["kind"] != "attachment"}
+
+
+@contextlib.contextmanager
+def run_farm(out: Path, *, sites: int, seed: int, base_ip: str, extra: Sequence[str] = ()) -> Iterator[RunningFarm]:
+    port = free_port()
+    command = [sys.executable, "-m", "scripts.farm", "serve", "--sites", str(sites), "--seed", str(seed),
+               "--out", str(out), "--port", str(port), "--base-ip", base_ip, *extra]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    try:
+        line = process.stdout.readline().decode()
+        if not line.startswith("farm ready"):
+            pytest.fail(f"the farm did not start ({' '.join(command)}): {line!r}")
+        truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+        yield RunningFarm(port, out, process, truth)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def crawl_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFarm]:
+    """The farm crawl tests share: 8 sites with every fault family, slow answers held 4 s."""
+    with run_farm(tmp_path_factory.mktemp("crawl-farm"), sites=8, seed=5, base_ip="127.0.6.1",
+                  extra=("--slow-seconds", "4", "--slow-home-seconds", "1")) as farm:
+        yield farm
+
+
+CRAWL_SETTINGS = (
+    "-s", "GOVCRAWL_ALLOWED_NETWORKS=127.0.0.0/8",
+    "-s", "GOVCRAWL_CRAWL_DELAY_SECONDS=0",
+    "-s", "GOVCRAWL_CRAWL_TIMEOUT_SECONDS=2.5",
+    "-s", "LOG_LEVEL=INFO",
+)

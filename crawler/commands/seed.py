@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler import connections
+from elastic_transport import TransportError
+from elasticsearch import helpers
+
+from crawler import connections, es_schema
+from crawler.items import SiteItem
+from crawler.naming import index_name
+from pipelines.indexing import document_id, to_action
 from crawler.registry import RegistryError, Site, load_registry, store_sites
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
@@ -18,6 +25,7 @@ from crawler.scheduler.sharded import frontier_config_from_settings
 if TYPE_CHECKING:
     import argparse
 
+    from elasticsearch import Elasticsearch
     from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
@@ -52,12 +60,35 @@ class Command(ScrapyCommand):
                          {"source": exc.source})
             self.exitcode = 1
             return
+        es = connections.elasticsearch_sync(self.settings)
+        try:
+            es.cluster.health()
+        except TransportError as exc:
+            logger.error("Elasticsearch at %(address)s is unreachable (%(error)s): nothing was loaded; start it "
+                         "(scripts/services.sh start) or fix GOVCRAWL_ES_URL",
+                         {"address": connections.describe_es(self.settings), "error": exc})
+            self.exitcode = 1
+            return
         client = connections.redis_sync(self.settings)
         removed = store_sites(client, self.settings.get("GOVCRAWL_REDIS_PREFIX"), sites, replace=opts.replace)
         client.close()
         asyncio.run(_schedule(self.settings, sites, removed))
+        _index_sites(es, self.settings.get("GOVCRAWL_ES_INDEX_PREFIX"), sites, removed)
+        es.close()
         logger.info("Loaded %(count)d sites from %(path)s (removed %(removed)d); every site's crawl cycle is due now",
                     {"count": len(sites), "path": args[0], "removed": len(removed)})
+
+
+def _index_sites(es: Elasticsearch, prefix: str, sites: list[Site], removed: list[Site]) -> None:
+    """The registry in govcrawl-sites, where reports and Kibana read it."""
+    es_schema.install_templates(es, prefix)
+    now = datetime.now(UTC)
+    actions = [to_action(SiteItem(site_id=site.site_id, name=site.name, url=site.url, level=site.level,
+                                  region=site.region, department=site.department, host=site.host,
+                                  registered_at=now), prefix) for site in sites]
+    actions += [{"_op_type": "delete", "_index": index_name(prefix, "sites"), "_id": document_id(site.site_id)}
+                for site in removed]
+    helpers.bulk(es, actions, refresh="wait_for", raise_on_error=True)
 
 
 async def _schedule(settings: BaseSettings, sites: list[Site], removed: list[Site]) -> None:

@@ -499,14 +499,19 @@ class _Page:
     overrides: Mapping[str, ColumnOverride] | None
 
 
-def _home(page: _Page, plans: dict[str, OutLink]) -> int:
-    """Columns (nav menus, 更多 blocks) and dated block entries of a home page; returns the entry count."""
+def _home(page: _Page, plans: dict[str, OutLink]) -> tuple[int, date | None]:
+    """Columns (nav menus, 更多 blocks) and dated block entries of a home page.
+
+    Returns the entry count and the newest entry date: the site's freshness (V-HOME), None when the
+    home page shows no dated list.
+    """
     for ref in find_columns(page.tree, page.final_url):
         _add_plan(plans, ref.url, "column", page.site, column_name=ref.name, column_level=ref.level)
     listing = parse_column_listing(page.tree, page.final_url, today=page.today)
     for entry in listing.entries:
         _add_plan(plans, entry.url, "article", page.site, anchor_text=entry.title, listing_date=entry.date)
-    return len(listing.entries)
+    dates = [entry.date for entry in listing.entries if entry.date is not None and entry.date <= page.today]
+    return len(listing.entries), max(dates, default=None)
 
 
 @dataclass(slots=True)
@@ -759,7 +764,9 @@ def analyze_page(
     items: list[ColumnItem | MessageItem] = []
     try:
         if page_kind == "home":
-            item.list_entries = _home(page, plans)
+            item.list_entries, newest = _home(page, plans)
+            if newest is not None:
+                item.pub_date, item.pub_date_source, item.pub_date_confidence = newest, "listing", 0.6
         elif page_kind == "column":
             item.title = page_title(tree, meta, site.name, article=False)
             read = _column(

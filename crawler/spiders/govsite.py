@@ -114,7 +114,9 @@ class GovsiteSpider(scrapy.Spider):
         callback = "parse"
         if crawl == "check":
             callback = "parse_check"
-            meta["download_maxsize"] = _CHECK_MAX_BYTES
+            # A link check is re-run every cycle, so it is not retried; checking one linked URL of
+            # another host is not crawling it, so that host's robots.txt is not fetched for it.
+            meta.update(download_maxsize=_CHECK_MAX_BYTES, dont_retry=True, dont_obey_robotstxt=not same_host)
             if link.target_kind in _CHECK_BY_HEAD:
                 method = "HEAD"
         waiter = {"s": site.site_id, "f": parent["govcrawl_url"].removesuffix("#govcrawl-probe"),

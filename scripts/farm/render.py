@@ -322,9 +322,13 @@ def render_soft404(path: str) -> str:
 
 
 def render_trap(path: str) -> str:
-    """A trap page: each link leads one step deeper."""
+    """A trap page: a real-looking page whose links each lead one step deeper, forever."""
     anchors = "".join(f'<a href="{escape(href)}">下一页</a> ' for href in trap_links(path))
-    return f"<html><head><title>活动日历</title></head><body>{anchors}</body></html>"
+    return (
+        "<html><head><title>活动日历</title></head><body><h1>活动日历</h1>"
+        "<p>本栏目提供各类政务活动的日程安排，请选择日期或页码查看相关活动安排、会议通知和办事提示。</p>"
+        f"<div class=\"pager\">{anchors}</div></body></html>"
+    )
 
 
 def robots_txt(model: SiteModel) -> str:

@@ -1,0 +1,70 @@
+"""Score a report (contract JSON) against the farm's truth: dead links, stale and empty columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from w3lib.url import canonicalize_url
+
+
+@dataclass(slots=True, frozen=True)
+class Score:
+    """Precision, recall and F1 of a found set against a true set."""
+
+    found: int
+    true: int
+    hits: int
+
+    @property
+    def precision(self) -> float:
+        return self.hits / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.hits / self.true if self.true else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def __str__(self) -> str:
+        return (f"precision {self.precision:.3f} recall {self.recall:.3f} F1 {self.f1:.3f} "
+                f"({self.hits} right of {self.found} found, {self.true} true)")
+
+
+def _canon(url: str) -> str:
+    return canonicalize_url(url)
+
+
+def _score(found: set[Any], true: set[Any]) -> Score:
+    return Score(found=len(found), true=len(true), hits=len(found & true))
+
+
+def _judged_sites(truth: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Sites whose state a crawl can observe: up ones (a down site keeps its last good crawl)."""
+    return {site["site_id"]: site for site in truth["sites"] if not site.get("down")}
+
+
+def dead_links(report: dict[str, Any], truth: dict[str, Any]) -> Score:
+    """(url, found_on) pairs of broken links; truth pairs on robots-disallowed pages are not observable."""
+    sites = _judged_sites(truth)
+    true: set[tuple[str, str]] = set()
+    for site in sites.values():
+        hidden = {_canon(url) for url, page in site["pages"].items() if page.get("robots_disallowed")}
+        for link in site["dead_links"]:
+            if _canon(link["found_on"]) not in hidden:
+                true.add((_canon(link["url"]), _canon(link["found_on"])))
+    found = {(_canon(link["url"]), _canon(link["found_on"]))
+             for site in report["sites"] if site["site_id"] in sites for link in site["dead_links"]}
+    return _score(found, true)
+
+
+def columns(report: dict[str, Any], truth: dict[str, Any], flag: str) -> Score:
+    """Columns flagged `stale` or `empty`, by column URL."""
+    sites = _judged_sites(truth)
+    true = {_canon(column["url"]) for site in sites.values() for column in site["columns"] if column.get(flag)}
+    found = {_canon(column["url"]) for site in report["sites"] if site["site_id"] in sites
+             for column in site["columns"] if column.get(flag)}
+    return _score(found, true)

@@ -1,0 +1,43 @@
+"""Print the demo's summary: per-city figures from the report, and its accuracy against the farm's truth."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from scripts import accuracy
+
+
+def main(argv: list[str]) -> int:
+    report = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    truth = json.loads(Path(argv[1]).read_text(encoding="utf-8")) if len(argv) > 1 else None
+    by_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for site in report["sites"]:
+        by_region[site["region"]].append(site)
+    out = sys.stdout
+    out.write(f"\n== {len(report['sites'])} sites judged as of {report['as_of']}\n")
+    out.write(f"{'city':10s} {'sites':>5s} {'down':>5s} {'vetoed':>6s} {'avg score':>9s} "
+              f"{'dead links':>10s} {'stale cols':>10s} {'empty cols':>10s}\n")
+    for region, sites in sorted(by_region.items()):
+        scores = [site["score"] for site in sites if site.get("score") is not None]
+        vetoed = sum(1 for site in sites if any(f["severity"] == "veto" for f in site["findings"]))
+        out.write(
+            f"{region:10s} {len(sites):5d} {sum(1 for s in sites if not s['reachable']):5d} {vetoed:6d} "
+            f"{(sum(scores) / len(scores)) if scores else float('nan'):9.1f} "
+            f"{sum(len(s['dead_links']) for s in sites):10d} "
+            f"{sum(1 for s in sites for c in s['columns'] if c['stale']):10d} "
+            f"{sum(1 for s in sites for c in s['columns'] if c['empty']):10d}\n"
+        )
+    if truth is not None:
+        out.write("\n== accuracy against the farm's ground truth\n")
+        out.write(f"dead links     {accuracy.dead_links(report, truth)}\n")
+        out.write(f"stale columns  {accuracy.columns(report, truth, 'stale')}\n")
+        out.write(f"empty columns  {accuracy.columns(report, truth, 'empty')}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
