@@ -74,6 +74,7 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 SCHEDULER = "crawler.scheduler.sharded.ShardedScheduler"
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.network_guard.NetworkGuardMiddleware": 50,

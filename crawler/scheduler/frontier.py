@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import redis
 
 from crawler.naming import redis_key
 from crawler.scheduler import codec, lua
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     import redis.asyncio
 
     from crawler.registry import Site
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 QUEUED: Final = -1
 OVER_BUDGET: Final = -2
@@ -25,6 +33,30 @@ WAITING: Final = -3
 
 CYCLE: Final = b"c"
 PROBE: Final = b"p"
+
+
+async def retrying(operation: Callable[[], Awaitable[T]], *, what: str, max_wait_seconds: float) -> T:
+    """Run a Redis operation until Redis answers: a restart or a network blip delays work, never loses it.
+
+    Every frontier script is atomic and safe to repeat, so a retry after a lost answer does no harm.
+    """
+    delay = 0.2
+    failures = 0
+    while True:
+        try:
+            result = await operation()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            failures += 1
+            if failures == 1 or failures % 20 == 0:
+                logger.warning("Redis unreachable during %(what)s (%(error)s): retrying",
+                               {"what": what, "error": exc})
+            await asyncio.sleep(delay)
+            delay = min(max_wait_seconds, delay * 2)
+            continue
+        if failures:
+            logger.warning("Redis reachable again: %(what)s done after %(count)d retries",
+                           {"what": what, "count": failures})
+        return result
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)

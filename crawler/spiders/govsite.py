@@ -14,7 +14,7 @@ from scrapy.http import TextResponse
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
 from crawler.scheduler import codec
-from crawler.scheduler.frontier import Link
+from crawler.scheduler.frontier import Link, retrying
 from crawler.spiders.analysis import OutLink, analyze_page, dead_column_item
 from crawler.traps import QueryVariantCounter, repeats_path_segments
 from pipelines.links import classify_exception, classify_response
@@ -62,6 +62,7 @@ class GovsiteSpider(scrapy.Spider):
         spider.max_segment_repeats = settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_SEGMENT_REPEATS")
         spider.query_variants = QueryVariantCounter(settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_QUERY_VARIANTS"))
         spider.probe_timeout_seconds = settings.getfloat("GOVCRAWL_CRAWL_TIMEOUT_SECONDS")
+        spider.redis_retry_max_seconds = settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS")
         spider.intervals = {
             "home": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
             "probe": settings.getfloat("GOVCRAWL_FRONTIER_PROBE_SECONDS"),
@@ -243,8 +244,11 @@ class GovsiteSpider(scrapy.Spider):
         assert self.frontier is not None
         url = meta["govcrawl_url"]
         interval = None if kind == "column" else self.intervals.get(kind, self.intervals["page"])
-        waiters = await self.frontier.settle(url=url, host=urlsplit(url).hostname or "", status=status,
-                                             kind_interval_seconds=interval, content_hash=content_hash)
+        frontier = self.frontier
+        waiters = await retrying(
+            lambda: frontier.settle(url=url, host=urlsplit(url).hostname or "", status=status,
+                                    kind_interval_seconds=interval, content_hash=content_hash),
+            what="settle", max_wait_seconds=self.redis_retry_max_seconds)
         if codec.is_broken(status):
             for waiter in waiters:
                 yield _link_item(url, waiter, status)
@@ -256,7 +260,9 @@ class GovsiteSpider(scrapy.Spider):
                   if (child := self._child(link, site=site, parent=meta, on_homepage=on_homepage)) is not None]
         if not offers:
             return
-        results = await self.frontier.admit(offers)
+        frontier = self.frontier
+        results = await retrying(lambda: frontier.admit(offers), what="admit",
+                                 max_wait_seconds=self.redis_retry_max_seconds)
         for offer, code in zip(offers, results, strict=True):
             if code > 0 and codec.is_broken(code):
                 assert offer.waiter is not None

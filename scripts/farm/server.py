@@ -239,6 +239,7 @@ class _HttpProtocol(asyncio.Protocol):
         self.ip = ip
         self.buffer = b""
         self.busy = False
+        self.held = False  # an answer is being held back (latency or slow endpoint)
         self.closing = False
         self.transport: asyncio.Transport | None = None
 
@@ -256,6 +257,10 @@ class _HttpProtocol(asyncio.Protocol):
         if self.ip is not None:
             self.server.connections.get(self.ip, set()).discard(self)
             self.server.stats.host(self.ip).connections -= 1
+            if self.held:
+                # The client hung up on a held answer: like a real server, stop working on it.
+                self.held = False
+                self.server.stats.host(self.ip).inflight -= 1
 
     def abort(self) -> None:
         if self.transport is not None:
@@ -305,12 +310,14 @@ class _HttpProtocol(asyncio.Protocol):
         data, delay = self.server.site_response(self.ip, method, target)
         if delay > 0:
             self.busy = True
+            self.held = True
             asyncio.get_running_loop().call_later(delay, self._finish_site, data, keep_alive)
         else:
             self._finish_site(data, keep_alive)
 
     def _finish_site(self, data: bytes, keep_alive: bool) -> None:
-        if self.ip is not None:
+        if self.ip is not None and (self.held or self.transport is not None and not self.closing):
+            self.held = False
             self.server.stats.host(self.ip).inflight -= 1
         self._finish(data, keep_alive)
 

@@ -1,0 +1,158 @@
+"""Several real worker processes on one frontier: sharing, killing, joining, politeness, Redis restarts."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from elasticsearch import helpers
+from w3lib.url import canonicalize_url
+
+from crawler import defaults
+from tests.conftest import CRAWL_SETTINGS, ROOT, run_farm
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from elasticsearch import Elasticsearch
+
+    from tests.conftest import Env, RunningFarm
+
+CONCURRENCY_PER_HOST = 2
+WORKER_SETTINGS = (
+    *CRAWL_SETTINGS,
+    "-s", "GOVCRAWL_FRONTIER_SHARDS=16",
+    "-s", "GOVCRAWL_FRONTIER_LEASE_SECONDS=3",
+    "-s", "GOVCRAWL_FRONTIER_HEARTBEAT_SECONDS=0.5",
+    "-s", f"GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST={CONCURRENCY_PER_HOST}",
+    "-s", "GOVCRAWL_ES_FLUSH_SECONDS=0.5",
+)
+
+
+@pytest.fixture(scope="module")
+def slow_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFarm]:
+    """Every answer takes 25 ms, so a crawl lasts long enough to disturb and concurrency shows."""
+    with run_farm(tmp_path_factory.mktemp("slow-farm"), sites=10, seed=9, base_ip="127.0.7.1",
+                  extra=("--slow-seconds", "4", "--slow-home-seconds", "1", "--latency-ms", "25")) as farm:
+        yield farm
+
+
+def start_worker(env: Env, name: str) -> subprocess.Popen[str]:
+    return env.popen("crawl", "govsite", "-a", "once=1", settings=(*WORKER_SETTINGS, "-s", f"BOT_NAME={name}"))
+
+
+def finish(worker: subprocess.Popen[str], timeout: float = 240) -> str:
+    output, _ = worker.communicate(timeout=timeout)
+    assert worker.returncode == 0, output[-3000:]
+    return output
+
+
+def stat(output: str, key: str) -> int:
+    match = re.search(rf"'{re.escape(key)}': (\d+)", output)
+    return int(match.group(1)) if match else 0
+
+
+def indexed_urls(es: Elasticsearch, prefix: str) -> list[str]:
+    es.indices.refresh(index=f"{prefix}-pages")
+    return [canonicalize_url(hit["_source"]["url"])
+            for hit in helpers.scan(es, index=f"{prefix}-pages", _source=["url"])]
+
+
+def assert_everything_crawled_once(es: Elasticsearch, env: Env, farm: RunningFarm) -> None:
+    urls = indexed_urls(es, env.es_prefix)
+    assert len(urls) == len(set(urls))
+    missing = {canonicalize_url(url) for url in farm.crawlable_pages()} - set(urls)
+    assert not missing, f"{len(missing)} pages never crawled, e.g. {sorted(missing)[:5]}"
+
+
+def wait_for_requests(farm: RunningFarm, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while farm.call("GET", "stats")["total_requests"] < count:
+        assert time.monotonic() < deadline, "the crawl made no progress"
+        time.sleep(0.2)
+
+
+def seed(env: Env, farm: RunningFarm) -> None:
+    result = env.scrapy("seed", str(farm.registry), settings=("-s", "GOVCRAWL_FRONTIER_SHARDS=16"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    farm.call("POST", "reset-stats")
+
+
+def max_inflight_per_host(farm: RunningFarm) -> dict[str, int]:
+    return {host: stats["max_inflight"] for host, stats in farm.call("GET", "stats")["hosts"].items()}
+
+
+def test_two_workers_share_the_shards_and_stay_polite(env: Env, slow_farm: RunningFarm,
+                                                      es_client: Elasticsearch) -> None:
+    seed(env, slow_farm)
+    workers = [start_worker(env, "a"), start_worker(env, "b")]
+    outputs = [finish(worker) for worker in workers]
+    for output in outputs:
+        assert stat(output, "response_received_count") > 50, "a worker got no share of the crawl"
+    assert_everything_crawled_once(es_client, env, slow_farm)
+    busiest = max_inflight_per_host(slow_farm)
+    assert max(busiest.values()) >= CONCURRENCY_PER_HOST  # the limit was reached, so it was tested
+    assert max(busiest.values()) <= CONCURRENCY_PER_HOST, busiest
+
+
+def test_a_killed_worker_loses_nothing(env: Env, slow_farm: RunningFarm, es_client: Elasticsearch) -> None:
+    seed(env, slow_farm)
+    victim = start_worker(env, "victim")
+    survivor = start_worker(env, "survivor")
+    wait_for_requests(slow_farm, 300)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=30)
+    output = finish(survivor)
+    assert stat(output, "govcrawl/frontier/recovered_count") > 0, "nothing was redelivered"
+    assert_everything_crawled_once(es_client, env, slow_farm)
+    assert max(max_inflight_per_host(slow_farm).values()) <= CONCURRENCY_PER_HOST
+
+
+def test_a_worker_added_mid_crawl_takes_shards_over(env: Env, slow_farm: RunningFarm,
+                                                    es_client: Elasticsearch) -> None:
+    seed(env, slow_farm)
+    first = start_worker(env, "first")
+    wait_for_requests(slow_farm, 200)
+    second = start_worker(env, "second")
+    first_output, second_output = finish(first), finish(second)
+    assert "Released shard" in first_output
+    assert stat(second_output, "response_received_count") > 20
+    assert_everything_crawled_once(es_client, env, slow_farm)
+    assert max(max_inflight_per_host(slow_farm).values()) <= CONCURRENCY_PER_HOST
+
+
+def test_a_redis_restart_mid_crawl_delays_but_loses_nothing(env: Env, slow_farm: RunningFarm,
+                                                            es_client: Elasticsearch) -> None:
+    if (os.environ.get("GOVCRAWL_REDIS_URL") or defaults.GOVCRAWL_REDIS_URL) != defaults.GOVCRAWL_REDIS_URL:
+        pytest.skip("restarts only the Redis that scripts/services.sh started; GOVCRAWL_REDIS_URL points elsewhere")
+    seed(env, slow_farm)
+    worker = start_worker(env, "steady")
+    wait_for_requests(slow_farm, 300)
+    restart = subprocess.run([str(ROOT / "scripts" / "services.sh"), "restart-redis"], capture_output=True,
+                             text=True, timeout=60, check=False)
+    assert restart.returncode == 0, restart.stderr
+    output = finish(worker)
+    assert "Redis unreachable" in output
+    assert_everything_crawled_once(es_client, env, slow_farm)
+
+
+def test_status_shows_workers_shards_and_queues(env: Env, slow_farm: RunningFarm) -> None:
+    seed(env, slow_farm)
+    status: dict[str, Any] = {}
+    worker = start_worker(env, "watched")
+    try:
+        wait_for_requests(slow_farm, 100)
+        result = env.scrapy("status", "-s", "GOVCRAWL_FRONTIER_SHARDS=16")
+        assert result.returncode == 0, result.stderr
+        text = result.stdout
+        status = {"text": text}
+    finally:
+        finish(worker)
+    assert "sites registered: 10" in status["text"]
+    assert re.search(r"workers: 1\b", status["text"]), status["text"]
+    assert "shard  owner" in status["text"]
