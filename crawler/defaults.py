@@ -32,6 +32,16 @@ GOVCRAWL_FRONTIER_PROBE_SECONDS = 3600.0  # home-page availability probes (>= 20
 GOVCRAWL_FRONTIER_SEEN_BUCKETS = 64  # seen-set hashes per shard; size for ~500-1000 URLs per bucket
 GOVCRAWL_FRONTIER_SHARDS = 64  # fixed per cluster: hosts are spread over this many leased shards
 
+# --- Metrics (worker endpoint) and the site-state exporter ----------------------------------------
+GOVCRAWL_METRICS_ENABLED = True
+GOVCRAWL_METRICS_ADDRESS = "127.0.0.1"  # bind address of each worker's /metrics
+GOVCRAWL_METRICS_PORT = 9411  # first port tried; 0 = any free port (bound port logged and stored in Redis)
+GOVCRAWL_METRICS_PORT_TRIES = 10  # workers on one host take 9411, 9412, ... up to this many ports
+GOVCRAWL_EXPORTER_ADDRESS = "127.0.0.1"
+GOVCRAWL_EXPORTER_BATCH_SIZE = 500  # sites built per round of Elasticsearch searches
+GOVCRAWL_EXPORTER_PORT = 9410
+GOVCRAWL_EXPORTER_REFRESH_SECONDS = 60.0  # site state rebuilt from Elasticsearch this often
+
 # --- Crawl safety and politeness ----------------------------------------------------------------
 GOVCRAWL_ALLOWED_NETWORKS = ""  # CIDRs of private networks that may be fetched, e.g. 127.0.0.0/8
 GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST = 2  # in-flight requests per host, cluster-wide

@@ -131,6 +131,15 @@ EXPORTER_LAST_REFRESH = MetricSpec(
     name="govcrawl_exporter_last_refresh_timestamp_seconds", kind=_G, labels=(),
     help="Unix time the exporter last refreshed site state from Elasticsearch and Redis.",
 )
+EXPORTER_REFRESH_FAILURES_TOTAL = MetricSpec(
+    name="govcrawl_exporter_refresh_failures_total", kind=_C, labels=("source",),
+    label_values={"source": ("elasticsearch", "redis")},
+    help="Refreshes of site state (elasticsearch) or scrape-time frontier reads (redis) that failed.",
+)
+EXPORTER_REFRESH_DURATION = MetricSpec(
+    name="govcrawl_exporter_refresh_duration_seconds", kind=_G, labels=(),
+    help="How long the newest successful refresh of site state took.",
+)
 SITES_REGISTERED = MetricSpec(
     name="govcrawl_sites_registered", kind=_G, labels=(),
     help="Sites in the registry.",
@@ -190,6 +199,10 @@ ERRORS_TOTAL = MetricSpec(
     name="govcrawl_errors_total", kind=_C, labels=(*WORKER_LABELS, "kind"),
     help="Errors handled, by kind.",
 )
+WORKER_BUFFERED_REQUESTS = MetricSpec(
+    name="govcrawl_worker_buffered_requests", kind=_G, labels=WORKER_LABELS,
+    help="Requests this worker took from its shards and holds in memory, not yet sent to the downloader.",
+)
 ES_BUFFERED_ITEMS = MetricSpec(
     name="govcrawl_es_buffered_items", kind=_G, labels=WORKER_LABELS,
     help="Items held in memory waiting for the next Elasticsearch bulk request.",
@@ -213,12 +226,13 @@ SITE_METRICS: Final[tuple[MetricSpec, ...]] = (
     SITE_UNANSWERED_MESSAGES, SITE_FINDINGS, SITE_VETO, SITE_SCORE,
 )
 EXPORTER_METRICS: Final[tuple[MetricSpec, ...]] = (
-    EXPORTER_LAST_REFRESH, SITES_REGISTERED, FRONTIER_QUEUED_REQUESTS, FRONTIER_SITES_DUE,
-    FRONTIER_OLDEST_DUE_AGE, WORKERS_ALIVE, WORKER_OWNED_SHARDS, WORKER_LAST_HEARTBEAT,
+    EXPORTER_LAST_REFRESH, EXPORTER_REFRESH_FAILURES_TOTAL, EXPORTER_REFRESH_DURATION, SITES_REGISTERED,
+    FRONTIER_QUEUED_REQUESTS, FRONTIER_SITES_DUE, FRONTIER_OLDEST_DUE_AGE, WORKERS_ALIVE, WORKER_OWNED_SHARDS,
+    WORKER_LAST_HEARTBEAT,
 )
 WORKER_METRICS: Final[tuple[MetricSpec, ...]] = (
     RESPONSES_TOTAL, PAGES_TOTAL, ITEMS_TOTAL, LINK_CHECKS_TOTAL, FETCH_DURATION, ERRORS_TOTAL,
-    ES_BUFFERED_ITEMS, ES_SPOOLED_ITEMS, ES_WRITE_LAG, ES_FAILED_ITEMS_TOTAL,
+    WORKER_BUFFERED_REQUESTS, ES_BUFFERED_ITEMS, ES_SPOOLED_ITEMS, ES_WRITE_LAG, ES_FAILED_ITEMS_TOTAL,
 )
 ALL_METRICS: Final[tuple[MetricSpec, ...]] = (*SITE_METRICS, *EXPORTER_METRICS, *WORKER_METRICS)
 

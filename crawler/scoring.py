@@ -174,7 +174,7 @@ def _availability(state: SiteState, rules: Indicators) -> list[Finding]:
     return []
 
 
-def _homepage_date(state: SiteState, as_of: date) -> tuple[date | None, str]:
+def homepage_date(state: SiteState, as_of: date) -> tuple[date | None, str]:
     """Newest valid homepage date; a navigation-only homepage falls back to its level-2 columns."""
     if state.homepage_latest_date is not None and state.homepage_latest_date <= as_of:
         return state.homepage_latest_date, "homepage lists"
@@ -188,7 +188,7 @@ def _homepage(state: SiteState, as_of: date, rules: Indicators) -> list[Finding]
     home = rules.vetoes.v_home
     if not state.crawled:
         return []
-    newest, source = _homepage_date(state, as_of)
+    newest, source = homepage_date(state, as_of)
     evidence = (state.url, f"newest date in {source}: {newest.isoformat() if newest else 'none'}")
     if newest is None:
         return [Finding(check="V-HOME", severity="veto", points=0.0, confidence=home.confidence,

@@ -80,6 +80,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.network_guard.NetworkGuardMiddleware": 50,
 }
 
+EXTENSIONS = {
+    "crawler.extensions.metrics.MetricsExtension": 500,
+}
+
 ITEM_PIPELINES = {
     "pipelines.indexing.IndexingPipeline": 900,
 }

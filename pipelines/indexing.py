@@ -141,6 +141,15 @@ class IndexingPipeline:
             spool=spool,
         )
 
+    @property
+    def buffered_count(self) -> int:
+        """Documents waiting for the next bulk request."""
+        return len(self._pending)
+
+    @property
+    def seconds_since_flush(self) -> float:
+        return time.monotonic() - self._last_flush
+
     async def open_spider(self) -> None:
         address = connections.describe_es(self.crawler.settings)
         try:

@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import redis
 from elasticsearch import helpers
 from w3lib.url import canonicalize_url
 
@@ -77,6 +78,23 @@ def wait_for_requests(farm: RunningFarm, count: int, timeout: float = 60) -> Non
         time.sleep(0.2)
 
 
+def wait_until_holding(env: Env, worker: subprocess.Popen[str], timeout: float = 90) -> None:
+    """Until the worker (found by its pid in its worker id) owns shards and holds requests."""
+    client = redis.Redis.from_url(env.redis_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            for key in client.scan_iter(match=f"{env.redis_prefix}:workers:*-{worker.pid}-*"):
+                info = client.hgetall(key)
+                if int(info.get(b"owned", 0)) > 0 and int(info.get(b"held", 0)) > 0:
+                    return
+            assert worker.poll() is None, "the worker ended before it held anything"
+            assert time.monotonic() < deadline, "the worker never held requests"
+            time.sleep(0.1)
+    finally:
+        client.close()
+
+
 def seed(env: Env, farm: RunningFarm) -> None:
     result = env.scrapy("seed", str(farm.registry), settings=("-s", "GOVCRAWL_FRONTIER_SHARDS=16"))
     assert result.returncode == 0, result.stderr[-2000:]
@@ -105,6 +123,7 @@ def test_a_killed_worker_loses_nothing(env: Env, slow_farm: RunningFarm, es_clie
     victim = start_worker(env, "victim")
     survivor = start_worker(env, "survivor")
     wait_for_requests(slow_farm, 300)
+    wait_until_holding(env, victim)
     victim.send_signal(signal.SIGKILL)
     victim.communicate(timeout=30)
     output = finish(survivor)
