@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -25,11 +26,24 @@ def redis_sync(settings: BaseSettings) -> redis.Redis:
 
 
 def redis_async(settings: BaseSettings) -> redis.asyncio.Redis:
-    """An asyncio client for components running on the reactor."""
-    return redis.asyncio.Redis.from_url(_redis_url(settings), socket_timeout=10, socket_connect_timeout=5)
+    """An asyncio client for components running on the reactor.
+
+    Its pool makes callers wait for a free connection (every concurrent callback of a crawl talks to
+    the frontier) instead of failing with "Too many connections".
+    """
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        _redis_url(settings), max_connections=64, timeout=None, socket_timeout=10, socket_connect_timeout=5
+    )
+    return redis.asyncio.Redis.from_pool(pool)
+
+
+def _quiet_transport_log() -> None:
+    # The transport logs every request at INFO; a crawl makes thousands of them.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
 
 
 def _es_options(settings: BaseSettings) -> dict[str, Any]:
+    _quiet_transport_log()
     url = settings.get("GOVCRAWL_ES_URL")
     if not url:
         raise ValueError("GOVCRAWL_ES_URL is empty: set it to the Elasticsearch address, e.g. http://127.0.0.1:9250")

@@ -29,22 +29,33 @@ trap 'kill $FARM_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -f "$FARM_DIR/ready" ] && break; sleep 0.2; done
 [ -f "$FARM_DIR/ready" ] || { echo "the farm did not start: see $FARM_DIR/farm.log" >&2; exit 1; }
 
+step() {  # step NAME LOG COMMAND...: run quietly into LOG; show its key line, or its tail on failure
+    local name="$1" log="$2"; shift 2
+    if ! "$@" > "$log" 2>&1; then
+        echo "   $name failed; the end of $log:" >&2
+        tail -20 "$log" >&2
+        exit 1
+    fi
+    grep -hE "INFO: (Loaded|Wrote|Elasticsearch schema at)|Every registered site|\] (WARNING|ERROR):" "$log" \
+        | sed -E 's/^[0-9-]+ [0-9:]+ \[[^]]+\] /   /' | grep -v "Gave up retrying" | head -5 || true
+}
+
 echo "== installing Elasticsearch templates"
-scrapy templates "${PREFIX_SETTINGS[@]}"
+step templates "$OUT/templates.log" scrapy templates "${PREFIX_SETTINGS[@]}"
 
 echo "== loading the registry ($FARM_DIR/registry.csv)"
-scrapy seed "$FARM_DIR/registry.csv" "${PREFIX_SETTINGS[@]}"
+step seed "$OUT/seed.log" scrapy seed "$FARM_DIR/registry.csv" "${PREFIX_SETTINGS[@]}"
 
 echo "== crawling one cycle of every site (log: $OUT/crawl.log)"
 start=$(date +%s)
-scrapy crawl govsite -a once=1 "${PREFIX_SETTINGS[@]}" \
+step crawl "$OUT/crawl.log" scrapy crawl govsite -a once=1 "${PREFIX_SETTINGS[@]}" \
     -s GOVCRAWL_ALLOWED_NETWORKS=127.0.0.0/8 -s GOVCRAWL_CRAWL_DELAY_SECONDS=0.05 \
-    -s GOVCRAWL_CRAWL_TIMEOUT_SECONDS=10 -s LOG_FILE="$OUT/crawl.log"
+    -s GOVCRAWL_CRAWL_TIMEOUT_SECONDS=10 -s GOVCRAWL_METRICS_PORT=0
 echo "   crawl finished in $(( $(date +%s) - start )) s"
 
 echo "== writing reports to $OUT/"
 for ext in json xlsx html; do
-    scrapy report -o "$OUT/report.$ext" "${PREFIX_SETTINGS[@]}"
+    step report "$OUT/report-$ext.log" scrapy report -o "$OUT/report.$ext" "${PREFIX_SETTINGS[@]}"
 done
 
 "$PY" -m scripts.demo_summary "$OUT/report.json" "$FARM_DIR/truth.json"
