@@ -44,6 +44,7 @@ GOVCRAWL_EXPORTER_REFRESH_SECONDS = 60.0  # site state rebuilt from Elasticsearc
 
 # --- Crawl safety and politeness ----------------------------------------------------------------
 GOVCRAWL_ALLOWED_NETWORKS = ""  # CIDRs of private networks that may be fetched, e.g. 127.0.0.0/8
+GOVCRAWL_CRAWL_CONDITIONAL_ENABLED = True  # ETag / If-Modified-Since for column pages (304 = unchanged)
 GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST = 2  # in-flight requests per host, cluster-wide
 GOVCRAWL_CRAWL_DELAY_SECONDS = 0.5  # pause between requests to one host (<= 2 requests/s)
 GOVCRAWL_CRAWL_MAX_DEPTH = 8  # link hops from the home page

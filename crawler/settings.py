@@ -78,6 +78,8 @@ DOWNLOADER = "crawler.downloader.PoliteDownloader"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.network_guard.NetworkGuardMiddleware": 50,
+    # After HttpCompression (590) on the way in, so it sees the server's headers as sent.
+    "crawler.middlewares.conditional.ConditionalRequestMiddleware": 560,
 }
 
 EXTENSIONS = {

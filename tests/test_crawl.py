@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import redis
 from elasticsearch import helpers
 from w3lib.url import canonicalize_url
 
@@ -140,3 +141,19 @@ def test_crawl_refuses_private_addresses_unless_allowed(env: Env, crawl_farm: Ru
     assert crawl.returncode == 0, crawl.stderr[-2000:]
     assert "'govcrawl/guard/blocked_count': 1" in crawl.stderr
     assert "'downloader/request_count'" not in crawl.stderr
+
+
+def test_column_pages_are_refetched_conditionally(crawled: dict[str, Any], crawl_farm: RunningFarm,
+                                                  redis_client: redis.Redis) -> None:
+    """Runs last: forgets what was seen, so the next cycle refetches columns with their validators."""
+    env: Env = crawled["env"]
+    assert list(redis_client.scan_iter(match=f"{env.redis_prefix}:validators:*"))
+    for key in redis_client.scan_iter(match=f"{env.redis_prefix}:seen:*"):
+        redis_client.delete(key)
+    before = crawl_farm.call("GET", "stats")["not_modified"]
+    assert env.scrapy("seed", str(crawl_farm.registry)).returncode == 0
+    again = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    answered = crawl_farm.call("GET", "stats")["not_modified"] - before
+    assert answered > 20, answered
+    assert f"'govcrawl/crawl/not_modified_count': {answered}" in again.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -175,3 +176,18 @@ def test_status_shows_workers_shards_and_queues(env: Env, slow_farm: RunningFarm
     assert "sites registered: 10" in status["text"]
     assert re.search(r"workers: 1\b", status["text"]), status["text"]
     assert "shard  owner" in status["text"]
+
+
+def test_sigterm_finishes_in_flight_work_and_releases_the_shards(env: Env, slow_farm: RunningFarm,
+                                                                 redis_client: redis.Redis) -> None:
+    seed(env, slow_farm)
+    worker = env.popen("crawl", "govsite", settings=WORKER_SETTINGS)  # continuous: runs until stopped
+    wait_for_requests(slow_farm, 150)
+    wait_until_holding(env, worker)
+    worker.send_signal(signal.SIGTERM)
+    output = finish(worker, timeout=120)
+    assert re.search(r"Worker \S+ closed \(shutdown\): released [1-9]\d* shards", output), output[-2000:]
+    status = json.loads(env.scrapy("status", "--json", "-s", "GOVCRAWL_FRONTIER_SHARDS=16").stdout)
+    assert all(row["owner"] is None for row in status["shard_rows"])
+    assert status["in_flight"] == 0  # held requests went back to the queues, for the next worker
+    assert status["queued"] > 0

@@ -177,6 +177,10 @@ def test_adaptive_column_interval_grows_while_unchanged_and_shrinks_on_change(
         assert exp == 2
         _, exp, _ = await settle("v2", NOW)
         assert exp == 1
+        _, exp, _ = await settle("", NOW)  # 304 Not Modified: unchanged
+        assert exp == 2
+        _, exp, _ = await settle("v2", NOW)  # the 304 did not overwrite the last signature
+        assert exp == 3
         for _ in range(10):
             _, exp, _ = await settle("v2", NOW)
         assert exp == frontier.config.column_max_exponent == 7  # 1 h x 2^7 > 7 days: capped

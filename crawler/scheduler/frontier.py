@@ -133,6 +133,9 @@ class Keys:
     def columns(self, shard: int) -> str:
         return redis_key(self.prefix, "colhash", shard)
 
+    def validators(self, shard: int) -> str:
+        return redis_key(self.prefix, "validators", shard)
+
     @property
     def workers(self) -> str:
         return redis_key(self.prefix, "workers", "alive")
@@ -266,6 +269,21 @@ class Frontier:
             await self._ack(keys=[self.keys.inflight(shard), self.keys.wait_prefix(shard).encode() + fp],
                             args=[fp], client=pipe)
         await pipe.execute()
+
+    async def validators(self, url: str, host: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified a column page last answered with, for a conditional request."""
+        raw = await self.client.hget(self.keys.validators(self.shard(host)), codec.fingerprint(url))
+        if not raw:
+            return None, None
+        etag, _, modified = raw.decode("latin-1").partition("\x1f")
+        return etag or None, modified or None
+
+    async def store_validators(self, url: str, host: str, etag: str | None, modified: str | None) -> None:
+        key = self.keys.validators(self.shard(host))
+        if etag is None and modified is None:
+            await self.client.hdel(key, codec.fingerprint(url))
+            return
+        await self.client.hset(key, codec.fingerprint(url), f"{etag or ''}\x1f{modified or ''}".encode("latin-1"))
 
     # --- leases ----------------------------------------------------------------------------------
     async def heartbeat(self, worker_id: str, owned: Sequence[int], info: dict[str, Any]) -> list[int]:

@@ -74,21 +74,23 @@ return out
 
 # SETTLE: record the outcome of a fetch and read (not yet remove) the links waiting for it.
 # KEYS[1] seen bucket, KEYS[2] wait list, KEYS[3] column content hashes
-# ARGV: fp, status, now, interval (units; 0 = adaptive column), content hash, min units, max exponent
+# ARGV: fp, status, now, interval (units; 0 = adaptive column), content signature ("" = not modified),
+# min units, max exponent
 SETTLE: Final = """
 local fp, status, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local interval, content = tonumber(ARGV[4]), ARGV[5]
 local value = tonumber(redis.call('HGET', KEYS[1], fp) or '0')
 local exp = math.floor(value / 64) % 16
 if interval == 0 then
+  -- An adaptive column: content "" means the server answered 304 Not Modified.
   local min_units, max_exp = tonumber(ARGV[6]), tonumber(ARGV[7])
   local previous = redis.call('HGET', KEYS[3], fp)
-  if previous and previous ~= content then
+  if content ~= '' and previous and previous ~= content then
     exp = math.max(0, exp - 1)
-  elseif previous then
+  elseif content == '' or previous then
     exp = math.min(max_exp, exp + 1)
   end
-  redis.call('HSET', KEYS[3], fp, content)
+  if content ~= '' then redis.call('HSET', KEYS[3], fp, content) end
   interval = min_units * math.pow(2, exp)
 end
 redis.call('HSET', KEYS[1], fp, (now + interval) * 1024 + exp * 64 + status)

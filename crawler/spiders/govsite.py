@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+import xxhash
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
@@ -15,7 +16,7 @@ from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import Link, retrying
-from crawler.spiders.analysis import OutLink, analyze_page, dead_column_item
+from crawler.spiders.analysis import OutLink, PageAnalysis, analyze_page, dead_column_item
 from crawler.traps import QueryVariantCounter, repeats_path_segments
 from pipelines.links import classify_exception, classify_response
 
@@ -139,6 +140,11 @@ class GovsiteSpider(scrapy.Spider):
             async for item in self._finish(response.request, status=codec.SKIPPED, kind="page"):
                 yield item
             return
+        if response.status == 304:
+            # A column page unchanged since its last fetch: its interval grows, nothing is parsed.
+            async for item in self._finish(response.request, status=codec.OK, kind="column", content_hash=""):
+                yield item
+            return
         fetched_at = datetime.now(UTC)
         listing = meta.get("listing_date")
         analysis = analyze_page(
@@ -159,7 +165,7 @@ class GovsiteSpider(scrapy.Spider):
             yield self._probe(site, response, ok=response.status < 400 and not analysis.soft404,
                               started_at=fetched_at)
         status = codec.status_code(response.status, "soft404" if analysis.soft404 else None)
-        async for item in self._settle(meta, status, kind, content_hash=page.content_hash):
+        async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis)):
             yield item
         if response.status < 400 and not analysis.soft404:
             async for item in self._admit(analysis.links, site=site, meta=meta):
@@ -231,14 +237,15 @@ class GovsiteSpider(scrapy.Spider):
             yield item
 
     # --- frontier bookkeeping ---------------------------------------------------------------------
-    async def _finish(self, request: scrapy.Request | None, *, status: int, kind: str) -> AsyncIterator[Any]:
+    async def _finish(self, request: scrapy.Request | None, *, status: int, kind: str, content_hash: str = "-"
+                      ) -> AsyncIterator[Any]:
         assert request is not None
-        async for item in self._settle(request.meta, status, kind):
+        async for item in self._settle(request.meta, status, kind, content_hash=content_hash):
             yield item
         async for item in self._done(request):
             yield item
 
-    async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = ""
+    async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-"
                       ) -> AsyncIterator[LinkItem]:
         """Record this URL's outcome; report it on every page that linked to it while it was pending."""
         assert self.frontier is not None
@@ -286,6 +293,14 @@ class GovsiteSpider(scrapy.Spider):
     def _stat(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
+
+
+def _change_signature(analysis: PageAnalysis) -> str:
+    """What makes a column page 'changed': its list of entries, not banners that print today's date."""
+    entries = sorted(f"{link.url} {link.listing_date}" for link in analysis.links if link.crawl == "article")
+    if not entries:
+        return analysis.page.content_hash
+    return xxhash.xxh64_hexdigest("\n".join(entries).encode("utf-8"))
 
 
 def _probe_error(error: str | None) -> str:

@@ -11,6 +11,8 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+import xxhash
+
 from scripts.farm import render
 from scripts.farm.pages import RESOURCES, PageSpec, answer, build_pages
 
@@ -47,6 +49,7 @@ class FarmStats:
     """Counters read by GET /_farm/stats."""
 
     total_requests: int = 0
+    not_modified: int = 0  # 304 answers to conditional requests
     hosts: dict[str, HostStats] = field(default_factory=dict)
 
     def host(self, ip: str) -> HostStats:
@@ -57,6 +60,7 @@ class FarmStats:
 
     def reset(self) -> None:
         self.total_requests = 0
+        self.not_modified = 0
         for ip, stats in list(self.hosts.items()):
             fresh = HostStats(
                 inflight=stats.inflight,
@@ -186,11 +190,22 @@ class FarmServer:
             head=head,
         )
 
-    def site_response(self, ip: str, method: str, target: str) -> Response:
-        """Bytes to send (b'' = close the connection) and how long to hold them."""
+    def site_response(self, ip: str, method: str, target: str, if_none_match: str | None = None) -> Response:
+        """Bytes to send (b'' = close the connection) and how long to hold them.
+
+        Every 200 answer carries an ETag of its bytes; a request whose If-None-Match names it gets a
+        304, as from a CMS serving static pages.
+        """
         index = self.world.index_of_ip[ip]
         path = unquote(target, errors="replace")
         data = self.rendered(index, path, method == "HEAD")
+        if data.startswith(b"HTTP/1.1 200 "):
+            etag = f'"{xxhash.xxh64_hexdigest(self.rendered(index, path, False))}"'
+            if if_none_match is not None and etag in if_none_match:
+                self.stats.not_modified += 1
+                data = http_response(304, b"", "text/html", head=True)
+            head_end = data.index(b"\r\n") + 2
+            data = data[:head_end] + f"ETag: {etag}\r\n".encode("latin-1") + data[head_end:]
         delay = self.latency_seconds
         if path.startswith("/slow/"):
             delay = self.slow_seconds
@@ -203,6 +218,7 @@ class FarmServer:
         if method == "GET" and parts == ["_farm", "stats"]:
             payload = {
                 "total_requests": self.stats.total_requests,
+                "not_modified": self.stats.not_modified,
                 "hosts": {ip: s.as_dict() for ip, s in sorted(self.stats.hosts.items())},
                 "down": sorted(ip for ip in self.world.ips if ip not in self.listeners),
             }
@@ -294,9 +310,9 @@ class _HttpProtocol(asyncio.Protocol):
             keep_alive = headers.get("connection", "").lower() != "close" and (
                 version == "HTTP/1.1" or headers.get("connection", "").lower() == "keep-alive"
             )
-            self._handle(method, target, keep_alive)
+            self._handle(method, target, keep_alive, headers.get("if-none-match"))
 
-    def _handle(self, method: str, target: str, keep_alive: bool) -> None:
+    def _handle(self, method: str, target: str, keep_alive: bool, if_none_match: str | None = None) -> None:
         if self.ip is None:
             self.busy = True
             task = asyncio.ensure_future(self.server.control_response(method, target))
@@ -307,7 +323,7 @@ class _HttpProtocol(asyncio.Protocol):
         stats.requests += 1
         stats.inflight += 1
         stats.max_inflight = max(stats.max_inflight, stats.inflight)
-        data, delay = self.server.site_response(self.ip, method, target)
+        data, delay = self.server.site_response(self.ip, method, target, if_none_match)
         if delay > 0:
             self.busy = True
             self.held = True
