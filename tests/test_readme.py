@@ -32,3 +32,9 @@ def test_the_two_commands_are_the_makefile_targets() -> None:
         assert re.search(rf"^{target}:", makefile, re.MULTILINE)
         assert f"make {target}" in README
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_settings_table_is_current() -> None:
+    from scripts.settings_table import settings_table
+
+    assert settings_table() in README, "run: python -m scripts.settings_table --write"
