@@ -47,6 +47,7 @@ GOVCRAWL_ALLOWED_NETWORKS = ""  # CIDRs of private networks that may be fetched,
 GOVCRAWL_CRAWL_CONDITIONAL_ENABLED = True  # ETag / If-Modified-Since for column pages (304 = unchanged)
 GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST = 2  # in-flight requests per host, cluster-wide
 GOVCRAWL_CRAWL_DELAY_SECONDS = 0.5  # pause between requests to one host (<= 2 requests/s)
+GOVCRAWL_CRAWL_MAX_CHECKS_PER_HOST = 500  # link checks of one target host per cycle (0 = no limit)
 GOVCRAWL_CRAWL_MAX_DEPTH = 8  # link hops from the home page
 GOVCRAWL_CRAWL_MAX_PAGES_PER_SITE = 3000  # page budget of one site per cycle
 GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES = 16 * 1024 * 1024

@@ -21,6 +21,7 @@ NOW = 1_800_000_000.0  # a fixed clock: 2027-01-15
 def _config(prefix: str, **overrides: Any) -> FrontierConfig:
     values: dict[str, Any] = {
         "prefix": prefix, "shards": 8, "seen_buckets": 4, "lease_seconds": 5.0, "max_pages_per_site": 3,
+        "max_checks_per_host": 2,
         "cycle_seconds": 86400.0, "probe_seconds": 3600.0, "column_min_seconds": 3600.0,
         "column_max_seconds": 7 * 86400.0, "article_seconds": 30 * 86400.0,
     }
@@ -91,10 +92,15 @@ def test_the_page_budget_of_a_site_holds_per_cycle(redis_url: str, redis_prefix:
     async def body(frontier: Frontier) -> None:
         links = [_link(f"http://a.gov.cn/{n}.html") for n in range(5)]
         assert await frontier.admit(links, now=NOW) == [QUEUED, QUEUED, QUEUED, OVER_BUDGET, OVER_BUDGET]
-        # Links of other hosts checked for this site are not counted against it.
-        check = Link(url="http://b.gov.cn/x.pdf", host="b.gov.cn", site_id="", request={"url": "u"},
-                     interval_seconds=60)
-        assert await frontier.admit([check], now=NOW) == [QUEUED]
+        # Link checks count against the checked host's own small budget, not the site's.
+        checks = [Link(url=f"http://b.gov.cn/{n}.pdf", host="b.gov.cn", site_id="@check", request={"url": "u"},
+                       interval_seconds=60) for n in range(3)]
+        assert await frontier.admit(checks, now=NOW) == [QUEUED, QUEUED, OVER_BUDGET]
+        ttl = await frontier.client.ttl(frontier.keys.check_budget(frontier.shard("b.gov.cn")))
+        assert 0 < ttl <= 86400  # the check budget starts afresh every cycle
+        probe = Link(url="http://b.gov.cn/#govcrawl-probe", host="b.gov.cn", site_id="", request={"url": "u"},
+                     interval_seconds=60, force=True)
+        assert await frontier.admit([probe], now=NOW) == [QUEUED]  # probes have no budget
 
     run(redis_url, redis_prefix, body, max_pages_per_site=3)
 

@@ -104,7 +104,10 @@ def describe(code: int) -> tuple[int | None, str, bool]:
 
 def request_dict(url: str, *, callback: str, errback: str, meta: dict[str, Any], method: str = "GET"
                  ) -> dict[str, Any]:
-    """The minimal Scrapy dict form of a bodiless request (scrapy.utils.request.request_from_dict reads it)."""
+    """The minimal Scrapy dict form of a bodiless request.
+
+    scrapy.utils.request.request_from_dict reads it.
+    """
     return {"url": url, "callback": callback, "errback": errback, "method": method, "meta": meta,
             "dont_filter": True}
 

@@ -1,4 +1,4 @@
-"""The Redis frontier: host-sharded queues, shard leases, seen-set with revisit times (GOVCRAWL_FRONTIER_*)."""
+"""The Redis frontier: host-sharded queues, shard leases, seen-set, revisit times (GOVCRAWL_FRONTIER_*)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import redis
+import redis.asyncio
 
 from crawler.naming import redis_key
 from crawler.scheduler import codec, lua
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Sequence
-
-    import redis.asyncio
 
     from crawler.registry import Site
 
@@ -68,6 +67,7 @@ class FrontierConfig:
     seen_buckets: int
     lease_seconds: float
     max_pages_per_site: int
+    max_checks_per_host: int
     cycle_seconds: float
     probe_seconds: float
     column_min_seconds: float
@@ -121,6 +121,9 @@ class Keys:
     def budget(self, shard: int) -> str:
         return redis_key(self.prefix, "budget", shard)
 
+    def check_budget(self, shard: int) -> str:
+        return redis_key(self.prefix, "checkbudget", shard)
+
     def due(self, shard: int) -> str:
         return redis_key(self.prefix, "due", shard)
 
@@ -153,7 +156,11 @@ class Keys:
 
 
 class Frontier:
-    """Async operations on the frontier; one instance per worker (or per command)."""
+    """Async operations on the frontier; one instance per worker (or per command).
+
+    The client answers in bytes (no decode_responses, as connections.redis_async builds it); the
+    casts below narrow redis-py's `bytes | str` replies to that.
+    """
 
     def __init__(self, client: redis.asyncio.Redis, config: FrontierConfig) -> None:
         self.client = client
@@ -214,7 +221,8 @@ class Frontier:
         pipe = self.client.pipeline(transaction=False)
         order = []
         for shard, indices in by_shard.items():
-            args: list[Any] = [now_units, self.config.max_pages_per_site, self.keys.wait_prefix(shard)]
+            args: list[Any] = [now_units, self.config.max_pages_per_site, self.keys.wait_prefix(shard),
+                               self.config.max_checks_per_host, int(self.config.cycle_seconds)]
             for index in indices:
                 link = links[index]
                 args += [
@@ -227,8 +235,8 @@ class Frontier:
                     1 if link.force else 0,
                     "" if link.waiter is None else json.dumps(link.waiter, ensure_ascii=False),
                 ]
-            await self._admit(keys=[self.keys.queue(shard), self.keys.hostseq(shard), self.keys.budget(shard)],
-                              args=args, client=pipe)
+            await self._admit(keys=[self.keys.queue(shard), self.keys.hostseq(shard), self.keys.budget(shard),
+                                    self.keys.check_budget(shard)], args=args, client=pipe)
             order.append(indices)
         for indices, codes in zip(order, await pipe.execute(), strict=True):
             for index, code in zip(indices, codes, strict=True):
@@ -237,8 +245,10 @@ class Frontier:
 
     async def pop(self, shard: int, worker_id: str, count: int) -> list[tuple[bytes, dict[str, Any]]] | None:
         """Up to count requests of an owned shard, now held in flight; None if the lease was lost."""
-        payloads = await self._pop(keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
-                                   args=[count, worker_id])
+        payloads = await self._pop(
+            keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
+            args=[count, worker_id],
+        )
         if payloads is None:
             return None
         return [codec.decode_payload(payload) for payload in payloads]
@@ -272,7 +282,8 @@ class Frontier:
 
     async def validators(self, url: str, host: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified a column page last answered with, for a conditional request."""
-        raw = await self.client.hget(self.keys.validators(self.shard(host)), codec.fingerprint(url))
+        raw = cast("bytes | None",
+                   await self.client.hget(self.keys.validators(self.shard(host)), codec.fingerprint(url)))
         if not raw:
             return None, None
         etag, _, modified = raw.decode("latin-1").partition("\x1f")
@@ -283,7 +294,8 @@ class Frontier:
         if etag is None and modified is None:
             await self.client.hdel(key, codec.fingerprint(url))
             return
-        await self.client.hset(key, codec.fingerprint(url), f"{etag or ''}\x1f{modified or ''}".encode("latin-1"))
+        await self.client.hset(key, codec.fingerprint(url),
+                               f"{etag or ''}\x1f{modified or ''}".encode("latin-1"))
 
     # --- leases ----------------------------------------------------------------------------------
     async def heartbeat(self, worker_id: str, owned: Sequence[int], info: dict[str, Any]) -> list[int]:
@@ -303,7 +315,8 @@ class Frontier:
     async def live_workers(self) -> list[str]:
         cutoff = int((time.time() - self.config.lease_seconds) * 1000)
         await self.client.zremrangebyscore(self.keys.workers, "-inf", cutoff)
-        return sorted(member.decode() for member in await self.client.zrange(self.keys.workers, 0, -1))
+        members = cast("list[bytes]", await self.client.zrange(self.keys.workers, 0, -1))
+        return sorted(member.decode() for member in members)
 
     async def try_acquire(self, shard: int, worker_id: str) -> int | None:
         """Take a free shard; returns how many requests of a dead owner were put back, None if taken."""
@@ -319,15 +332,17 @@ class Frontier:
                                               self.keys.lease(shard)], args=[worker_id]))
 
     async def lease_owners(self) -> list[str | None]:
-        values = await self.client.mget([self.keys.lease(shard) for shard in range(self.config.shards)])
+        values = cast("list[bytes | None]",
+                      await self.client.mget([self.keys.lease(shard) for shard in range(self.config.shards)]))
         return [None if value is None else value.decode() for value in values]
 
     # --- due sites -------------------------------------------------------------------------------
     async def take_due(self, shard: int, *, now: float, cycles_only: bool, limit: int = 200
                        ) -> list[tuple[bytes, str]]:
         """Sites of a shard whose cycle or probe is due, rescheduled for their next time."""
-        members = await self.client.zrangebyscore(self.keys.due(shard), "-inf", now, start=0, num=limit)
-        due = []
+        members = cast("list[bytes]", await self.client.zrangebyscore(self.keys.due(shard), "-inf", now,
+                                                                       start=0, num=limit))
+        due: list[tuple[bytes, str]] = []
         pipe = self.client.pipeline(transaction=False)
         for member in members:
             kind, _, site_id = member.partition(b"|")

@@ -5,20 +5,25 @@ from __future__ import annotations
 from typing import Final
 
 # ADMIT: decide for a batch of discovered links of one target shard.
-# KEYS[1] queue zset, KEYS[2] host-sequence hash, KEYS[3] site-budget hash
+# KEYS[1] queue zset, KEYS[2] host-sequence hash, KEYS[3] site-budget hash,
+# KEYS[4] link-check budget hash (per target host; expires every cycle, which resets it)
 # ARGV[1] now (due units), ARGV[2] max pages per site per cycle, ARGV[3] wait-list key prefix,
+# ARGV[4] max link checks per target host per cycle, ARGV[5] cycle length in seconds,
 # then per link 8 values:
-#   seen-key, fp, payload, host, site_id ("" = not counted against a budget), interval (due units),
-#   force (0/1), waiter (JSON or "")
+#   seen-key, fp, payload, host, site_id ("" = no budget, "@check" = the link-check budget of the
+#   target host), interval (due units), force (0/1), waiter (JSON or "")
 # Returns one code per link: -1 queued, -2 over budget, -3 waiting for a pending fetch,
 # or the known status code (>= 1) of a URL fetched recently enough.
 ADMIT: Final = """
 local now = tonumber(ARGV[1])
 local budget = tonumber(ARGV[2])
 local wait_prefix = ARGV[3]
+local check_budget = tonumber(ARGV[4])
+local cycle_seconds = tonumber(ARGV[5])
 local out = {}
 local min_seq = nil
-local i = 4
+local checks_counted = false
+local i = 6
 while i <= #ARGV do
   local seen_key, fp, payload, host = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3]
   local site, interval, force, waiter = ARGV[i+4], tonumber(ARGV[i+5]), ARGV[i+6], ARGV[i+7]
@@ -33,10 +38,16 @@ while i <= #ARGV do
   local result
   if force ~= '1' and value >= 0 and due > now then
     if status == 0 then result = -3 else result = status end
-  elseif budget > 0 and site ~= '' and force ~= '1' and tonumber(redis.call('HINCRBY', KEYS[3], site, 1)) > budget then
+  elseif site == '@check' and check_budget > 0
+      and tonumber(redis.call('HINCRBY', KEYS[4], host, 1)) > check_budget then
+    checks_counted = true
+    result = -2
+  elseif budget > 0 and site ~= '' and site ~= '@check' and force ~= '1'
+      and tonumber(redis.call('HINCRBY', KEYS[3], site, 1)) > budget then
     result = -2
   else
-    if force == '1' and site ~= '' then redis.call('HINCRBY', KEYS[3], site, 1) end
+    if site == '@check' then checks_counted = true end
+    if force == '1' and site ~= '' and site ~= '@check' then redis.call('HINCRBY', KEYS[3], site, 1) end
     redis.call('HSET', seen_key, fp, (now + interval) * 1024 + exp * 64)
     if min_seq == nil then
       local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -55,6 +66,7 @@ while i <= #ARGV do
   end
   out[#out+1] = result
 end
+if checks_counted then redis.call('EXPIRE', KEYS[4], cycle_seconds, 'NX') end
 return out
 """
 

@@ -6,6 +6,7 @@ Settings: GOVCRAWL_FRONTIER_* (shards, leases, prefetch, revisit intervals), GOV
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -50,6 +51,7 @@ def frontier_config_from_settings(settings: BaseSettings) -> FrontierConfig:
         seen_buckets=settings.getint("GOVCRAWL_FRONTIER_SEEN_BUCKETS"),
         lease_seconds=settings.getfloat("GOVCRAWL_FRONTIER_LEASE_SECONDS"),
         max_pages_per_site=settings.getint("GOVCRAWL_CRAWL_MAX_PAGES_PER_SITE"),
+        max_checks_per_host=settings.getint("GOVCRAWL_CRAWL_MAX_CHECKS_PER_HOST"),
         cycle_seconds=settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
         probe_seconds=settings.getfloat("GOVCRAWL_FRONTIER_PROBE_SECONDS"),
         column_min_seconds=settings.getfloat("GOVCRAWL_FRONTIER_COLUMN_MIN_SECONDS"),
@@ -60,8 +62,8 @@ def frontier_config_from_settings(settings: BaseSettings) -> FrontierConfig:
         raise ValueError("GOVCRAWL_FRONTIER_SHARDS and GOVCRAWL_FRONTIER_SEEN_BUCKETS must be at least 1")
     if config.probe_seconds > 86400 / 20:
         raise ValueError(
-            f"GOVCRAWL_FRONTIER_PROBE_SECONDS is {config.probe_seconds}: home pages need at least 20 probes a day "
-            "(indicators.md V-AVAIL), so it must be at most 4320"
+            f"GOVCRAWL_FRONTIER_PROBE_SECONDS is {config.probe_seconds}: home pages need at least 20 probes "
+            "a day (indicators.md V-AVAIL), so it must be at most 4320"
         )
     return config
 
@@ -146,10 +148,8 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]
         self._closing = True
         if self._pump is not None:
             self._pump.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
-            except asyncio.CancelledError:
-                pass
         assert self.frontier is not None
         try:
             await self._flush()
@@ -244,16 +244,15 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]
             except (redis.RedisError, OSError) as exc:
                 await self._redis_trouble(exc)
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=0.2)
-            except TimeoutError:
-                pass
 
     async def _redis_trouble(self, exc: Exception) -> None:
         now = time.monotonic()
         if self._redis_down_since is None:
             self._redis_down_since = now
-            logger.warning("Redis unreachable (%(error)s): holding work in memory and retrying", {"error": exc})
+            logger.warning("Redis unreachable (%(error)s): holding work in memory and retrying",
+                           {"error": exc})
         assert self.stats is not None
         self.stats.inc_value("govcrawl/frontier/redis_error_count")
         backoff = min(self.retry_max_seconds, 0.5 * 2 ** min(6, int(now - self._redis_down_since)))
@@ -292,7 +291,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]
     async def _heartbeat(self) -> None:
         assert self.frontier is not None
         info = {"owned": len(self.owned), "buffered": self._buffered, "held": sum(self.held.values()),
-                "started": int(self.crawler.stats.get_value("start_time").timestamp())  # type: ignore[union-attr]
+                "started": int(self.crawler.stats.get_value("start_time").timestamp())
                 if self.crawler.stats and self.crawler.stats.get_value("start_time") else 0}
         lost = await self.frontier.heartbeat(self.worker_id, sorted(self.owned), info)
         for shard in lost:

@@ -126,7 +126,7 @@ class GovsiteSpider(scrapy.Spider):
                   "r": site.region, "l": site.level}
         host = urlsplit(link.url).hostname or ""
         return Link(
-            url=link.url, host=host, site_id=site.site_id if crawl != "check" else "",
+            url=link.url, host=host, site_id=site.site_id if crawl != "check" else "@check",
             request=codec.request_dict(link.url, callback=callback, errback="on_error", meta=meta, method=method),
             interval_seconds=self.intervals.get(crawl, self.intervals["page"]) if crawl != "column" else 0.0,
             waiter=waiter,
@@ -275,7 +275,8 @@ class GovsiteSpider(scrapy.Spider):
                 assert offer.waiter is not None
                 yield _link_item(offer.url, offer.waiter, code)
             elif code == -2:
-                self._stat("govcrawl/crawl/budget_skipped_count")
+                self._stat("govcrawl/links/budget_skipped_count" if offer.site_id == "@check"
+                           else "govcrawl/crawl/budget_skipped_count")
 
     async def _done(self, request: scrapy.Request | None) -> AsyncIterator[AckItem]:
         assert request is not None
