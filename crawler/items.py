@@ -134,7 +134,10 @@ class MessageItem:
 
 @dataclass(slots=True, kw_only=True)
 class FindingItem:
-    """One finding of indicators.md §5 for a site at a check point (govcrawl-findings, id = (site_id, check, as_of, key))."""
+    """One finding of indicators.md §5 for a site at a check point.
+
+    Indexed in govcrawl-findings with id = (site_id, check, as_of, key).
+    """
 
     site_id: str
     region: str

@@ -7,7 +7,6 @@ import io
 import json
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 from urllib.parse import urlsplit
 
@@ -17,9 +16,11 @@ from crawler.naming import redis_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from pathlib import Path
 
     import redis
     import redis.asyncio
+    from redis.typing import EncodableT, FieldT
 
 Level = Literal["province", "city", "county", "department"]
 COLUMNS: Final[tuple[str, ...]] = ("site_id", "name", "url", "level", "region", "department")
@@ -118,7 +119,9 @@ def parse_registry(text: str, source: str = "registry") -> list[Site]:
         raise RegistryError(source, ["line 1: the file is empty; expected the header " + ",".join(COLUMNS)])
     header = [name.strip() for name in header]
     if tuple(header) != COLUMNS:
-        raise RegistryError(source, [f"line 1: header is {','.join(header)!r}; expected {','.join(COLUMNS)!r}"])
+        raise RegistryError(
+            source, [f"line 1: header is {','.join(header)!r}; expected {','.join(COLUMNS)!r}"]
+        )
     sites: list[Site] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -130,12 +133,14 @@ def parse_registry(text: str, source: str = "registry") -> list[Site]:
             problems.append(f"line {line}: {len(row)} fields; expected {len(COLUMNS)} ({','.join(COLUMNS)})")
             continue
         try:
-            parsed = _Row(**dict(zip(COLUMNS, row, strict=True)))
+            parsed = _Row.model_validate(dict(zip(COLUMNS, row, strict=True)))
         except ValidationError as exc:
             problems.append(f"line {line}: {_describe(exc)}")
             continue
         if parsed.site_id in seen:
-            problems.append(f"line {line}: site_id {parsed.site_id!r} already used on line {seen[parsed.site_id]}")
+            problems.append(
+                f"line {line}: site_id {parsed.site_id!r} already used on line {seen[parsed.site_id]}"
+            )
             continue
         seen[parsed.site_id] = line
         sites.append(Site(**parsed.model_dump()))
@@ -149,7 +154,9 @@ def load_registry(path: Path) -> list[Site]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RegistryError(str(path), [f"byte {exc.start}: the file is not UTF-8; save it as UTF-8"]) from exc
+        raise RegistryError(
+            str(path), [f"byte {exc.start}: the file is not UTF-8; save it as UTF-8"]
+        ) from exc
     except OSError as exc:
         raise RegistryError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
     return parse_registry(text, source=str(path))
@@ -166,7 +173,7 @@ def store_sites(client: redis.Redis, prefix: str, sites: Iterable[Site], *, repl
     Returns the sites that were removed (only with replace).
     """
     key = registry_key(prefix)
-    mapping = {site.site_id: site.to_json() for site in sites}
+    mapping: dict[FieldT, EncodableT] = {site.site_id: site.to_json() for site in sites}
     removed = [site for site in read_sites(client, prefix) if site.site_id not in mapping] if replace else []
     pipe = client.pipeline(transaction=True)
     if removed:

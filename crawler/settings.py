@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from crawler.defaults import *  # noqa: F403  (defaults.py holds every GOVCRAWL_* value)
 
@@ -35,7 +34,7 @@ class GovcrawlSettingsAddon:
     a Scrapy name given on the command line (priority cmdline) still wins.
     """
 
-    _DERIVED = {
+    _DERIVED: ClassVar[dict[str, str]] = {
         "USER_AGENT": "GOVCRAWL_CRAWL_USER_AGENT",
         "ROBOTSTXT_OBEY": "GOVCRAWL_CRAWL_ROBOTS_ENABLED",
         "CONCURRENT_REQUESTS_PER_DOMAIN": "GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST",

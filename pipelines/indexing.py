@@ -61,7 +61,7 @@ def to_action(item: object, prefix: str) -> Action:
     kind = ITEM_INDEX.get(type(item))
     if kind is None:
         raise TypeError(f"no index for items of type {type(item).__name__}")
-    source = dataclasses.asdict(item)  # type: ignore[call-overload]
+    source = dataclasses.asdict(item)  # type: ignore[call-overload]  # ITEM_INDEX holds only dataclasses
     identity = [str(source[name]) if not isinstance(source[name], datetime) else source[name].isoformat()
                 for name in _ID_FIELDS[kind]]
     return {"_op_type": "index", "_index": index_name(prefix, cast("IndexKind", kind)),
@@ -214,7 +214,8 @@ class IndexingPipeline:
                     continue
                 info = next(iter(result.values()))
                 logger.warning("Elasticsearch refused document %(id)s in %(index)s: %(error)s",
-                               {"id": info.get("_id"), "index": info.get("_index"), "error": info.get("error")})
+                               {"id": info.get("_id"), "index": info.get("_index"),
+                                "error": info.get("error")})
                 stats.inc_value("govcrawl/es/failed_count")
                 if info.get("status", 0) >= 500 or info.get("status") == 429:
                     failed.append(_find(batch, info))

@@ -64,7 +64,8 @@ def dead_links(report: dict[str, Any], truth: dict[str, Any]) -> Score:
 def columns(report: dict[str, Any], truth: dict[str, Any], flag: str) -> Score:
     """Columns flagged `stale` or `empty`, by column URL."""
     sites = _judged_sites(truth)
-    true = {_canon(column["url"]) for site in sites.values() for column in site["columns"] if column.get(flag)}
+    true = {_canon(column["url"]) for site in sites.values() for column in site["columns"]
+            if column.get(flag)}
     found = {_canon(column["url"]) for site in report["sites"] if site["site_id"] in sites
              for column in site["columns"] if column.get(flag)}
     return _score(found, true)

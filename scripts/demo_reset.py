@@ -1,4 +1,4 @@
-"""Remove the demo's Redis keys and Elasticsearch indices: `python -m scripts.demo_reset REDIS_PREFIX ES_PREFIX`."""
+"""Remove the demo's Redis keys and ES indices: `python -m scripts.demo_reset REDIS_PREFIX ES_PREFIX`."""
 
 from __future__ import annotations
 

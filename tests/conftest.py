@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
-from elasticsearch import Elasticsearch
 from elastic_transport import TransportError
+from elasticsearch import Elasticsearch
 
 from crawler import defaults
 
@@ -130,7 +130,8 @@ class Env:
         env.update(GOVCRAWL_REDIS_URL=self.redis_url, GOVCRAWL_ES_URL=self.es_url, PYTHONPATH=str(ROOT))
         return env
 
-    def scrapy(self, *args: str, settings: Sequence[str] = (), timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def scrapy(self, *args: str, settings: Sequence[str] = (), timeout: float = 300
+               ) -> subprocess.CompletedProcess[str]:
         """Run `scrapy ARGS` from the project root, as an operator would, and return what it printed."""
         command = [sys.executable, "-m", "scrapy", *args, *self.settings(), *settings]
         return subprocess.run(command, cwd=ROOT, env=self.environ(), capture_output=True, text=True,
@@ -185,7 +186,8 @@ class RunningFarm:
 
 
 @contextlib.contextmanager
-def run_farm(out: Path, *, sites: int, seed: int, base_ip: str, extra: Sequence[str] = ()) -> Iterator[RunningFarm]:
+def run_farm(out: Path, *, sites: int, seed: int, base_ip: str, extra: Sequence[str] = ()
+             ) -> Iterator[RunningFarm]:
     port = free_port()
     command = [sys.executable, "-m", "scripts.farm", "serve", "--sites", str(sites), "--seed", str(seed),
                "--out", str(out), "--port", str(port), "--base-ip", base_ip, *extra]

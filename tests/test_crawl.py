@@ -8,7 +8,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import redis
 from elasticsearch import helpers
 from w3lib.url import canonicalize_url
 
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    import redis
     from elasticsearch import Elasticsearch
 
     from tests.conftest import RunningFarm
@@ -59,7 +59,8 @@ def test_every_reachable_page_is_indexed_exactly_once(crawled: dict[str, Any], c
     missing = expected - set(urls)
     assert not missing, sorted(missing)[:10]
     # Beyond the truth's pages only dead links (soft 404s answer 200) and the first steps into traps appear.
-    dead = {canonicalize_url(link["url"]) for site in crawl_farm.truth["sites"] for link in site["dead_links"]}
+    dead = {canonicalize_url(link["url"])
+            for site in crawl_farm.truth["sites"] for link in site["dead_links"]}
     traps = ("/calendar/", "/trap/", "/search")
     unexplained = [page["url"] for page in pages
                    if canonicalize_url(page["url"]) not in expected | dead and page["status"] == 200
@@ -130,7 +131,8 @@ def test_today_is_the_farms_today(crawl_farm: RunningFarm, crawled: dict[str, An
         crawl_farm.truth["as_of"]))
 
 
-def test_crawl_refuses_private_addresses_unless_allowed(env: Env, crawl_farm: RunningFarm, tmp_path: Path) -> None:
+def test_crawl_refuses_private_addresses_unless_allowed(env: Env, crawl_farm: RunningFarm, tmp_path: Path
+                                                        ) -> None:
     registry = tmp_path / "one.csv"
     site = crawl_farm.truth["sites"][0]
     registry.write_text("site_id,name,url,level,region,department\n"

@@ -45,7 +45,8 @@ def slow_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFarm]
 
 
 def start_worker(env: Env, name: str) -> subprocess.Popen[str]:
-    return env.popen("crawl", "govsite", "-a", "once=1", settings=(*WORKER_SETTINGS, "-s", f"BOT_NAME={name}"))
+    return env.popen("crawl", "govsite", "-a", "once=1",
+                     settings=(*WORKER_SETTINGS, "-s", f"BOT_NAME={name}"))
 
 
 def finish(worker: subprocess.Popen[str], timeout: float = 240) -> str:
@@ -149,7 +150,8 @@ def test_a_worker_added_mid_crawl_takes_shards_over(env: Env, slow_farm: Running
 def test_a_redis_restart_mid_crawl_delays_but_loses_nothing(env: Env, slow_farm: RunningFarm,
                                                             es_client: Elasticsearch) -> None:
     if (os.environ.get("GOVCRAWL_REDIS_URL") or defaults.GOVCRAWL_REDIS_URL) != defaults.GOVCRAWL_REDIS_URL:
-        pytest.skip("restarts only the Redis that scripts/services.sh started; GOVCRAWL_REDIS_URL points elsewhere")
+        pytest.skip("restarts only the Redis that scripts/services.sh started; "
+                    "GOVCRAWL_REDIS_URL points elsewhere")
     seed(env, slow_farm)
     worker = start_worker(env, "steady")
     wait_for_requests(slow_farm, 300)

@@ -93,8 +93,8 @@ def test_the_page_budget_of_a_site_holds_per_cycle(redis_url: str, redis_prefix:
         links = [_link(f"http://a.gov.cn/{n}.html") for n in range(5)]
         assert await frontier.admit(links, now=NOW) == [QUEUED, QUEUED, QUEUED, OVER_BUDGET, OVER_BUDGET]
         # Link checks count against the checked host's own small budget, not the site's.
-        checks = [Link(url=f"http://b.gov.cn/{n}.pdf", host="b.gov.cn", site_id="@check", request={"url": "u"},
-                       interval_seconds=60) for n in range(3)]
+        checks = [Link(url=f"http://b.gov.cn/{n}.pdf", host="b.gov.cn", site_id="@check",
+                       request={"url": "u"}, interval_seconds=60) for n in range(3)]
         assert await frontier.admit(checks, now=NOW) == [QUEUED, QUEUED, OVER_BUDGET]
         ttl = await frontier.client.ttl(frontier.keys.check_budget(frontier.shard("b.gov.cn")))
         assert 0 < ttl <= 86400  # the check budget starts afresh every cycle
@@ -168,7 +168,8 @@ def test_adaptive_column_interval_grows_while_unchanged_and_shrinks_on_change(
     async def body(frontier: Frontier) -> None:
         url = "http://a.gov.cn/tzgg/"
         fp = codec.fingerprint(url)
-        seen = frontier.keys.seen(frontier.shard("a.gov.cn"), codec.bucket_of(fp, frontier.config.seen_buckets))
+        seen = frontier.keys.seen(frontier.shard("a.gov.cn"),
+                                  codec.bucket_of(fp, frontier.config.seen_buckets))
 
         async def settle(content: str, now: float) -> tuple[int, int, int]:
             await frontier.settle(url=url, host="a.gov.cn", status=codec.OK, kind_interval_seconds=None,

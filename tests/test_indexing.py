@@ -8,7 +8,6 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-
 from urllib.parse import urlsplit
 
 from elasticsearch import helpers
@@ -126,8 +125,8 @@ def test_spool_round_trips_and_reports_a_corrupt_line(tmp_path: Path) -> None:
     assert len(spool) == 0 and spool.take() == []
 
 
-def test_elasticsearch_down_mid_crawl_loses_nothing(env: Env, crawl_farm: RunningFarm, es_client: Elasticsearch
-                                                    ) -> None:
+def test_elasticsearch_down_mid_crawl_loses_nothing(env: Env, crawl_farm: RunningFarm,
+                                                    es_client: Elasticsearch) -> None:
     with proxy_to(env.es_url) as proxy:
         via_proxy = Env(env.redis_url, f"http://127.0.0.1:{proxy.port}", env.redis_prefix, env.es_prefix,
                         env.spool_dir)
@@ -146,7 +145,8 @@ def test_elasticsearch_down_mid_crawl_loses_nothing(env: Env, crawl_farm: Runnin
         output, _ = worker.communicate(timeout=240)
     assert worker.returncode == 0, output[-3000:]
     (env.spool_dir.parent / "worker.log").write_text(output, encoding="utf-8")
-    notable = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line or "govcrawl/es" in line]
+    notable = [line for line in output.splitlines()
+               if "WARNING" in line or "ERROR" in line or "govcrawl/es" in line]
     assert "Elasticsearch unreachable" in output and "spooled to" in output, notable
     es_client.indices.refresh(index=f"{env.es_prefix}-pages")
     urls = [canonicalize_url(hit["_source"]["url"])

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from crawler import defaults
+from scripts.settings_table import settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -35,6 +36,4 @@ def test_the_two_commands_are_the_makefile_targets() -> None:
 
 
 def test_the_settings_table_is_current() -> None:
-    from scripts.settings_table import settings_table
-
     assert settings_table() in README, "run: python -m scripts.settings_table --write"

@@ -34,8 +34,10 @@ def test_good_registry_parses_every_field() -> None:
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ("5101000009,某县,http://x.gov.cn/,town,成都市,", "line 2: level 'town' is not one of province, city, county"),
-        ("5101000009,某县,ftp://x.gov.cn/,county,成都市,", "line 2: url 'ftp://x.gov.cn/' is not an http or https"),
+        ("5101000009,某县,http://x.gov.cn/,town,成都市,",
+         "line 2: level 'town' is not one of province, city, county"),
+        ("5101000009,某县,ftp://x.gov.cn/,county,成都市,",
+         "line 2: url 'ftp://x.gov.cn/' is not an http or https"),
         ("5101000009,,http://x.gov.cn/,county,成都市,", "line 2: name must not be empty"),
         ("5101000009,某县,http://x.gov.cn/,county,,", "line 2: region must not be empty"),
         ("5101000009,某县,http://x.gov.cn/,county", "line 2: 4 fields; expected 6"),
@@ -69,7 +71,9 @@ def test_seed_loads_a_good_registry(env: Env, redis_client: redis.Redis, tmp_pat
     result = env.scrapy("seed", str(path))
     assert result.returncode == 0, result.stderr
     assert "Loaded 2 sites" in result.stderr
-    assert [site.name for site in read_sites(redis_client, env.redis_prefix)] == ["成都市人民政府", "绵阳市教育局"]
+    assert [site.name for site in read_sites(redis_client, env.redis_prefix)] == [
+        "成都市人民政府", "绵阳市教育局"
+    ]
 
 
 def test_seed_with_a_bad_row_loads_nothing(env: Env, redis_client: redis.Redis, tmp_path: Path) -> None:

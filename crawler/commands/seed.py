@@ -6,21 +6,20 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from elastic_transport import TransportError
 from elasticsearch import helpers
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
 from crawler import connections, es_schema
 from crawler.items import SiteItem
 from crawler.naming import index_name
-from pipelines.indexing import document_id, to_action
 from crawler.registry import RegistryError, Site, load_registry, store_sites
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
+from pipelines.indexing import document_id, to_action
 
 if TYPE_CHECKING:
     import argparse
@@ -33,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 class Command(ScrapyCommand):
     requires_project = True
-    default_settings = {"LOG_LEVEL": "INFO"}
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "INFO"}
 
     def syntax(self) -> str:
         return "REGISTRY.csv [--replace]"
@@ -64,8 +63,8 @@ class Command(ScrapyCommand):
         try:
             es.cluster.health()
         except TransportError as exc:
-            logger.error("Elasticsearch at %(address)s is unreachable (%(error)s): nothing was loaded; start it "
-                         "(scripts/services.sh start) or fix GOVCRAWL_ES_URL",
+            logger.error("Elasticsearch at %(address)s is unreachable (%(error)s): nothing was loaded; "
+                         "start it (scripts/services.sh start) or fix GOVCRAWL_ES_URL",
                          {"address": connections.describe_es(self.settings), "error": exc})
             self.exitcode = 1
             return
@@ -75,7 +74,8 @@ class Command(ScrapyCommand):
         asyncio.run(_schedule(self.settings, sites, removed))
         _index_sites(es, self.settings.get("GOVCRAWL_ES_INDEX_PREFIX"), sites, removed)
         es.close()
-        logger.info("Loaded %(count)d sites from %(path)s (removed %(removed)d); every site's crawl cycle is due now",
+        logger.info("Loaded %(count)d sites from %(path)s (removed %(removed)d); "
+                    "every site's crawl cycle is due now",
                     {"count": len(sites), "path": args[0], "removed": len(removed)})
 
 
@@ -86,8 +86,10 @@ def _index_sites(es: Elasticsearch, prefix: str, sites: list[Site], removed: lis
     actions = [to_action(SiteItem(site_id=site.site_id, name=site.name, url=site.url, level=site.level,
                                   region=site.region, department=site.department, host=site.host,
                                   registered_at=now), prefix) for site in sites]
-    actions += [{"_op_type": "delete", "_index": index_name(prefix, "sites"), "_id": document_id(site.site_id)}
-                for site in removed]
+    actions += [
+        {"_op_type": "delete", "_index": index_name(prefix, "sites"), "_id": document_id(site.site_id)}
+        for site in removed
+    ]
     helpers.bulk(es, actions, refresh="wait_for", raise_on_error=True)
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
@@ -60,7 +60,10 @@ async def read_status(frontier: Frontier, *, now: float | None = None) -> Cluste
         pipe.zrange(keys.due(shard), 0, 0, withscores=True)
     pipe.hlen(f"{frontier.config.prefix}:registry:sites")
     results = await pipe.execute()
-    info = {worker: {k.decode(): v.decode() for k, v in raw.items()} for worker, raw in zip(workers, results)}
+    info = {
+        worker: {k.decode(): v.decode() for k, v in raw.items()}
+        for worker, raw in zip(workers, results[: len(workers)], strict=True)
+    }
     rows = []
     oldest: float | None = None
     offset = len(workers)
@@ -71,7 +74,8 @@ async def read_status(frontier: Frontier, *, now: float | None = None) -> Cluste
         if first and first[0][1] <= now:
             oldest = max(oldest or 0.0, now - first[0][1])
     return ClusterStatus(
-        shards=shards, workers=info, queued=sum(r.queued for r in rows), in_flight=sum(r.in_flight for r in rows),
+        shards=shards, workers=info, queued=sum(r.queued for r in rows),
+        in_flight=sum(r.in_flight for r in rows),
         sites_due=sum(r.sites_due for r in rows), oldest_due_seconds=oldest, registered_sites=results[-1],
         shard_rows=rows,
     )
@@ -79,7 +83,7 @@ async def read_status(frontier: Frontier, *, now: float | None = None) -> Cluste
 
 class Command(ScrapyCommand):
     requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "WARNING"}
 
     def short_desc(self) -> str:
         return "Show workers, shards and their owners, queue depths, sites due and the oldest due"
@@ -110,7 +114,8 @@ async def _read(settings: BaseSettings) -> ClusterStatus:
 def _render(status: ClusterStatus, *, all_shards: bool) -> str:
     oldest = "none" if status.oldest_due_seconds is None else f"{status.oldest_due_seconds:.0f}s ago"
     lines = [
-        f"sites registered: {status.registered_sites}   shards: {status.shards}   workers: {len(status.workers)}",
+        f"sites registered: {status.registered_sites}   shards: {status.shards}   "
+        f"workers: {len(status.workers)}",
         f"queued requests: {status.queued}   in flight: {status.in_flight}   "
         f"sites due: {status.sites_due} (oldest due {oldest})",
         "",

@@ -32,7 +32,9 @@ class ConditionalRequestMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("GOVCRAWL_CRAWL_CONDITIONAL_ENABLED"):
-            raise NotConfigured("GOVCRAWL_CRAWL_CONDITIONAL_ENABLED is off: column pages are always refetched")
+            raise NotConfigured(
+                "GOVCRAWL_CRAWL_CONDITIONAL_ENABLED is off: column pages are always refetched"
+            )
         return cls(crawler)
 
     def _frontier(self) -> Frontier | None:
@@ -46,7 +48,8 @@ class ConditionalRequestMiddleware:
             etag, modified = await frontier.validators(request.meta["govcrawl_url"],
                                                        urlparse_cached(request).hostname or "")
         except redis.RedisError as exc:
-            logger.debug("No validators for %(url)s (%(error)s): fetched in full", {"url": request.url, "error": exc})
+            logger.debug("No validators for %(url)s (%(error)s): fetched in full",
+                         {"url": request.url, "error": exc})
             return
         if etag is not None:
             request.headers[b"If-None-Match"] = etag
@@ -67,8 +70,10 @@ class ConditionalRequestMiddleware:
             try:
                 await frontier.store_validators(
                     request.meta["govcrawl_url"], urlparse_cached(request).hostname or "",
-                    etag.decode("latin-1") if etag else None, modified.decode("latin-1") if modified else None,
+                    etag.decode("latin-1") if etag else None,
+                    modified.decode("latin-1") if modified else None,
                 )
             except redis.RedisError as exc:
-                logger.debug("Validators of %(url)s not stored (%(error)s)", {"url": request.url, "error": exc})
+                logger.debug("Validators of %(url)s not stored (%(error)s)",
+                             {"url": request.url, "error": exc})
         return response

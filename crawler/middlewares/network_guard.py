@@ -1,10 +1,10 @@
-"""Refuse requests to private, loopback and link-local addresses unless GOVCRAWL_ALLOWED_NETWORKS lists them."""
+"""Refuse requests to private, loopback and link-local addresses outside GOVCRAWL_ALLOWED_NETWORKS."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Self, cast
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_to_future
@@ -12,10 +12,11 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +81,16 @@ class NetworkGuardMiddleware:
             return ipaddress.ip_address(host.strip("[]"))
         except ValueError:
             pass
-        from twisted.internet import reactor
+        # Imported here: importing it at module load would install Twisted's default reactor
+        # before Scrapy installs the asyncio one.
+        from twisted.internet import reactor  # noqa: PLC0415
 
+        # Twisted declares resolve on a zope interface without `self`, which shifts mypy's view of its
+        # arguments by one; this is its real signature.
+        resolve = cast("Callable[[str], Deferred[str]]", reactor.resolve)
         try:
             # The same caching resolver the downloader uses, so the connection gets this answer.
-            resolved = await deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
+            resolved = await deferred_to_future(resolve(host))
         except DNSLookupError:
             return None  # the download fails with the same DNS error, which is what we record
         return ipaddress.ip_address(resolved)

@@ -68,7 +68,7 @@ def frontier_config_from_settings(settings: BaseSettings) -> FrontierConfig:
     return config
 
 
-class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]
+class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]  # scrapy-redis is untyped
     """Feeds the engine from the Redis shards this worker leases; see the README's frontier section."""
 
     def __init__(self, crawler: Crawler, server: redis.Redis, config: FrontierConfig, *, prefetch: int,
@@ -127,7 +127,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]
         self.once = bool(getattr(spider, "once", False))
         client = connections.redis_async(self.crawler.settings)
         self.frontier = Frontier(client, self.config)
-        spider.frontier = self.frontier  # type: ignore[attr-defined]
+        spider.frontier = self.frontier  # type: ignore[attr-defined]  # a GovsiteSpider attribute
         return deferred_from_coro(self._open())
 
     async def _open(self) -> None:
@@ -407,6 +407,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]
             self._wake.set()
 
     def _home_link(self, site: Site, *, probe: bool, cycle: int) -> Link:
+        # home_request is GovsiteSpider's; the scheduler holds it as a plain Spider.
         data: dict[str, Any] = self.spider.home_request(site, probe=probe, cycle=cycle)  # type: ignore[attr-defined]
         return Link(url=data["meta"]["govcrawl_url"], host=site.host, site_id="" if probe else site.site_id,
                     request=data,
@@ -425,7 +426,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc]
         assert self.frontier is not None
         sites = await read_sites_async(self.frontier.client, self.config.prefix)
         self._sites = {site.site_id: site for site in sites}
-        self.spider.sites = self._sites  # type: ignore[attr-defined]
+        self.spider.sites = self._sites  # type: ignore[attr-defined]  # a GovsiteSpider attribute
 
     async def _check_done(self) -> None:
         assert self.frontier is not None

@@ -181,7 +181,9 @@ def _type_of(cls: ColumnClass) -> ColumnType:
 
 
 def _override_of(overrides: Mapping[str, ColumnOverride] | None, url: str) -> bool:
-    return bool(overrides) and (url in overrides or canonical(url) in overrides)  # type: ignore[operator]
+    if not overrides:
+        return False
+    return url in overrides or canonical(url) in overrides
 
 
 def dead_column_item(

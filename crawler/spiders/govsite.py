@@ -1,4 +1,4 @@
-"""The govsite spider: crawls, checks and probes every registered site from the frontier (GOVCRAWL_CRAWL_*)."""
+"""The govsite spider: crawls, checks and probes every registered site via the frontier (GOVCRAWL_CRAWL_*)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,13 @@ class GovsiteSpider(scrapy.Spider):
     """One worker's spider. The frontier schedules home pages; everything else is found from them."""
 
     name = "govsite"
+    # Read from the settings in from_crawler.
+    max_depth: int
+    max_segment_repeats: int
+    query_variants: QueryVariantCounter
+    probe_timeout_seconds: float
+    redis_retry_max_seconds: float
+    intervals: dict[str, float]
 
     def __init__(self, *args: Any, once: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,7 +68,9 @@ class GovsiteSpider(scrapy.Spider):
         settings = crawler.settings
         spider.max_depth = settings.getint("GOVCRAWL_CRAWL_MAX_DEPTH")
         spider.max_segment_repeats = settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_SEGMENT_REPEATS")
-        spider.query_variants = QueryVariantCounter(settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_QUERY_VARIANTS"))
+        spider.query_variants = QueryVariantCounter(
+            settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_QUERY_VARIANTS")
+        )
         spider.probe_timeout_seconds = settings.getfloat("GOVCRAWL_CRAWL_TIMEOUT_SECONDS")
         spider.redis_retry_max_seconds = settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS")
         spider.intervals = {
@@ -81,8 +90,9 @@ class GovsiteSpider(scrapy.Spider):
     # --- requests -------------------------------------------------------------------------------------
     def home_request(self, site: Site, *, probe: bool, cycle: int) -> dict[str, Any]:
         """The frontier's dict form of a site's home-page request: a probe, or the start of a cycle."""
-        meta: dict[str, Any] = {"site_id": site.site_id, "page_kind": "probe" if probe else "home", "depth": 0,
-                                "cycle": cycle, "govcrawl_url": site.url + ("#govcrawl-probe" if probe else "")}
+        meta: dict[str, Any] = {"site_id": site.site_id, "page_kind": "probe" if probe else "home",
+                                "depth": 0, "cycle": cycle,
+                                "govcrawl_url": site.url + ("#govcrawl-probe" if probe else "")}
         if probe:
             # V-AVAIL probes are exempt from robots rules and judged on the official 15 s limit.
             meta.update(dont_obey_robotstxt=True, download_timeout=self.probe_timeout_seconds)
@@ -127,7 +137,8 @@ class GovsiteSpider(scrapy.Spider):
         host = urlsplit(link.url).hostname or ""
         return Link(
             url=link.url, host=host, site_id=site.site_id if crawl != "check" else "@check",
-            request=codec.request_dict(link.url, callback=callback, errback="on_error", meta=meta, method=method),
+            request=codec.request_dict(link.url, callback=callback, errback="on_error", meta=meta,
+                                       method=method),
             interval_seconds=self.intervals.get(crawl, self.intervals["page"]) if crawl != "column" else 0.0,
             waiter=waiter,
         )
@@ -204,6 +215,7 @@ class GovsiteSpider(scrapy.Spider):
             yield item
 
     async def on_error(self, failure: Failure) -> AsyncIterator[Any]:
+        # Scrapy attaches the failed request to the Failure; Twisted's type does not declare it.
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         kind = meta.get("page_kind", "page")
@@ -225,13 +237,14 @@ class GovsiteSpider(scrapy.Spider):
                             level=site.level)
         if site is not None and kind in _CRAWLED:
             yield PageItem(site_id=site.site_id, url=meta["govcrawl_url"], status=outcome.status or 0,
-                           fetched_at=now, page_kind=kind if kind != "page" else "other",  # type: ignore[arg-type]
+                           fetched_at=now, page_kind=kind if kind != "page" else "other",
                            depth=meta.get("depth", 0), cycle=meta.get("cycle", 0), region=site.region,
                            level=site.level, column_url=meta.get("column_url"))
         if site is not None and kind == "column" and meta.get("column_url") in (None, meta["govcrawl_url"]):
             # V-EMPTY: a column whose own link is dead is an empty column.
             yield dead_column_item(site=site, url=meta["govcrawl_url"], name=meta.get("column_name") or "",
-                                   level=meta.get("column_level") or 1, today=today_in_shanghai(), checked_at=now)
+                                   level=meta.get("column_level") or 1, today=today_in_shanghai(),
+                                   checked_at=now)
         async for item in self._finish(request, status=codec.status_code(outcome.status, outcome.error),
                                        kind=kind):
             yield item
@@ -242,8 +255,8 @@ class GovsiteSpider(scrapy.Spider):
         assert request is not None
         async for item in self._settle(request.meta, status, kind, content_hash=content_hash):
             yield item
-        async for item in self._done(request):
-            yield item
+        async for ack in self._done(request):
+            yield ack
 
     async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-"
                       ) -> AsyncIterator[LinkItem]:
@@ -260,11 +273,14 @@ class GovsiteSpider(scrapy.Spider):
             for waiter in waiters:
                 yield _link_item(url, waiter, status)
 
-    async def _admit(self, links: list[OutLink], *, site: Site, meta: dict[str, Any]) -> AsyncIterator[LinkItem]:
+    async def _admit(self, links: list[OutLink], *, site: Site, meta: dict[str, Any]
+                     ) -> AsyncIterator[LinkItem]:
         assert self.frontier is not None
         on_homepage = meta["page_kind"] == "home"
-        offers = [child for link in links
-                  if (child := self._child(link, site=site, parent=meta, on_homepage=on_homepage)) is not None]
+        offers = [
+            child for link in links
+            if (child := self._child(link, site=site, parent=meta, on_homepage=on_homepage)) is not None
+        ]
         if not offers:
             return
         frontier = self.frontier
@@ -314,6 +330,6 @@ def _link_item(url: str, waiter: dict[str, Any], code: int) -> LinkItem:
     status, error, confirmed = codec.describe(code)
     return LinkItem(site_id=waiter["s"], url=url, found_on=waiter["f"], on_homepage=bool(waiter["h"]),
                     target_kind=waiter["k"], checked_at=datetime.now(UTC), ok=False, status=status,
-                    error=error,  # type: ignore[arg-type]
+                    error=error,  # type: ignore[arg-type]  # codec.describe only yields LinkError names
                     confirmed=confirmed, anchor_text=waiter.get("a", ""), cycle=waiter.get("c", 0),
                     region=waiter.get("r", ""), level=waiter.get("l", ""))

@@ -332,7 +332,7 @@ class _HttpProtocol(asyncio.Protocol):
             self._finish_site(data, keep_alive)
 
     def _finish_site(self, data: bytes, keep_alive: bool) -> None:
-        if self.ip is not None and (self.held or self.transport is not None and not self.closing):
+        if self.ip is not None and (self.held or (self.transport is not None and not self.closing)):
             self.held = False
             self.server.stats.host(self.ip).inflight -= 1
         self._finish(data, keep_alive)
