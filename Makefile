@@ -24,12 +24,12 @@ stop:
 demo: install services
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh
 
-test: install services
+test: install services lint
 	$(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check crawler pipelines scripts tests
-	$(BIN)/mypy
+	$(BIN)/mypy --no-incremental
 
 bench: install services
 	$(BIN)/python scripts/bench.py
