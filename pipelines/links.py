@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -115,6 +116,12 @@ def base_href(tree: HtmlElement, page_url: str) -> str:
         if href:
             return str(urljoin(page_url, href))
     return page_url
+
+
+@lru_cache(maxsize=65536)
+def _canonical(url: str) -> str:
+    # Menus and footers repeat the same links on every page of a site; canonicalising is ~60 us.
+    return _canonical(url)
 
 
 def absolute_url(href: str | None, base_url: str) -> str | None:

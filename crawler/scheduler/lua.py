@@ -48,7 +48,8 @@ while i <= #ARGV do
   else
     if site == '@check' then checks_counted = true end
     if force == '1' and site ~= '' and site ~= '@check' then redis.call('HINCRBY', KEYS[3], site, 1) end
-    redis.call('HSET', seen_key, fp, (now + interval) * 1024 + exp * 64)
+    -- due in whole units after the current (partial) one: never sooner than the interval
+    redis.call('HSET', seen_key, fp, (now + 1 + interval) * 1024 + exp * 64)
     if min_seq == nil then
       local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
       min_seq = tonumber(first[2] or '0')
@@ -105,7 +106,7 @@ if interval == 0 then
   if content ~= '' then redis.call('HSET', KEYS[3], fp, content) end
   interval = min_units * math.pow(2, exp)
 end
-redis.call('HSET', KEYS[1], fp, (now + interval) * 1024 + exp * 64 + status)
+redis.call('HSET', KEYS[1], fp, (now + 1 + interval) * 1024 + exp * 64 + status)
 return redis.call('LRANGE', KEYS[2], 0, -1)
 """
 

@@ -79,6 +79,7 @@ class GovsiteSpider(scrapy.Spider):
             "article": settings.getfloat("GOVCRAWL_FRONTIER_ARTICLE_SECONDS"),
             "page": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
             "check": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
+            "column": settings.getfloat("GOVCRAWL_FRONTIER_COLUMN_MIN_SECONDS"),
         }
         return spider
 
@@ -139,7 +140,8 @@ class GovsiteSpider(scrapy.Spider):
             url=link.url, host=host, site_id=site.site_id if crawl != "check" else "@check",
             request=codec.request_dict(link.url, callback=callback, errback="on_error", meta=meta,
                                        method=method),
-            interval_seconds=self.intervals.get(crawl, self.intervals["page"]) if crawl != "column" else 0.0,
+            # A column's adaptive interval is set when it settles; until then it waits the shortest one.
+            interval_seconds=self.intervals.get(crawl, self.intervals["page"]),
             waiter=waiter,
         )
 
