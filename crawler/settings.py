@@ -55,7 +55,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
 CONCURRENT_REQUESTS = 64
 # Scrapy starts this many tasks per callback result; 100 (its default) costs more than it gives here.
-CONCURRENT_ITEMS = 16
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY_JITTER = 0
 DOWNLOAD_WARNSIZE = 0
 REDIRECT_MAX_TIMES = 20

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import lxml.etree
 import lxml.html
 import xxhash
-from w3lib.url import canonicalize_url
 
 from crawler.items import ColumnItem, MessageItem, PageItem
 from pipelines.columns import (
@@ -31,6 +30,7 @@ from pipelines.links import (
     IMAGE_EXTENSIONS,
     absolute_url,
     base_href,
+    canonical_url,
     classify_response,
     element_text,
     extension_of,
@@ -173,7 +173,7 @@ class _Breadcrumb:
 
 def canonical(url: str) -> str:
     """The canonical form every OutLink and item URL uses."""
-    return canonicalize_url(url, keep_fragments=False)
+    return canonical_url(url)
 
 
 def _type_of(cls: ColumnClass) -> ColumnType:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHANGHAI = timezone(timedelta(hours=8))
+_KNOWN_MAX_ENTRIES = 200_000
+_KNOWN_TTL_SECONDS = 3600.0
 _CRAWLED = frozenset({"home", "column", "article", "page"})
 # HEAD answers these for resources that exist; confirm with GET before calling the link broken.
 _HEAD_UNRELIABLE_FROM = 400
@@ -61,6 +64,9 @@ class GovsiteSpider(scrapy.Spider):
         self.once = once not in (None, "", "0", "false", "no")
         self.sites: dict[str, Site] = {}
         self.frontier: Frontier | None = None  # set by the scheduler when it opens
+        # Statuses the frontier already answered, per (site, cycle, url): menus and footers repeat
+        # the same links on every page, and asking Redis again would give the same answer.
+        self._known: dict[tuple[str, int, str], tuple[int, float]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -132,9 +138,7 @@ class GovsiteSpider(scrapy.Spider):
             meta.update(download_maxsize=_CHECK_MAX_BYTES, dont_retry=True, dont_obey_robotstxt=not same_host)
             if link.target_kind in _CHECK_BY_HEAD:
                 method = "HEAD"
-        waiter = {"s": site.site_id, "f": parent["govcrawl_url"].removesuffix("#govcrawl-probe"),
-                  "h": on_homepage, "k": link.target_kind, "a": link.anchor_text[:200], "c": parent["cycle"],
-                  "r": site.region, "l": site.level}
+        waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
         host = urlsplit(link.url).hostname or ""
         return Link(
             url=link.url, host=host, site_id=site.site_id if crawl != "check" else "@check",
@@ -144,6 +148,13 @@ class GovsiteSpider(scrapy.Spider):
             interval_seconds=self.intervals.get(crawl, self.intervals["page"]),
             waiter=waiter,
         )
+
+    @staticmethod
+    def _waiter(link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool) -> dict[str, Any]:
+        """The (target, found_on) record reported if the target turns out broken."""
+        return {"s": site.site_id, "f": parent["govcrawl_url"].removesuffix("#govcrawl-probe"),
+                "h": on_homepage, "k": link.target_kind, "a": link.anchor_text[:200], "c": parent["cycle"],
+                "r": site.region, "l": site.level}
 
     # --- callbacks --------------------------------------------------------------------------------
     async def parse(self, response: Response) -> AsyncIterator[Any]:
@@ -279,16 +290,32 @@ class GovsiteSpider(scrapy.Spider):
                      ) -> AsyncIterator[LinkItem]:
         assert self.frontier is not None
         on_homepage = meta["page_kind"] == "home"
-        offers = [
-            child for link in links
-            if (child := self._child(link, site=site, parent=meta, on_homepage=on_homepage)) is not None
-        ]
+        now = time.monotonic()
+        offers: list[Link] = []
+        keys: list[tuple[str, int, str] | None] = []
+        for link in links:
+            key = (site.site_id, meta["cycle"], link.url)
+            known = self._known.get(key)
+            if known is not None and known[1] > now:
+                # Already answered in this cycle of the site: Redis would give the same status.
+                if codec.is_broken(known[0]):
+                    yield _link_item(link.url, self._waiter(link, site=site, parent=meta,
+                                                            on_homepage=on_homepage), known[0])
+                continue
+            child = self._child(link, site=site, parent=meta, on_homepage=on_homepage)
+            if child is not None:
+                offers.append(child)
+                keys.append(None if link.crawl == "column" else key)  # columns revisit adaptively
         if not offers:
             return
         frontier = self.frontier
         results = await retrying(lambda: frontier.admit(offers), what="admit",
                                  max_wait_seconds=self.redis_retry_max_seconds)
-        for offer, code in zip(offers, results, strict=True):
+        if len(self._known) > _KNOWN_MAX_ENTRIES:
+            self._known.clear()
+        for offer, known_key, code in zip(offers, keys, results, strict=True):
+            if code > 0 and known_key is not None:
+                self._known[known_key] = (code, now + _KNOWN_TTL_SECONDS)
             if code > 0 and codec.is_broken(code):
                 assert offer.waiter is not None
                 yield _link_item(offer.url, offer.waiter, code)
