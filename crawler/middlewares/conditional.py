@@ -24,7 +24,7 @@ _CONDITIONAL_KINDS = frozenset({"column"})
 
 
 class ConditionalRequestMiddleware:
-    """Adds validators to column requests and remembers the ones servers answer with."""
+    """Adds validators to column requests; hands the ones servers answer with to the spider."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -65,15 +65,14 @@ class ConditionalRequestMiddleware:
             self.crawler.stats.inc_value("govcrawl/crawl/not_modified_count")
             return response
         if response.status == 200:
+            # Stored by the spider only once the page's links are in the frontier: a worker killed
+            # before that must not leave validators behind, or the redelivered fetch would get a 304
+            # and the page's links would never be followed.
             etag = response.headers.get(b"ETag")
             modified = response.headers.get(b"Last-Modified")
-            try:
-                await frontier.store_validators(
-                    request.meta["govcrawl_url"], urlparse_cached(request).hostname or "",
+            if etag or modified:
+                request.meta["govcrawl_validators"] = (
                     etag.decode("latin-1") if etag else None,
                     modified.decode("latin-1") if modified else None,
                 )
-            except redis.RedisError as exc:
-                logger.debug("Validators of %(url)s not stored (%(error)s)",
-                             {"url": request.url, "error": exc})
         return response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -34,8 +33,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHANGHAI = timezone(timedelta(hours=8))
-_KNOWN_MAX_ENTRIES = 200_000
-_KNOWN_TTL_SECONDS = 3600.0
+_CHECK_SUFFIX = "#govcrawl-check"
+_PROBE_SUFFIX = "#govcrawl-probe"
 _CRAWLED = frozenset({"home", "column", "article", "page"})
 # HEAD answers these for resources that exist; confirm with GET before calling the link broken.
 _HEAD_UNRELIABLE_FROM = 400
@@ -64,9 +63,6 @@ class GovsiteSpider(scrapy.Spider):
         self.once = once not in (None, "", "0", "false", "no")
         self.sites: dict[str, Site] = {}
         self.frontier: Frontier | None = None  # set by the scheduler when it opens
-        # Statuses the frontier already answered, per (site, cycle, url): menus and footers repeat
-        # the same links on every page, and asking Redis again would give the same answer.
-        self._known: dict[tuple[str, int, str], tuple[int, float]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -99,27 +95,41 @@ class GovsiteSpider(scrapy.Spider):
         """The frontier's dict form of a site's home-page request: a probe, or the start of a cycle."""
         meta: dict[str, Any] = {"site_id": site.site_id, "page_kind": "probe" if probe else "home",
                                 "depth": 0, "cycle": cycle,
-                                "govcrawl_url": site.url + ("#govcrawl-probe" if probe else "")}
+                                "govcrawl_url": site.url + (_PROBE_SUFFIX if probe else "")}
         if probe:
             # V-AVAIL probes are exempt from robots rules and judged on the official 15 s limit.
             meta.update(dont_obey_robotstxt=True, download_timeout=self.probe_timeout_seconds)
         return codec.request_dict(site.url, callback="parse_probe" if probe else "parse", errback="on_error",
                                   meta=meta)
 
+    def _crawl_kind(self, link: OutLink, *, site: Site, parent: dict[str, Any]) -> str:
+        """How a link is followed: crawled as part of its site, or only checked."""
+        if link.crawl != "check" and (urlsplit(link.url).hostname != site.host
+                                      or parent["depth"] + 1 > self.max_depth):
+            return "check"
+        return link.crawl
+
+    @staticmethod
+    def _frontier_url(url: str, crawl: str) -> str:
+        """The URL the frontier knows the request by.
+
+        A link check has its own namespace, so checking a URL (linked from another site, or from too
+        deep) never takes the place of crawling it as a page of its own site.
+        """
+        return url + _CHECK_SUFFIX if crawl == "check" else url
+
     def _child(self, link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool
                ) -> Link | None:
         depth = parent["depth"] + 1
         same_host = urlsplit(link.url).hostname == site.host
-        crawl = link.crawl
-        if crawl != "check" and (not same_host or depth > self.max_depth):
-            crawl = "check"
+        crawl = self._crawl_kind(link, site=site, parent=parent)
         if same_host and (repeats_path_segments(link.url, self.max_segment_repeats)
                           or self.query_variants.is_trap(link.url)):
             self._stat("govcrawl/crawl/trap_skipped_count")
             return None
         meta: dict[str, Any] = {
             "site_id": site.site_id, "page_kind": crawl, "depth": depth, "cycle": parent["cycle"],
-            "govcrawl_url": link.url, "target_kind": link.target_kind,
+            "govcrawl_url": self._frontier_url(link.url, crawl), "target_kind": link.target_kind,
         }
         if link.column_name is not None:
             meta["column_name"] = link.column_name
@@ -141,7 +151,8 @@ class GovsiteSpider(scrapy.Spider):
         waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
         host = urlsplit(link.url).hostname or ""
         return Link(
-            url=link.url, host=host, site_id=site.site_id if crawl != "check" else "@check",
+            url=self._frontier_url(link.url, crawl), host=host,
+            site_id=site.site_id if crawl != "check" else "@check",
             request=codec.request_dict(link.url, callback=callback, errback="on_error", meta=meta,
                                        method=method),
             # A column's adaptive interval is set when it settles; until then it waits the shortest one.
@@ -152,7 +163,7 @@ class GovsiteSpider(scrapy.Spider):
     @staticmethod
     def _waiter(link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool) -> dict[str, Any]:
         """The (target, found_on) record reported if the target turns out broken."""
-        return {"s": site.site_id, "f": parent["govcrawl_url"].removesuffix("#govcrawl-probe"),
+        return {"s": site.site_id, "f": public_url(parent["govcrawl_url"]),
                 "h": on_homepage, "k": link.target_kind, "a": link.anchor_text[:200], "c": parent["cycle"],
                 "r": site.region, "l": site.level}
 
@@ -194,6 +205,9 @@ class GovsiteSpider(scrapy.Spider):
         if response.status < 400 and not analysis.soft404:
             async for item in self._admit(analysis.links, site=site, meta=meta):
                 yield item
+            validators = meta.get("govcrawl_validators")
+            if validators is not None:
+                await self._store_validators(meta["govcrawl_url"], validators)
         async for item in self._done(response.request):
             yield item
 
@@ -290,38 +304,29 @@ class GovsiteSpider(scrapy.Spider):
                      ) -> AsyncIterator[LinkItem]:
         assert self.frontier is not None
         on_homepage = meta["page_kind"] == "home"
-        now = time.monotonic()
-        offers: list[Link] = []
-        keys: list[tuple[str, int, str] | None] = []
-        for link in links:
-            key = (site.site_id, meta["cycle"], link.url)
-            known = self._known.get(key)
-            if known is not None and known[1] > now:
-                # Already answered in this cycle of the site: Redis would give the same status.
-                if codec.is_broken(known[0]):
-                    yield _link_item(link.url, self._waiter(link, site=site, parent=meta,
-                                                            on_homepage=on_homepage), known[0])
-                continue
-            child = self._child(link, site=site, parent=meta, on_homepage=on_homepage)
-            if child is not None:
-                offers.append(child)
-                keys.append(None if link.crawl == "column" else key)  # columns revisit adaptively
+        offers = [
+            child for link in links
+            if (child := self._child(link, site=site, parent=meta, on_homepage=on_homepage)) is not None
+        ]
         if not offers:
             return
         frontier = self.frontier
         results = await retrying(lambda: frontier.admit(offers), what="admit",
                                  max_wait_seconds=self.redis_retry_max_seconds)
-        if len(self._known) > _KNOWN_MAX_ENTRIES:
-            self._known.clear()
-        for offer, known_key, code in zip(offers, keys, results, strict=True):
-            if code > 0 and known_key is not None:
-                self._known[known_key] = (code, now + _KNOWN_TTL_SECONDS)
+        for offer, code in zip(offers, results, strict=True):
             if code > 0 and codec.is_broken(code):
                 assert offer.waiter is not None
                 yield _link_item(offer.url, offer.waiter, code)
             elif code == -2:
                 self._stat("govcrawl/links/budget_skipped_count" if offer.site_id == "@check"
                            else "govcrawl/crawl/budget_skipped_count")
+
+    async def _store_validators(self, url: str, validators: tuple[str | None, str | None]) -> None:
+        """Remember a column's ETag / Last-Modified now that its links are safely in the frontier."""
+        assert self.frontier is not None
+        frontier = self.frontier
+        await retrying(lambda: frontier.store_validators(url, urlsplit(url).hostname or "", *validators),
+                       what="store validators", max_wait_seconds=self.redis_retry_max_seconds)
 
     async def _done(self, request: scrapy.Request | None) -> AsyncIterator[AckItem]:
         assert request is not None
@@ -355,9 +360,15 @@ def _probe_error(error: str | None) -> str:
                                                                                     if error else "tcp")
 
 
+def public_url(url: str) -> str:
+    """A frontier URL without the namespace suffix of probes and link checks."""
+    return url.removesuffix(_CHECK_SUFFIX).removesuffix(_PROBE_SUFFIX)
+
+
 def _link_item(url: str, waiter: dict[str, Any], code: int) -> LinkItem:
     status, error, confirmed = codec.describe(code)
-    return LinkItem(site_id=waiter["s"], url=url, found_on=waiter["f"], on_homepage=bool(waiter["h"]),
+    return LinkItem(site_id=waiter["s"], url=public_url(url), found_on=waiter["f"],
+                    on_homepage=bool(waiter["h"]),
                     target_kind=waiter["k"], checked_at=datetime.now(UTC), ok=False, status=status,
                     error=error,  # type: ignore[arg-type]  # codec.describe only yields LinkError names
                     confirmed=confirmed, anchor_text=waiter.get("a", ""), cycle=waiter.get("c", 0),
