@@ -177,10 +177,17 @@ class ReviewItem:
 
 @dataclass(slots=True, frozen=True)
 class AckItem:
-    """Yielded last for a frontier request: once everything before it is stored, the request is done."""
+    """Yielded last for a frontier request: once everything before it is stored, the request is done.
+
+    A column page's validators ride along and are stored only then: stored earlier, a crash would
+    leave them behind and the redelivered fetch would get a 304 for a page whose items were lost.
+    """
 
     shard: int
     fp: bytes
+    url: str = ""
+    etag: str | None = None
+    modified: str | None = None
 
 
 ITEM_INDEX: Final[dict[type, str]] = {

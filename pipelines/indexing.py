@@ -120,7 +120,7 @@ class IndexingPipeline:
         self.max_retries = max_retries
         self.spool = spool
         self._pending: list[Action] = []
-        self._acks_pending: list[tuple[int, tuple[int, bytes]]] = []
+        self._acks_pending: list[tuple[int, AckItem]] = []
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
         self._last_flush = time.monotonic()
@@ -172,7 +172,7 @@ class IndexingPipeline:
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, AckItem):
             # Acknowledged once everything queued before it is stored.
-            self._acks_pending.append((len(self._pending), (item.shard, item.fp)))
+            self._acks_pending.append((len(self._pending), item))
             return item
         self._pending.append(to_action(item, self.prefix))
         if len(self._pending) >= self.batch_size:

@@ -65,9 +65,9 @@ class ConditionalRequestMiddleware:
             self.crawler.stats.inc_value("govcrawl/crawl/not_modified_count")
             return response
         if response.status == 200:
-            # Stored by the spider only once the page's links are in the frontier: a worker killed
-            # before that must not leave validators behind, or the redelivered fetch would get a 304
-            # and the page's links would never be followed.
+            # Stored only when the request is acknowledged (its items stored, its links in the
+            # frontier): a worker killed before that must not leave validators behind, or the
+            # redelivered fetch would get a 304 and the page's items and links would be lost.
             etag = response.headers.get(b"ETag")
             modified = response.headers.get(b"Last-Modified")
             if etag or modified:

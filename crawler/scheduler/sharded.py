@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import Counter, OrderedDict, deque
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
@@ -91,6 +92,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         self._buffer: OrderedDict[str, deque[Request]] = OrderedDict()
         self._buffered = 0
         self._acks: list[tuple[int, bytes]] = []
+        self._validators: list[tuple[str, str | None, str | None]] = []
         self._outgoing: list[Link] = []
         self._sites: dict[str, Site] = {}
         self._pump: asyncio.Task[None] | None = None
@@ -208,13 +210,15 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         """The stored crawl is shared by the cluster: closing a worker never clears it."""
 
     # --- acknowledgements -------------------------------------------------------------------------
-    def _on_stored(self, tokens: list[tuple[int, bytes]]) -> None:
-        self._acks.extend(tokens)
+    def _on_stored(self, tokens: list[AckItem]) -> None:
+        self._acks.extend((token.shard, token.fp) for token in tokens)
+        self._validators.extend((token.url, token.etag, token.modified) for token in tokens
+                                if token.url and (token.etag or token.modified))
         self._wake.set()
 
     def _on_item_scraped(self, item: Any) -> None:
         if isinstance(item, AckItem):
-            self._on_stored([(item.shard, item.fp)])
+            self._on_stored([item])
 
     # --- the pump -----------------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -287,6 +291,15 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                     del self.held[shard]
             assert self.stats is not None
             self.stats.inc_value("govcrawl/frontier/acked_count", len(batch_acks))
+        if self._validators:
+            validators, self._validators = self._validators, []
+            try:
+                for url, etag, modified in validators:
+                    host = urlsplit(url).hostname or ""
+                    await self.frontier.store_validators(url, host, etag, modified)
+            except redis.RedisError:
+                self._validators[:0] = validators
+                raise
 
     async def _heartbeat(self) -> None:
         assert self.frontier is not None

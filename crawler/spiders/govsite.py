@@ -205,9 +205,6 @@ class GovsiteSpider(scrapy.Spider):
         if response.status < 400 and not analysis.soft404:
             async for item in self._admit(analysis.links, site=site, meta=meta):
                 yield item
-            validators = meta.get("govcrawl_validators")
-            if validators is not None:
-                await self._store_validators(meta["govcrawl_url"], validators)
         async for item in self._done(response.request):
             yield item
 
@@ -321,18 +318,13 @@ class GovsiteSpider(scrapy.Spider):
                 self._stat("govcrawl/links/budget_skipped_count" if offer.site_id == "@check"
                            else "govcrawl/crawl/budget_skipped_count")
 
-    async def _store_validators(self, url: str, validators: tuple[str | None, str | None]) -> None:
-        """Remember a column's ETag / Last-Modified now that its links are safely in the frontier."""
-        assert self.frontier is not None
-        frontier = self.frontier
-        await retrying(lambda: frontier.store_validators(url, urlsplit(url).hostname or "", *validators),
-                       what="store validators", max_wait_seconds=self.redis_retry_max_seconds)
-
     async def _done(self, request: scrapy.Request | None) -> AsyncIterator[AckItem]:
         assert request is not None
         token = request.meta.get("govcrawl_token")
         if token is not None:
-            yield AckItem(token[0], token[1])
+            etag, modified = request.meta.get("govcrawl_validators") or (None, None)
+            yield AckItem(token[0], token[1], url=request.meta.get("govcrawl_url", ""), etag=etag,
+                          modified=modified)
 
     def _probe(self, site: Site, response: Response, *, ok: bool, started_at: datetime) -> ProbeItem:
         return ProbeItem(site_id=site.site_id, url=site.url, started_at=started_at, ok=ok,
