@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from crawler.naming import redis_key
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
     import redis
@@ -184,13 +184,15 @@ def store_sites(client: redis.Redis, prefix: str, sites: Iterable[Site], *, repl
     return removed
 
 
+def _ordered_sites(raw: Mapping[bytes | str, bytes | str]) -> list[Site]:
+    return sorted((Site.from_json(value) for value in raw.values()), key=lambda site: site.site_id)
+
+
 def read_sites(client: redis.Redis, prefix: str) -> list[Site]:
     """Every registered site, ordered by site_id."""
-    raw = client.hgetall(registry_key(prefix))
-    return sorted((Site.from_json(value) for value in raw.values()), key=lambda site: site.site_id)
+    return _ordered_sites(client.hgetall(registry_key(prefix)))
 
 
 async def read_sites_async(client: redis.asyncio.Redis, prefix: str) -> list[Site]:
     """Every registered site, ordered by site_id (asyncio client, for the reactor)."""
-    raw = await client.hgetall(registry_key(prefix))
-    return sorted((Site.from_json(value) for value in raw.values()), key=lambda site: site.site_id)
+    return _ordered_sites(await client.hgetall(registry_key(prefix)))

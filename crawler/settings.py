@@ -77,6 +77,9 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 SCHEDULER = "crawler.scheduler.sharded.ShardedScheduler"
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
 
+# A link check's GET fallback keeps its HEAD's redirect chain on purpose (see GovsiteSpider.parse_check).
+META_COPY_WARN_SKIP_KEYS = ["redirect_urls", "redirect_times", "redirect_ttl", "redirect_reasons"]
+
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.network_guard.NetworkGuardMiddleware": 50,
     # After HttpCompression (590) on the way in, so it sees the server's headers as sent.

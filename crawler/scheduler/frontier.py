@@ -245,13 +245,19 @@ class Frontier:
 
     async def pop(self, shard: int, worker_id: str, count: int) -> list[tuple[bytes, dict[str, Any]]] | None:
         """Up to count requests of an owned shard, now held in flight; None if the lease was lost."""
-        payloads = await self._pop(
-            keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
-            args=[count, worker_id],
-        )
-        if payloads is None:
-            return None
-        return [codec.decode_payload(payload) for payload in payloads]
+        return (await self.pop_many([shard], worker_id, count))[shard]
+
+    async def pop_many(self, shards: Sequence[int], worker_id: str, count: int
+                       ) -> dict[int, list[tuple[bytes, dict[str, Any]]] | None]:
+        """`pop` for several owned shards in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for shard in shards:
+            await self._pop(keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
+                            args=[count, worker_id], client=pipe)
+        return {
+            shard: None if payloads is None else [codec.decode_payload(payload) for payload in payloads]
+            for shard, payloads in zip(shards, await pipe.execute(), strict=True)
+        }
 
     async def settle(self, *, url: str, host: str, status: int, kind_interval_seconds: float | None,
                      content_hash: str = "", now: float | None = None) -> list[dict[str, Any]]:

@@ -370,18 +370,10 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
             return
         want = self.prefetch - self._buffered
         per_shard = max(2, want // len(shards))
-        pipe = self.frontier.client.pipeline(transaction=False)
-        for shard in shards:
-            await self.frontier._pop(
-                keys=[self.frontier.keys.queue(shard), self.frontier.keys.inflight(shard),
-                      self.frontier.keys.lease(shard)],
-                args=[per_shard, self.worker_id], client=pipe)
         added = 0
-        for shard, payloads in zip(shards, await pipe.execute(), strict=True):
-            if payloads is None:
-                continue
-            for payload in payloads:
-                fp, data = codec.decode_payload(payload)
+        popped = await self.frontier.pop_many(shards, self.worker_id, per_shard)
+        for shard, held in popped.items():
+            for fp, data in held or ():
                 request = request_from_dict(data, spider=self.spider)
                 request.meta["govcrawl_token"] = (shard, fp)
                 self.held[shard] += 1

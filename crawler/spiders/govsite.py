@@ -38,6 +38,8 @@ _PROBE_SUFFIX = "#govcrawl-probe"
 _CRAWLED = frozenset({"home", "column", "article", "page"})
 # HEAD answers these for resources that exist; confirm with GET before calling the link broken.
 _HEAD_UNRELIABLE_FROM = 400
+# What the HEAD measured is not the GET's; its redirect chain is kept (it classifies where it ended).
+_HEAD_ONLY_META = frozenset({"download_latency", "retry_times"})
 _CHECK_BY_HEAD = frozenset({"image", "script", "stylesheet", "attachment"})
 _CHECK_MAX_BYTES = 4 * 1024 * 1024
 
@@ -102,10 +104,9 @@ class GovsiteSpider(scrapy.Spider):
         return codec.request_dict(site.url, callback="parse_probe" if probe else "parse", errback="on_error",
                                   meta=meta)
 
-    def _crawl_kind(self, link: OutLink, *, site: Site, parent: dict[str, Any]) -> str:
+    def _crawl_kind(self, link: OutLink, *, same_host: bool, depth: int) -> str:
         """How a link is followed: crawled as part of its site, or only checked."""
-        if link.crawl != "check" and (urlsplit(link.url).hostname != site.host
-                                      or parent["depth"] + 1 > self.max_depth):
+        if link.crawl != "check" and (not same_host or depth > self.max_depth):
             return "check"
         return link.crawl
 
@@ -121,8 +122,9 @@ class GovsiteSpider(scrapy.Spider):
     def _child(self, link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool
                ) -> Link | None:
         depth = parent["depth"] + 1
-        same_host = urlsplit(link.url).hostname == site.host
-        crawl = self._crawl_kind(link, site=site, parent=parent)
+        host = urlsplit(link.url).hostname or ""
+        same_host = host == site.host
+        crawl = self._crawl_kind(link, same_host=same_host, depth=depth)
         if same_host and (repeats_path_segments(link.url, self.max_segment_repeats)
                           or self.query_variants.is_trap(link.url)):
             self._stat("govcrawl/crawl/trap_skipped_count")
@@ -149,7 +151,6 @@ class GovsiteSpider(scrapy.Spider):
             if link.target_kind in _CHECK_BY_HEAD:
                 method = "HEAD"
         waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
-        host = urlsplit(link.url).hostname or ""
         return Link(
             url=self._frontier_url(link.url, crawl), host=host,
             site_id=site.site_id if crawl != "check" else "@check",
@@ -224,7 +225,8 @@ class GovsiteSpider(scrapy.Spider):
         assert request is not None
         if request.method == "HEAD" and response.status >= _HEAD_UNRELIABLE_FROM:
             # Many servers refuse or mis-answer HEAD: confirm with a GET before calling it broken.
-            yield request.replace(method="GET")
+            yield request.replace(method="GET", meta={key: value for key, value in request.meta.items()
+                                                      if key not in _HEAD_ONLY_META})
             return
         body = response.text if isinstance(response, TextResponse) else ""
         outcome = classify_response(
@@ -346,10 +348,14 @@ def _change_signature(analysis: PageAnalysis) -> str:
     return xxhash.xxh64_hexdigest("\n".join(entries).encode("utf-8"))
 
 
+_PROBE_ERRORS = {"dns": "dns", "refused": "tcp", "tls": "tls", "timeout": "timeout"}
+
+
 def _probe_error(error: str | None) -> str:
     """Probe errors use indicators.md's words: dns / tcp / tls / timeout / http."""
-    return {"dns": "dns", "refused": "tcp", "tls": "tls", "timeout": "timeout"}.get(error or "", "http"
-                                                                                    if error else "tcp")
+    if error is None:
+        return "tcp"
+    return _PROBE_ERRORS.get(error, "http")
 
 
 def public_url(url: str) -> str:
