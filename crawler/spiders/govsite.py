@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHANGHAI = timezone(timedelta(hours=8))
+_KNOWN_MAX_ENTRIES = 200_000
+_KNOWN_TTL_SECONDS = 3600.0
 _CHECK_SUFFIX = "#govcrawl-check"
 _PROBE_SUFFIX = "#govcrawl-probe"
 _CRAWLED = frozenset({"home", "column", "article", "page"})
@@ -65,6 +68,9 @@ class GovsiteSpider(scrapy.Spider):
         self.once = once not in (None, "", "0", "false", "no")
         self.sites: dict[str, Site] = {}
         self.frontier: Frontier | None = None  # set by the scheduler when it opens
+        # Statuses the frontier already answered, per (site, cycle, url, beyond max depth): menus and
+        # footers repeat the same links on every page, and Redis would give the same answer again.
+        self._known: dict[tuple[str, int, str, bool], tuple[int, float]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -303,16 +309,34 @@ class GovsiteSpider(scrapy.Spider):
                      ) -> AsyncIterator[LinkItem]:
         assert self.frontier is not None
         on_homepage = meta["page_kind"] == "home"
-        offers = [
-            child for link in links
-            if (child := self._child(link, site=site, parent=meta, on_homepage=on_homepage)) is not None
-        ]
+        now = time.monotonic()
+        offers: list[Link] = []
+        keys: list[tuple[str, int, str, bool] | None] = []
+        deep = meta["depth"] + 1 > self.max_depth  # then even a same-host link is only checked
+        for link in links:
+            key = (site.site_id, meta["cycle"], link.url, deep)
+            known = self._known.get(key)
+            if known is not None and known[1] > now:
+                # Settled earlier in this cycle of the site: Redis would answer the same status.
+                if codec.is_broken(known[0]):
+                    yield _link_item(link.url, self._waiter(link, site=site, parent=meta,
+                                                            on_homepage=on_homepage), known[0])
+                continue
+            child = self._child(link, site=site, parent=meta, on_homepage=on_homepage)
+            if child is not None:
+                offers.append(child)
+                # A column's status is not final within a cycle: it revisits adaptively.
+                keys.append(None if link.crawl == "column" else key)
         if not offers:
             return
         frontier = self.frontier
         results = await retrying(lambda: frontier.admit(offers), what="admit",
                                  max_wait_seconds=self.redis_retry_max_seconds)
-        for offer, code in zip(offers, results, strict=True):
+        if len(self._known) > _KNOWN_MAX_ENTRIES:
+            self._known.clear()
+        for offer, known_key, code in zip(offers, keys, results, strict=True):
+            if code > 0 and known_key is not None:
+                self._known[known_key] = (code, now + _KNOWN_TTL_SECONDS)
             if code > 0 and codec.is_broken(code):
                 assert offer.waiter is not None
                 yield _link_item(offer.url, offer.waiter, code)
