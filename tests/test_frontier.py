@@ -64,6 +64,28 @@ def test_a_link_is_queued_once_per_cycle_and_due_again_after(redis_url: str, red
     run(redis_url, redis_prefix, body)
 
 
+def test_a_page_settles_and_offers_its_links_in_one_call(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        page, dead, other_host = "http://a.gov.cn/list.html", "http://a.gov.cn/dead.html", "http://b.gov.cn/x"
+        await frontier.admit([_link(page), _link(dead, waiter={"f": "http://a.gov.cn/"})], now=NOW)
+        await frontier.settle(url=dead, host="a.gov.cn", status=codec.STATUS_CODES["404"],
+                              kind_interval_seconds=86400.0, now=NOW + 5)
+        waiting = _link(page, waiter={"f": "http://a.gov.cn/"})
+        assert await frontier.admit([waiting], now=NOW + 6) == [WAITING]
+        links = [_link(dead, waiter={"f": page}), _link("http://a.gov.cn/new.html"), _link(other_host)]
+        assert frontier.shard("a.gov.cn") != frontier.shard("b.gov.cn")
+        waiters, codes = await frontier.settle_and_admit(
+            url=page, host="a.gov.cn", status=codec.OK, kind_interval_seconds=86400.0, content_hash="-",
+            links=links, now=NOW + 10)
+        assert waiters == [{"f": "http://a.gov.cn/"}]
+        # Links of two shards (two hosts), each answered in order: known status, queued, queued.
+        assert codes == [codec.STATUS_CODES["404"], QUEUED, QUEUED]
+        # The page itself is settled: offered again in this cycle, its status comes back.
+        assert await frontier.admit([_link(page)], now=NOW + 20) == [codec.OK]
+
+    run(redis_url, redis_prefix, body)
+
+
 def test_pages_linking_a_pending_target_learn_its_broken_status(redis_url: str, redis_prefix: str) -> None:
     async def body(frontier: Frontier) -> None:
         target = "http://a.gov.cn/dead.html"

@@ -213,12 +213,16 @@ class Frontier:
     # --- links ------------------------------------------------------------------------------------
     async def admit(self, links: Sequence[Link], *, now: float | None = None) -> list[int]:
         """Offer links: each result is QUEUED, OVER_BUDGET, WAITING or a known status code."""
-        now_units = codec.due_units(time.time() if now is None else now)
+        pipe = self.client.pipeline(transaction=False)
+        collect = await self._queue_admit(pipe, links, codec.due_units(time.time() if now is None else now))
+        return collect(await pipe.execute())
+
+    async def _queue_admit(self, pipe: Any, links: Sequence[Link], now_units: int
+                           ) -> Callable[[Sequence[Any]], list[int]]:
+        """Add the ADMIT calls for links to a pipeline; returns what reads their codes from its replies."""
         by_shard: dict[int, list[int]] = {}
         for index, link in enumerate(links):
             by_shard.setdefault(self.shard(link.host), []).append(index)
-        results = [0] * len(links)
-        pipe = self.client.pipeline(transaction=False)
         order = []
         for shard, indices in by_shard.items():
             args: list[Any] = [now_units, self.config.max_pages_per_site, self.keys.wait_prefix(shard),
@@ -238,10 +242,15 @@ class Frontier:
             await self._admit(keys=[self.keys.queue(shard), self.keys.hostseq(shard), self.keys.budget(shard),
                                     self.keys.check_budget(shard)], args=args, client=pipe)
             order.append(indices)
-        for indices, codes in zip(order, await pipe.execute(), strict=True):
-            for index, code in zip(indices, codes, strict=True):
-                results[index] = int(code)
-        return results
+
+        def collect(replies: Sequence[Any]) -> list[int]:
+            results = [0] * len(links)
+            for indices, codes in zip(order, replies, strict=True):
+                for index, code in zip(indices, codes, strict=True):
+                    results[index] = int(code)
+            return results
+
+        return collect
 
     async def pop(self, shard: int, worker_id: str, count: int) -> list[tuple[bytes, dict[str, Any]]] | None:
         """Up to count requests of an owned shard, now held in flight; None if the lease was lost."""
@@ -266,17 +275,30 @@ class Frontier:
         kind_interval_seconds None means an adaptive column page: its interval shrinks when its
         content changed since the last fetch and grows when it did not.
         """
+        waiters, _ = await self.settle_and_admit(url=url, host=host, status=status,
+                                                 kind_interval_seconds=kind_interval_seconds,
+                                                 content_hash=content_hash, links=(), now=now)
+        return waiters
+
+    async def settle_and_admit(self, *, url: str, host: str, status: int, kind_interval_seconds: float | None,
+                               content_hash: str, links: Sequence[Link], now: float | None = None
+                               ) -> tuple[list[dict[str, Any]], list[int]]:
+        """`settle` a fetched page and `admit` its links in one round trip: (waiters, link codes)."""
         fp = codec.fingerprint(url)
         shard = self.shard(host)
         now_units = codec.due_units(time.time() if now is None else now)
         interval = 0 if kind_interval_seconds is None else self.config.units(kind_interval_seconds)
-        raw = await self._settle(
+        pipe = self.client.pipeline(transaction=False)
+        await self._settle(
             keys=[self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets)),
                   self.keys.wait_prefix(shard).encode() + fp, self.keys.columns(shard)],
             args=[fp, status, now_units, interval, content_hash,
                   self.config.units(self.config.column_min_seconds), self.config.column_max_exponent],
+            client=pipe,
         )
-        return [json.loads(entry) for entry in raw]
+        collect = await self._queue_admit(pipe, links, now_units)
+        replies = await pipe.execute()
+        return [json.loads(entry) for entry in replies[0]], collect(replies[1:])
 
     async def ack(self, tokens: Iterable[tuple[int, bytes]]) -> None:
         """Forget requests whose outcome and items are stored (token = (shard, fingerprint))."""

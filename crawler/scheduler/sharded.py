@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+_ACQUIRE_RETRY_SECONDS = 0.5  # how often a worker short of its share looks for free shards
+
 # Sent by the indexing pipeline once the items of these requests are stored (or durably spooled).
 requests_stored = object()
 
@@ -88,6 +90,9 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         self.done = False
         self.owned: set[int] = set()
         self.draining: set[int] = set()
+        self._target = config.shards  # this worker's share of the shards, set at every heartbeat
+        self._workers = 1
+        self._next_acquire = 0.0
         self.held: Counter[int] = Counter()  # requests of a shard handed out and not yet acknowledged
         self._buffer: OrderedDict[str, deque[Request]] = OrderedDict()
         self._buffered = 0
@@ -234,6 +239,12 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                     await self._rebalance()
                     next_beat = now + self.heartbeat_seconds
                 await self._flush()
+                # Between heartbeats too: a drained shard goes back at once, and a worker short of its
+                # share keeps looking, so a joining worker is at full speed within a heartbeat or two.
+                if self.draining:
+                    await self._release_drained()
+                if len(self.owned) < self._target and now >= self._next_acquire:
+                    await self._acquire()
                 if now >= next_due:
                     await self._schedule_due()
                     next_due = now + 1.0
@@ -315,14 +326,22 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
             self.held.pop(shard, None)
 
     async def _rebalance(self) -> None:
+        """Aim at an equal share of the shards: drain the surplus, take free shards up to the share."""
         assert self.frontier is not None
         workers = await self.frontier.live_workers()
-        target = math.ceil(self.config.shards / max(1, len(workers)))
+        self._workers = len(workers)
+        self._target = math.ceil(self.config.shards / max(1, len(workers)))
         active = self.owned - self.draining
-        if len(active) > target:
-            for shard in sorted(active, reverse=True)[: len(active) - target]:
+        if len(active) > self._target:
+            for shard in sorted(active, reverse=True)[: len(active) - self._target]:
                 self.draining.add(shard)
                 self._drop_shard(shard)
+        await self._release_drained()
+        await self._acquire()
+
+    async def _release_drained(self) -> None:
+        """Hand back draining shards as soon as everything taken from them is acknowledged."""
+        assert self.frontier is not None
         for shard in sorted(self.draining):
             if self.held.get(shard, 0) <= 0:
                 await self.frontier.release(shard, self.worker_id)
@@ -330,14 +349,20 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                 self.draining.discard(shard)
                 self.held.pop(shard, None)
                 logger.info("Released shard %(shard)d to rebalance over %(workers)d workers",
-                            {"shard": shard, "workers": len(workers)})
-        if len(self.owned) >= target:
+                            {"shard": shard, "workers": self._workers})
+
+    async def _acquire(self) -> None:
+        """Take free shards (in this worker's own preference order) until it owns its share."""
+        assert self.frontier is not None
+        self._next_acquire = time.monotonic() + _ACQUIRE_RETRY_SECONDS
+        if len(self.owned) >= self._target:
             return
         owners = await self.frontier.lease_owners()
         free = [shard for shard, owner in enumerate(owners) if owner is None]
         rank = {shard: codec.shard_of(f"{self.worker_id}/{shard}", 1 << 30) for shard in free}
+        before = len(self.owned)
         for shard in sorted(free, key=rank.__getitem__):
-            if len(self.owned) >= target:
+            if len(self.owned) >= self._target:
                 break
             recovered = await self.frontier.try_acquire(shard, self.worker_id)
             if recovered is None:
@@ -348,6 +373,10 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                 self.stats.inc_value("govcrawl/frontier/recovered_count", recovered)
                 logger.warning("Shard %(shard)d taken over: %(count)d unacknowledged requests redelivered",
                                {"shard": shard, "count": recovered})
+        if len(self.owned) > before:
+            logger.info("Took %(count)d shards: owns %(owned)d, its share over %(workers)d workers is "
+                        "%(target)d", {"count": len(self.owned) - before, "owned": len(self.owned),
+                                       "workers": self._workers, "target": self._target})
 
     def _drop_shard(self, shard: int) -> None:
         """Forget buffered requests of a shard; they stay in flight in Redis and go back on release."""

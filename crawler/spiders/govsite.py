@@ -16,13 +16,13 @@ from scrapy.http import TextResponse
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
 from crawler.scheduler import codec
-from crawler.scheduler.frontier import Link, retrying
+from crawler.scheduler.frontier import OVER_BUDGET, Link, retrying
 from crawler.spiders.analysis import OutLink, PageAnalysis, analyze_page, dead_column_item
 from crawler.traps import QueryVariantCounter, repeats_path_segments
 from pipelines.links import classify_exception, classify_response
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator, Sequence
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 SHANGHAI = timezone(timedelta(hours=8))
 _KNOWN_MAX_ENTRIES = 200_000
 _KNOWN_TTL_SECONDS = 3600.0
+_KnownKey = tuple[str, int, str, bool]  # (site, cycle, link URL, beyond the depth limit)
 _CHECK_SUFFIX = "#govcrawl-check"
 _PROBE_SUFFIX = "#govcrawl-probe"
 _CRAWLED = frozenset({"home", "column", "article", "page"})
@@ -70,7 +71,7 @@ class GovsiteSpider(scrapy.Spider):
         self.frontier: Frontier | None = None  # set by the scheduler when it opens
         # Statuses the frontier already answered, per (site, cycle, url, beyond max depth): menus and
         # footers repeat the same links on every page, and Redis would give the same answer again.
-        self._known: dict[tuple[str, int, str, bool], tuple[int, float]] = {}
+        self._known: dict[_KnownKey, tuple[int, float]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -207,11 +208,14 @@ class GovsiteSpider(scrapy.Spider):
             yield self._probe(site, response, ok=response.status < 400 and not analysis.soft404,
                               started_at=fetched_at)
         status = codec.status_code(response.status, "soft404" if analysis.soft404 else None)
-        async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis)):
-            yield item
+        offers: list[Link] = []
+        keys: list[_KnownKey | None] = []
         if response.status < 400 and not analysis.soft404:
-            async for item in self._admit(analysis.links, site=site, meta=meta):
+            for item in self._offers(analysis.links, site=site, meta=meta, offers=offers, keys=keys):
                 yield item
+        async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis),
+                                       offers=offers, keys=keys):
+            yield item
         async for item in self._done(response.request):
             yield item
 
@@ -290,34 +294,54 @@ class GovsiteSpider(scrapy.Spider):
         async for ack in self._done(request):
             yield ack
 
-    async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-"
+    async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-", *,
+                      offers: Sequence[Link] = (), keys: Sequence[_KnownKey | None] = ()
                       ) -> AsyncIterator[LinkItem]:
-        """Record this URL's outcome; report it on every page that linked to it while it was pending."""
+        """Record this URL's outcome and offer its links, in one round trip.
+
+        Yields a LinkItem for every page that linked to this URL while it was pending, if it is broken,
+        and for every offered link whose status is already known and broken.
+        """
         assert self.frontier is not None
         url = meta["govcrawl_url"]
         interval = None if kind == "column" else self.intervals.get(kind, self.intervals["page"])
         frontier = self.frontier
-        waiters = await retrying(
-            lambda: frontier.settle(url=url, host=urlsplit(url).hostname or "", status=status,
-                                    kind_interval_seconds=interval, content_hash=content_hash),
+        waiters, codes = await retrying(
+            lambda: frontier.settle_and_admit(url=url, host=urlsplit(url).hostname or "", status=status,
+                                              kind_interval_seconds=interval, content_hash=content_hash,
+                                              links=offers),
             what="settle", max_wait_seconds=self.redis_retry_max_seconds)
         if codec.is_broken(status):
             for waiter in waiters:
                 yield _link_item(url, waiter, status)
+        if len(self._known) > _KNOWN_MAX_ENTRIES:
+            self._known.clear()
+        expires = time.monotonic() + _KNOWN_TTL_SECONDS
+        for offer, known_key, code in zip(offers, keys, codes, strict=True):
+            if code > 0 and known_key is not None:
+                self._known[known_key] = (code, expires)
+            if code > 0 and codec.is_broken(code):
+                assert offer.waiter is not None
+                yield _link_item(offer.url, offer.waiter, code)
+            elif code == OVER_BUDGET:
+                self._stat("govcrawl/links/budget_skipped_count" if offer.site_id == "@check"
+                           else "govcrawl/crawl/budget_skipped_count")
 
-    async def _admit(self, links: list[OutLink], *, site: Site, meta: dict[str, Any]
-                     ) -> AsyncIterator[LinkItem]:
-        assert self.frontier is not None
+    def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any], offers: list[Link],
+                keys: list[_KnownKey | None]) -> Iterator[LinkItem]:
+        """Fill `offers` with the links to offer the frontier (and `keys` with their cache keys).
+
+        Links whose status was settled earlier in this cycle of the site are not offered again: Redis
+        would answer the same, so the status is taken from this worker's cache (broken ones yield
+        their LinkItem here).
+        """
         on_homepage = meta["page_kind"] == "home"
         now = time.monotonic()
-        offers: list[Link] = []
-        keys: list[tuple[str, int, str, bool] | None] = []
         deep = meta["depth"] + 1 > self.max_depth  # then even a same-host link is only checked
         for link in links:
             key = (site.site_id, meta["cycle"], link.url, deep)
             known = self._known.get(key)
             if known is not None and known[1] > now:
-                # Settled earlier in this cycle of the site: Redis would answer the same status.
                 if codec.is_broken(known[0]):
                     yield _link_item(link.url, self._waiter(link, site=site, parent=meta,
                                                             on_homepage=on_homepage), known[0])
@@ -327,22 +351,6 @@ class GovsiteSpider(scrapy.Spider):
                 offers.append(child)
                 # A column's status is not final within a cycle: it revisits adaptively.
                 keys.append(None if link.crawl == "column" else key)
-        if not offers:
-            return
-        frontier = self.frontier
-        results = await retrying(lambda: frontier.admit(offers), what="admit",
-                                 max_wait_seconds=self.redis_retry_max_seconds)
-        if len(self._known) > _KNOWN_MAX_ENTRIES:
-            self._known.clear()
-        for offer, known_key, code in zip(offers, keys, results, strict=True):
-            if code > 0 and known_key is not None:
-                self._known[known_key] = (code, now + _KNOWN_TTL_SECONDS)
-            if code > 0 and codec.is_broken(code):
-                assert offer.waiter is not None
-                yield _link_item(offer.url, offer.waiter, code)
-            elif code == -2:
-                self._stat("govcrawl/links/budget_skipped_count" if offer.site_id == "@check"
-                           else "govcrawl/crawl/budget_skipped_count")
 
     async def _done(self, request: scrapy.Request | None) -> AsyncIterator[AckItem]:
         assert request is not None
