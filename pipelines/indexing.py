@@ -22,7 +22,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from crawler import connections, es_schema
 from crawler.items import ITEM_INDEX, AckItem
 from crawler.naming import IndexKind, index_name
-from crawler.scheduler.sharded import requests_stored
+from crawler.scheduler.sharded import requests_stored, store_requested
 
 if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
@@ -123,6 +123,7 @@ class IndexingPipeline:
         self._acks_pending: list[tuple[int, AckItem]] = []
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
+        self._flushes: set[asyncio.Task[None]] = set()  # flushes asked for by the scheduler, still running
         self._last_flush = time.monotonic()
 
     @classmethod
@@ -168,6 +169,7 @@ class IndexingPipeline:
                     {"address": address, "prefix": self.prefix, "batch": self.batch_size,
                      "seconds": self.flush_seconds})
         self._timer = asyncio.get_running_loop().create_task(self._flush_periodically())
+        self.crawler.signals.connect(self._on_store_requested, signal=store_requested)
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, AckItem):
@@ -178,6 +180,12 @@ class IndexingPipeline:
         if len(self._pending) >= self.batch_size:
             await self.flush()
         return item
+
+    def _on_store_requested(self) -> None:
+        if self._pending or self._acks_pending:
+            task = asyncio.get_running_loop().create_task(self.flush())
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
 
     async def _flush_periodically(self) -> None:
         while True:
@@ -234,6 +242,8 @@ class IndexingPipeline:
     async def close_spider(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._flushes:
+            await asyncio.gather(*self._flushes)
         await self.flush()
         await self.client.close()
         left = len(self.spool)

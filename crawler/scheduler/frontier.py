@@ -366,8 +366,13 @@ class Frontier:
 
     # --- due sites -------------------------------------------------------------------------------
     async def take_due(self, shard: int, *, now: float, cycles_only: bool, limit: int = 200
-                       ) -> list[tuple[bytes, str]]:
-        """Sites of a shard whose cycle or probe is due, rescheduled for their next time."""
+                       ) -> list[tuple[bytes, str, int]]:
+        """Sites of a shard whose cycle or probe is due: (kind, site id, cycle number).
+
+        A due cycle starts here (its page budget is reset, its cycle number goes up), but stays due
+        until `reschedule` runs after its home page is queued: a worker killed in between leaves it
+        due, and the next owner starts it again instead of skipping the site for a whole cycle.
+        """
         members = cast("list[bytes]", await self.client.zrangebyscore(self.keys.due(shard), "-inf", now,
                                                                        start=0, num=limit))
         due: list[tuple[bytes, str]] = []
@@ -376,23 +381,42 @@ class Frontier:
             kind, _, site_id = member.partition(b"|")
             if cycles_only and kind != CYCLE:
                 continue
-            step = self.config.cycle_seconds if kind == CYCLE else self.config.probe_seconds
-            pipe.zadd(self.keys.due(shard), {member: now + step}, xx=True)
             if kind == CYCLE:
                 pipe.hdel(self.keys.budget(shard), site_id)
                 pipe.hincrby(self.keys.cycles, site_id, 1)
+            else:
+                pipe.hget(self.keys.cycles, site_id)
             due.append((kind, site_id.decode()))
+        if not due:
+            return []
+        replies = iter(await pipe.execute())
+        started: list[tuple[bytes, str, int]] = []
+        for kind, name in due:
+            if kind == CYCLE:
+                next(replies)  # the budget reset
+            started.append((kind, name, int(next(replies) or 0)))
+        return started
+
+    async def reschedule(self, shard: int, due: Sequence[tuple[bytes, str, int]], *, now: float) -> None:
+        """Set the next time of cycles and probes taken by `take_due`, once their home pages are queued."""
+        pipe = self.client.pipeline(transaction=False)
+        for kind, site_id, _ in due:
+            step = self.config.cycle_seconds if kind == CYCLE else self.config.probe_seconds
+            pipe.zadd(self.keys.due(shard), {kind + b"|" + site_id.encode(): now + step}, xx=True)
         if due:
             await pipe.execute()
-        return due
 
     async def cycle_of(self, site_id: str) -> int:
         return int(await self.client.hget(self.keys.cycles, site_id) or 0)
 
     # --- status ----------------------------------------------------------------------------------
     async def pending_work(self, *, now: float, cycles_only: bool) -> int:
-        """Queued + in-flight requests + due sites across all shards (0 means the crawl is done)."""
-        pipe = self.client.pipeline(transaction=False)
+        """Queued + in-flight requests + due sites across all shards (0 means the crawl is done).
+
+        Read in one transaction: a page's links are queued before it leaves the in-flight hash, so an
+        atomic view never misses work that moved from one shard to another.
+        """
+        pipe = self.client.pipeline(transaction=True)
         for shard in range(self.config.shards):
             pipe.zcard(self.keys.queue(shard))
             pipe.hlen(self.keys.inflight(shard))

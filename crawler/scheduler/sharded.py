@@ -44,6 +44,9 @@ _ACQUIRE_RETRY_SECONDS = 0.5  # how often a worker short of its share looks for 
 
 # Sent by the indexing pipeline once the items of these requests are stored (or durably spooled).
 requests_stored = object()
+# Sent by the scheduler while it hands shards over: store buffered items now, so their requests are
+# acknowledged and the shards can go without waiting for the next periodic flush.
+store_requested = object()
 
 
 def frontier_config_from_settings(settings: BaseSettings) -> FrontierConfig:
@@ -93,6 +96,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         self._target = config.shards  # this worker's share of the shards, set at every heartbeat
         self._workers = 1
         self._next_acquire = 0.0
+        self._next_store_request = 0.0
         self.held: Counter[int] = Counter()  # requests of a shard handed out and not yet acknowledged
         self._buffer: OrderedDict[str, deque[Request]] = OrderedDict()
         self._buffered = 0
@@ -243,6 +247,9 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                 # share keeps looking, so a joining worker is at full speed within a heartbeat or two.
                 if self.draining:
                     await self._release_drained()
+                    if self.draining and now >= self._next_store_request:
+                        self._next_store_request = now + _ACQUIRE_RETRY_SECONDS
+                        self.crawler.signals.send_catch_log(signal=store_requested)
                 if len(self.owned) < self._target and now >= self._next_acquire:
                     await self._acquire()
                 if now >= next_due:
@@ -429,16 +436,22 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         assert self.frontier is not None
         now = time.time()
         links: list[Link] = []
+        taken = []
         for shard in sorted(self.owned - self.draining):
-            for kind, site_id in await self.frontier.take_due(shard, now=now, cycles_only=self.once):
+            due = await self.frontier.take_due(shard, now=now, cycles_only=self.once)
+            for kind, site_id, cycle in due:
                 site = self._sites.get(site_id)
                 if site is None:
                     continue  # removed from the registry since it was scheduled
-                links.append(self._home_link(site, probe=kind != CYCLE,
-                                             cycle=await self.frontier.cycle_of(site_id)))
+                links.append(self._home_link(site, probe=kind != CYCLE, cycle=cycle))
+            if due:
+                taken.append((shard, due))
         if links:
             await self.frontier.admit(links)
             self._wake.set()
+        # Only now that the home pages are queued: until then the cycles stay due (and unfinished).
+        for shard, due in taken:
+            await self.frontier.reschedule(shard, due, now=now)
 
     def _home_link(self, site: Site, *, probe: bool, cycle: int) -> Link:
         # home_request is GovsiteSpider's; the scheduler holds it as a plain Spider.
