@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from crawler import defaults
 from crawler import settings as project_settings
@@ -60,6 +61,7 @@ class Result:
     process_seconds: float = 0.0  # launch → exit of the worker processes, start-up included
     crawler_cpu_seconds: float = 0.0  # user + system time of the worker processes
     machine_busy_core_seconds: float = 0.0  # every process of the machine (farm, Redis, ES, other users)
+    service_cpu_seconds: dict[str, float] = field(default_factory=dict)  # farm, Redis, ES: CPU used meanwhile
     tracked_urls: int = 0
     seen_bytes: int = 0  # MEMORY USAGE of the seen-set / dupefilter keys
     prefix_bytes: int = 0  # MEMORY USAGE of every key the contestant left under its prefix
@@ -84,6 +86,11 @@ class Result:
     def busy_cores(self) -> float:
         """Average number of the machine's cores busy while the contestant ran."""
         return self.machine_busy_core_seconds / self.process_seconds if self.process_seconds else 0.0
+
+    def service_cores(self, name: str) -> float:
+        """Average cores a service (farm, redis, es) kept busy while the contestant ran."""
+        used = self.service_cpu_seconds.get(name, 0.0)
+        return used / self.process_seconds if self.process_seconds else 0.0
 
     @property
     def cpu_ms_per_page(self) -> float:
@@ -125,6 +132,30 @@ def busy_core_seconds(proc_stat: str) -> float:
 
 def _read_busy() -> float:
     return busy_core_seconds(Path("/proc/stat").read_text(encoding="ascii"))
+
+
+def process_cpu_seconds(proc_pid_stat: str) -> float:
+    """User + system CPU of one process from its /proc/<pid>/stat text."""
+    fields = proc_pid_stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _service_cpu_seconds(farm: Farm, server: redis.Redis, es_url: str) -> dict[str, float]:
+    """CPU used so far by the farm, Redis and Elasticsearch (0 for one whose process is not readable)."""
+    pids = {"farm": farm.process.pid, "redis": int(server.info("server")["process_id"])}
+    es = Elasticsearch(es_url, request_timeout=10)
+    # An unreachable ES or one that hides its process id is reported as 0, not a failed run.
+    with contextlib.suppress(ApiError, TransportError, KeyError, StopIteration):
+        nodes = es.nodes.info(node_id="_local", metric="process")["nodes"]
+        pids["es"] = int(next(iter(nodes.values()))["process"]["id"])
+    es.close()
+    used = {}
+    for name, pid in pids.items():
+        try:
+            used[name] = process_cpu_seconds(Path(f"/proc/{pid}/stat").read_text(encoding="ascii"))
+        except OSError:
+            used[name] = 0.0
+    return used
 
 
 def _children_cpu_seconds() -> float:
@@ -297,6 +328,7 @@ def crawl(plan: Plan, farm: Farm, name: str, *, workers: int = 1, profile: Path 
         farm.call("POST", "reset-stats")
         used_before = int(server.info("memory")["used_memory"])
         cpu_before, busy_before = _children_cpu_seconds(), _read_busy()
+        services_before = _service_cpu_seconds(farm, server, plan.es_url)
         started = time.monotonic()
         processes = []
         stats_files = []
@@ -317,6 +349,9 @@ def crawl(plan: Plan, farm: Farm, name: str, *, workers: int = 1, profile: Path 
         result.process_seconds = time.monotonic() - started
         result.crawler_cpu_seconds = _children_cpu_seconds() - cpu_before
         result.machine_busy_core_seconds = _read_busy() - busy_before
+        services_after = _service_cpu_seconds(farm, server, plan.es_url)
+        result.service_cpu_seconds = {name: services_after[name] - services_before.get(name, 0.0)
+                                      for name in services_after}
         _read_stats(result, stats_files)
         farm_stats = farm.call("GET", "stats")
         result.farm_requests = farm_stats["total_requests"]
@@ -393,9 +428,10 @@ def render_table(results: Sequence[Result]) -> list[str]:
     """Markdown table of the results, one row per contestant."""
     lines = [
         "| contestant | workers | HTML pages | crawl s | pages/s | pages/s per worker | link checks/s "
-        "| requests/s | crawler CPU ms/page | machine busy cores | Redis B/URL (seen-set) "
+        "| requests/s | crawler CPU ms/page | machine busy cores | farm / Redis / ES cores "
+        "| Redis B/URL (seen-set) "
         "| Redis B/URL (all keys) | Redis B/URL (used_memory delta) | URLs tracked | max in flight/host |",
-        "| --- " + "| ---: " * 14 + "|",
+        "| --- " + "| ---: " * 15 + "|",
     ]
     for result in results:
         tracked = result.tracked_urls > 0
@@ -406,6 +442,8 @@ def render_table(results: Sequence[Result]) -> list[str]:
             f"| {result.responses / result.crawl_seconds if result.crawl_seconds else 0:.1f} "
             f"| {result.cpu_ms_per_page:.2f} "
             f"| {result.busy_cores:.2f} "
+            f"| {result.service_cores('farm'):.2f} / {result.service_cores('redis'):.2f} / "
+            f"{result.service_cores('es'):.2f} "
             f"| {f'{result.seen_bytes_per_url:.1f}' if tracked else '-'} "
             f"| {f'{result.prefix_bytes_per_url:.1f}' if tracked else '-'} "
             f"| {f'{result.used_memory_bytes_per_url:.1f}' if tracked else '-'} "
