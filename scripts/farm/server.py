@@ -114,7 +114,7 @@ class FarmServer:
         self.listeners: dict[str, asyncio.Server] = {}
         self.connections: dict[str, set[_HttpProtocol]] = {}
         self._control: asyncio.Server | None = None
-        self.pages = lru_cache(maxsize=256)(self._pages)
+        self.pages = lru_cache(maxsize=max(256, world.site_count))(self._pages)  # every site, as World.model
         self.rendered = lru_cache(maxsize=8192)(self._rendered)
 
     def _pages(self, index: int) -> dict[str, PageSpec]:

@@ -264,7 +264,7 @@ def site_ips(base_ip: str, count: int) -> list[str]:
 
 
 class World:
-    """The farm: N sites from one seed, with models built lazily and cached (bounded)."""
+    """The farm: N sites from one seed, with models built lazily and cached."""
 
     def __init__(
         self,
@@ -290,7 +290,9 @@ class World:
             role: idx for role, idx in zip(("down", "slow", "zombie", "homestale"), special, strict=False)
         }
         self.identities = [self._identity(i, world_rng) for i in range(sites)]
-        self.model = lru_cache(maxsize=512)(self._build_model)
+        # Every site stays cached: a crawler visits all sites round-robin, so a smaller cache would
+        # rebuild a model on nearly every request of a large farm.
+        self.model = lru_cache(maxsize=max(512, sites))(self._build_model)
 
     def role_of(self, index: int) -> str:
         for role, idx in self._special.items():
