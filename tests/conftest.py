@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -146,6 +147,24 @@ class Env:
 @pytest.fixture
 def env(redis_url: str, es_url: str, redis_prefix: str, es_prefix: str, tmp_path: Path) -> Env:
     return Env(redis_url, es_url, redis_prefix, es_prefix, tmp_path / "spool")
+
+
+def terminate(process: subprocess.Popen[Any] | None) -> str:
+    """SIGTERM a child process, kill it if it has not exited 20 s later; returns its piped stdout."""
+    if process is None:
+        return ""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    if process.stdout is None:
+        return ""
+    with process.stdout:
+        output = process.stdout.read()
+    return output if isinstance(output, str) else output.decode("utf-8", "replace")
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import CRAWL_SETTINGS, ROOT, free_port, run_farm
+from tests.conftest import CRAWL_SETTINGS, ROOT, free_port, run_farm, terminate
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -82,17 +81,6 @@ def alerts(port: int) -> list[dict[str, Any]]:
         return []  # still starting
 
 
-def stop(process: subprocess.Popen[Any] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
 def test_a_site_going_down_fires_gov_site_down(env: Env, tmp_path: Path) -> None:
     started = time.monotonic()
     exporter = prometheus = worker = None
@@ -136,9 +124,9 @@ def test_a_site_going_down_fires_gov_site_down(env: Env, tmp_path: Path) -> None
             print(f"GovSiteDown pending {pending - down_at:.1f}s and firing {firing - down_at:.1f}s "
                   f"after the site went down; whole test {time.monotonic() - started:.0f}s")
         finally:
-            stop(worker)
-            stop(exporter)
-            stop(prometheus)
+            terminate(worker)
+            terminate(exporter)
+            terminate(prometheus)
 
 
 def _spawn(env: Env, log: Path, *args: str) -> subprocess.Popen[bytes]:

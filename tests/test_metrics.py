@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import socket
-import subprocess
 import time
 import urllib.request
 from collections import defaultdict
@@ -18,9 +16,10 @@ from crawler import metrics_catalog as catalog
 from crawler.extensions.metrics import item_type, stat_counts
 from crawler.items import AckItem, LinkItem, PageItem
 from crawler.metrics import new_family, serve, status_class
-from tests.conftest import CRAWL_SETTINGS, run_farm
+from tests.conftest import CRAWL_SETTINGS, run_farm, terminate
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Iterator
 
     import redis
@@ -119,20 +118,6 @@ def wait_for_metrics_port(client: redis.Redis, env: Env, worker: subprocess.Pope
     pytest.fail("no worker wrote metrics_port into its Redis hash")
 
 
-def stop(process: subprocess.Popen[str]) -> str:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    if process.stdout is None:
-        return ""
-    with process.stdout:
-        return process.stdout.read()
-
-
 def test_worker_endpoint_serves_the_catalog_after_a_real_crawl(env: Env, tiny_farm: RunningFarm,
                                                              redis_client: redis.Redis) -> None:
     seeded = env.scrapy("seed", str(tiny_farm.registry))
@@ -154,7 +139,7 @@ def test_worker_endpoint_serves_the_catalog_after_a_real_crawl(env: Env, tiny_fa
             time.sleep(1)
             samples = scrape(url)
     finally:
-        log = stop(worker)
+        log = terminate(worker)
     assert "Metrics of worker" in log, log[-3000:]
     exported = {name for name in samples if name.startswith("govcrawl_")}
     expected = set().union(*(spec.series_names() for spec in catalog.WORKER_METRICS))
