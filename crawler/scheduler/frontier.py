@@ -174,6 +174,19 @@ class Frontier:
         self._renew = client.register_script(lua.RENEW)
         self._release = client.register_script(lua.RELEASE)
 
+    @staticmethod
+    async def _execute(pipe: Any) -> list[Any]:
+        """Run a pipeline and always give its connection back to the pool.
+
+        redis-py 8.1's Pipeline.execute loads the pipeline's Lua scripts before its own try/finally, so
+        a connection error at that moment (Redis restarting) left the connection checked out forever;
+        64 such leaks exhausted the blocking pool and froze the worker.
+        """
+        try:
+            return cast("list[Any]", await pipe.execute())
+        finally:
+            await pipe.reset()
+
     # --- set-up -------------------------------------------------------------------------------
     async def check_shard_count(self) -> None:
         """The shard count is fixed per cluster: the first worker records it, the rest must agree."""
@@ -199,7 +212,7 @@ class Frontier:
             pipe.zadd(self.keys.due(shard), {CYCLE + b"|" + site.site_id.encode(): now})
             pipe.zadd(self.keys.due(shard), {PROBE + b"|" + site.site_id.encode(): now + offset}, nx=True)
             count += 1
-        await pipe.execute()
+        await self._execute(pipe)
         return count
 
     async def unschedule_sites(self, sites: Iterable[Site]) -> None:
@@ -208,14 +221,14 @@ class Frontier:
         for site in sites:
             member = site.site_id.encode()
             pipe.zrem(self.keys.due(self.shard(site.host)), CYCLE + b"|" + member, PROBE + b"|" + member)
-        await pipe.execute()
+        await self._execute(pipe)
 
     # --- links ------------------------------------------------------------------------------------
     async def admit(self, links: Sequence[Link], *, now: float | None = None) -> list[int]:
         """Offer links: each result is QUEUED, OVER_BUDGET, WAITING or a known status code."""
         pipe = self.client.pipeline(transaction=False)
         collect = await self._queue_admit(pipe, links, codec.due_units(time.time() if now is None else now))
-        return collect(await pipe.execute())
+        return collect(await self._execute(pipe))
 
     async def _queue_admit(self, pipe: Any, links: Sequence[Link], now_units: int
                            ) -> Callable[[Sequence[Any]], list[int]]:
@@ -265,7 +278,7 @@ class Frontier:
                             args=[count, worker_id], client=pipe)
         return {
             shard: None if payloads is None else [codec.decode_payload(payload) for payload in payloads]
-            for shard, payloads in zip(shards, await pipe.execute(), strict=True)
+            for shard, payloads in zip(shards, await self._execute(pipe), strict=True)
         }
 
     async def settle(self, *, url: str, host: str, status: int, kind_interval_seconds: float | None,
@@ -297,7 +310,7 @@ class Frontier:
             client=pipe,
         )
         collect = await self._queue_admit(pipe, links, now_units)
-        replies = await pipe.execute()
+        replies = await self._execute(pipe)
         return [json.loads(entry) for entry in replies[0]], collect(replies[1:])
 
     async def ack(self, tokens: Iterable[tuple[int, bytes]]) -> None:
@@ -306,7 +319,7 @@ class Frontier:
         for shard, fp in tokens:
             await self._ack(keys=[self.keys.inflight(shard), self.keys.wait_prefix(shard).encode() + fp],
                             args=[fp], client=pipe)
-        await pipe.execute()
+        await self._execute(pipe)
 
     async def validators(self, url: str, host: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified a column page last answered with, for a conditional request."""
@@ -336,7 +349,7 @@ class Frontier:
         pipe.pexpire(self.keys.worker(worker_id), lease_ms * 4)
         for shard in owned:
             await self._renew(keys=[self.keys.lease(shard)], args=[worker_id, lease_ms], client=pipe)
-        results = await pipe.execute()
+        results = await self._execute(pipe)
         renewed = results[3:]
         return [shard for shard, ok in zip(owned, renewed, strict=True) if not ok]
 
@@ -389,7 +402,7 @@ class Frontier:
             due.append((kind, site_id.decode()))
         if not due:
             return []
-        replies = iter(await pipe.execute())
+        replies = iter(await self._execute(pipe))
         started: list[tuple[bytes, str, int]] = []
         for kind, name in due:
             if kind == CYCLE:
@@ -404,7 +417,7 @@ class Frontier:
             step = self.config.cycle_seconds if kind == CYCLE else self.config.probe_seconds
             pipe.zadd(self.keys.due(shard), {kind + b"|" + site_id.encode(): now + step}, xx=True)
         if due:
-            await pipe.execute()
+            await self._execute(pipe)
 
     async def cycle_of(self, site_id: str) -> int:
         return int(await self.client.hget(self.keys.cycles, site_id) or 0)
@@ -421,7 +434,7 @@ class Frontier:
             pipe.zcard(self.keys.queue(shard))
             pipe.hlen(self.keys.inflight(shard))
             pipe.zrangebyscore(self.keys.due(shard), "-inf", now, start=0, num=50)
-        results = await pipe.execute()
+        results = await self._execute(pipe)
         total = 0
         for start in range(0, len(results), 3):
             queued, inflight, due = results[start:start + 3]
