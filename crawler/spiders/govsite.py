@@ -22,7 +22,7 @@ from crawler.traps import QueryVariantCounter, repeats_path_segments
 from pipelines.links import classify_exception, classify_response
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Sequence
+    from collections.abc import AsyncIterator, Sequence
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -211,7 +211,8 @@ class GovsiteSpider(scrapy.Spider):
         offers: list[Link] = []
         keys: list[_KnownKey | None] = []
         if response.status < 400 and not analysis.soft404:
-            for item in self._offers(analysis.links, site=site, meta=meta, offers=offers, keys=keys):
+            known_broken, offers, keys = self._offers(analysis.links, site=site, meta=meta)
+            for item in known_broken:
                 yield item
         async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis),
                                        offers=offers, keys=keys):
@@ -327,14 +328,16 @@ class GovsiteSpider(scrapy.Spider):
                 self._stat("govcrawl/links/budget_skipped_count" if offer.site_id == "@check"
                            else "govcrawl/crawl/budget_skipped_count")
 
-    def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any], offers: list[Link],
-                keys: list[_KnownKey | None]) -> Iterator[LinkItem]:
-        """Fill `offers` with the links to offer the frontier (and `keys` with their cache keys).
+    def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any]
+                ) -> tuple[list[LinkItem], list[Link], list[_KnownKey | None]]:
+        """(LinkItems of known broken links, the links to offer the frontier, their cache keys).
 
         Links whose status was settled earlier in this cycle of the site are not offered again: Redis
-        would answer the same, so the status is taken from this worker's cache (broken ones yield
-        their LinkItem here).
+        would answer the same, so the status is taken from this worker's cache.
         """
+        known_broken: list[LinkItem] = []
+        offers: list[Link] = []
+        keys: list[_KnownKey | None] = []
         on_homepage = meta["page_kind"] == "home"
         now = time.monotonic()
         deep = meta["depth"] + 1 > self.max_depth  # then even a same-host link is only checked
@@ -343,14 +346,15 @@ class GovsiteSpider(scrapy.Spider):
             known = self._known.get(key)
             if known is not None and known[1] > now:
                 if codec.is_broken(known[0]):
-                    yield _link_item(link.url, self._waiter(link, site=site, parent=meta,
-                                                            on_homepage=on_homepage), known[0])
+                    known_broken.append(_link_item(link.url, self._waiter(link, site=site, parent=meta,
+                                                                          on_homepage=on_homepage), known[0]))
                 continue
             child = self._child(link, site=site, parent=meta, on_homepage=on_homepage)
             if child is not None:
                 offers.append(child)
                 # A column's status is not final within a cycle: it revisits adaptively.
                 keys.append(None if link.crawl == "column" else key)
+        return known_broken, offers, keys
 
     async def _done(self, request: scrapy.Request | None) -> AsyncIterator[AckItem]:
         assert request is not None
