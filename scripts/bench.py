@@ -82,15 +82,18 @@ class Result:
     def checks_per_second(self) -> float:
         return self.link_checks / self.crawl_seconds if self.crawl_seconds else 0.0
 
+    def _cores(self, cpu_seconds: float) -> float:
+        """Average cores that much CPU time kept busy while the contestant ran."""
+        return cpu_seconds / self.process_seconds if self.process_seconds else 0.0
+
     @property
     def busy_cores(self) -> float:
         """Average number of the machine's cores busy while the contestant ran."""
-        return self.machine_busy_core_seconds / self.process_seconds if self.process_seconds else 0.0
+        return self._cores(self.machine_busy_core_seconds)
 
     def service_cores(self, name: str) -> float:
         """Average cores a service (farm, redis, es) kept busy while the contestant ran."""
-        used = self.service_cpu_seconds.get(name, 0.0)
-        return used / self.process_seconds if self.process_seconds else 0.0
+        return self._cores(self.service_cpu_seconds.get(name, 0.0))
 
     @property
     def cpu_ms_per_page(self) -> float:
