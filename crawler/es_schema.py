@@ -34,8 +34,14 @@ PRODUCTION_SEARCH_ANALYZER: Final = "ik_smart"
 KEYWORD_MAX_CHARS: Final = 8191
 TEXT_KEYWORD_MAX_CHARS: Final = 1024
 TEMPLATE_PRIORITY: Final = 200
-LOCAL_SETTINGS: Final[Body] = {
-    "index": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"},
+LOCAL_SETTINGS: Final[Body] = {"index": {"number_of_shards": 1, "number_of_replicas": 0}}
+# How soon a write is searchable, as in production (deploy/elasticsearch/templates): the crawl indices are
+# written in bulk and read by reports and the exporter, so a 30 s lag costs nothing and saves most of
+# Elasticsearch's CPU; staff reread findings and reviews soon after writing them. The indexing pipeline
+# refreshes what it wrote when a crawl ends, so reports after `once=1` see everything.
+REFRESH_INTERVALS: Final[dict[IndexKind, str]] = {
+    "sites": "5s", "pages": "30s", "links": "30s", "probes": "30s", "reviews": "1s", "columns": "30s",
+    "messages": "30s", "findings": "5s",
 }
 
 # Free text staff search by word; each keeps a `.keyword` sub-field for exact filters and sorting.
@@ -123,12 +129,19 @@ def without_analyzers(mapping: Body) -> Body:
             for key, value in mapping.items() if key not in _ANALYZER_KEYS}
 
 
+def local_settings(kind: IndexKind) -> Body:
+    """The index settings of the local template of `kind`."""
+    settings = copy.deepcopy(LOCAL_SETTINGS)
+    settings["index"]["refresh_interval"] = REFRESH_INTERVALS[kind]
+    return settings
+
+
 def template_body(prefix: str, kind: IndexKind) -> Body:
     """The composable index template the code installs (local settings)."""
     return {
         "index_patterns": [f"{index_name(prefix, kind)}*"],
         "priority": TEMPLATE_PRIORITY,
-        "template": {"settings": copy.deepcopy(LOCAL_SETTINGS), "mappings": index_mapping(kind)},
+        "template": {"settings": local_settings(kind), "mappings": index_mapping(kind)},
         "_meta": {"managed_by": "govcrawl", "profile": "local"},
     }
 
@@ -169,7 +182,7 @@ class InstallStep:
     """One thing install_templates looked at: what it did, and the call that does it (None: nothing)."""
 
     outcome: Literal["created", "updated", "unchanged", "kept production"]
-    what: Literal["template", "index"]
+    what: Literal["template", "index", "settings of"]
     name: str
     call: str | None = None
     arguments: Body = field(default_factory=dict)
@@ -224,7 +237,22 @@ def _plan_index(name: str, governing: Body, indices: dict[str, Body]) -> list[In
                                      {"index": index, **mapping}))
         else:
             steps.append(InstallStep("unchanged", "index", index))
+        steps.extend(_plan_refresh(index, governing, indices[index]))
     return steps
+
+
+def _plan_refresh(index: str, governing: Body, state: Body) -> list[InstallStep]:
+    """A local index created under an older template takes the template's refresh interval.
+
+    An index under a production template keeps whatever its operators set.
+    """
+    if governing.get("_meta", {}).get("profile") != "local":
+        return []
+    wanted = governing["template"]["settings"]["index"]["refresh_interval"]
+    if state.get("settings", {}).get("index", {}).get("refresh_interval", "1s") == wanted:
+        return []
+    return [InstallStep("updated", "settings of", index, "indices.put_settings",
+                        {"index": index, "settings": {"index": {"refresh_interval": wanted}}})]
 
 
 def _templates_found(answer: Body, prefix: str) -> dict[str, Body]:

@@ -125,6 +125,7 @@ class IndexingPipeline:
         self._timer: asyncio.Task[None] | None = None
         self._flushes: set[asyncio.Task[None]] = set()  # flushes asked for by the scheduler, still running
         self._last_flush = time.monotonic()
+        self._written: set[str] = set()  # indices this worker wrote to: refreshed at close
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -235,6 +236,8 @@ class IndexingPipeline:
             stats.inc_value("govcrawl/es/spooled_count", len(remaining))
             return
         stats.inc_value("govcrawl/es/indexed_count", sent)
+        if sent:
+            self._written.update(action["_index"] for action in batch)
         if failed:
             self.spool.append(failed)
             stats.inc_value("govcrawl/es/spooled_count", len(failed))
@@ -245,11 +248,24 @@ class IndexingPipeline:
         if self._flushes:
             await asyncio.gather(*self._flushes)
         await self.flush()
+        await self._refresh_written()
         await self.client.close()
         left = len(self.spool)
         if left:
             logger.error("%(count)d documents remain spooled in %(path)s: they are sent when a worker next "
                          "reaches Elasticsearch", {"count": left, "path": self.spool.path})
+
+
+    async def _refresh_written(self) -> None:
+        """Make what this worker wrote searchable now, not at the next refresh interval (up to 30 s)."""
+        if not self._written:
+            return
+        try:
+            await self.client.indices.refresh(index=sorted(self._written), ignore_unavailable=True)
+        except (TransportError, ApiError) as exc:
+            logger.warning("Could not refresh %(indices)s (%(error)s): the last documents become searchable "
+                           "at the next refresh interval", {"indices": ", ".join(sorted(self._written)),
+                                                            "error": exc})
 
 
 def _find(batch: list[Action], info: dict[str, Any]) -> Action:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def indexed(es: Elasticsearch, index: str) -> list[dict[str, Any]]:
-    es.indices.refresh(index=index)
+    """Every document, as searchable now: no refresh here, the crawl refreshed what it wrote as it ended."""
     return [hit["_source"] for hit in helpers.scan(es, index=index, query={"query": {"match_all": {}}})]
 
 

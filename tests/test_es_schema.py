@@ -171,7 +171,28 @@ def test_templates_install_idempotently(es_client: Elasticsearch, es_prefix: str
     template = es_client.indices.get_index_template(name=index_name(es_prefix, "pages"))
     settings = template["index_templates"][0]["index_template"]["template"]["settings"]["index"]
     assert (settings["number_of_shards"], settings["number_of_replicas"], settings["refresh_interval"]) == (
-        "1", "0", "1s")
+        "1", "0", "30s")
+
+
+@pytest.mark.parametrize("kind", INDEX_KINDS)
+def test_local_refresh_interval_is_the_production_one(kind: IndexKind) -> None:
+    production = json.loads((DEPLOY / "templates" / f"govcrawl-{kind}.json").read_text(encoding="utf-8"))
+    local = es_schema.template_body("any", kind)["template"]["settings"]["index"]
+    assert local["refresh_interval"] == production["template"]["settings"]["index"]["refresh_interval"]
+
+
+def test_index_made_under_an_older_template_takes_the_refresh_interval(
+        es_client: Elasticsearch, es_prefix: str) -> None:
+    install_templates(es_client, es_prefix)
+    pages = index_name(es_prefix, "pages")
+    es_client.indices.put_settings(index=pages, settings={"index": {"refresh_interval": "1s"}})
+
+    steps = install_templates(es_client, es_prefix)
+
+    assert [step for step in steps if not step.startswith("unchanged")] == [f"updated settings of {pages}"]
+    refresh = es_client.indices.get_settings(index=pages)[pages]["settings"]["index"]["refresh_interval"]
+    assert refresh == "30s"
+    assert all(step.startswith("unchanged") for step in install_templates(es_client, es_prefix))
 
 
 def test_async_install_reports_like_sync(es_url: str, es_client: Elasticsearch, es_prefix: str) -> None:
@@ -224,7 +245,8 @@ def test_changed_template_and_missing_field_are_updated(es_client: Elasticsearch
     assert f"updated template {pages}" in steps
     assert f"created template {links}" in steps
     assert f"updated index {links}" in steps
-    assert sum(1 for step in steps if not step.startswith("unchanged")) == 3
+    assert f"updated settings of {links}" in steps  # created without a template: the default 1 s refresh
+    assert sum(1 for step in steps if not step.startswith("unchanged")) == 4
     assert _installed_fields(es_client, links)["anchor_text"]["type"] == "text"
     assert all(step.startswith("unchanged") for step in install_templates(es_client, es_prefix))
 
