@@ -86,6 +86,34 @@ def test_a_page_settles_and_offers_its_links_in_one_call(redis_url: str, redis_p
     run(redis_url, redis_prefix, body)
 
 
+def _calls(stats: dict[str, Any], command: str) -> int:
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+def test_scripts_lost_by_a_redis_restart_are_loaded_again_without_an_extra_round_trip_per_call(
+        redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        page = "http://a.gov.cn/list.html"
+        assert await frontier.admit([_link(page)], now=NOW) == [QUEUED]
+        await frontier.client.script_flush()  # what a restarted Redis has forgotten
+        before = await frontier.client.info("commandstats")
+        waiters, codes = await frontier.settle_and_admit(
+            url=page, host="a.gov.cn", status=codec.OK, kind_interval_seconds=86400.0, content_hash="-",
+            links=[_link("http://a.gov.cn/a.html"), _link("http://b.gov.cn/b.html")], now=NOW + 10)
+        assert (waiters, codes) == ([], [QUEUED, QUEUED])
+        assert await frontier.admit([_link(page)], now=NOW + 20) == [codec.OK]
+        shard = frontier.shard("a.gov.cn")
+        await frontier.try_acquire(shard, "w1")
+        held = await frontier.pop(shard, "w1", 10)
+        assert held is not None and [data["url"] for _, data in held] == [page, "http://a.gov.cn/a.html"]
+        after = await frontier.client.info("commandstats")
+        # Calls go by SHA alone: redis-py's pipelined scripts would ask SCRIPT EXISTS every time.
+        assert _calls(after, "script|exists") == _calls(before, "script|exists")
+        assert _calls(after, "script|load") > _calls(before, "script|load")
+
+    run(redis_url, redis_prefix, body)
+
+
 def test_pages_linking_a_pending_target_learn_its_broken_status(redis_url: str, redis_prefix: str) -> None:
     async def body(frontier: Frontier) -> None:
         target = "http://a.gov.cn/dead.html"

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import redis
 import redis.asyncio
+from redis.exceptions import NoScriptError, ResponseError
 
 from crawler.naming import redis_key
 from crawler.scheduler import codec, lua
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+    from redis.commands.core import AsyncScript
 
     from crawler.registry import Site
 
@@ -173,19 +176,45 @@ class Frontier:
         self._recover = client.register_script(lua.RECOVER)
         self._renew = client.register_script(lua.RENEW)
         self._release = client.register_script(lua.RELEASE)
+        self._scripts = {script.sha: script.script for script in (
+            self._admit, self._pop, self._settle, self._ack, self._recover, self._renew, self._release)}
 
-    @staticmethod
-    async def _execute(pipe: Any) -> list[Any]:
-        """Run a pipeline and always give its connection back to the pool.
+    def _call(self, pipe: Any, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> None:
+        """Add a script call to a pipeline by its SHA alone (see `_execute` for a script Redis lacks).
 
-        redis-py 8.1's Pipeline.execute loads the pipeline's Lua scripts before its own try/finally, so
-        a connection error at that moment (Redis restarting) left the connection checked out forever;
-        64 such leaks exhausted the blocking pool and froze the worker.
+        redis-py's own pipelined scripts ask SCRIPT EXISTS before every execute: one more round trip
+        per page, as many as all the frontier's other calls together.
         """
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
+
+    async def _execute(self, pipe: Any) -> list[Any]:
+        """Run a pipeline, always give its connection back to the pool, and mend a lost script cache.
+
+        A Redis that restarted has forgotten the Lua scripts: those calls answer NOSCRIPT without doing
+        anything, so the scripts are loaded and just those calls run again. Any other error is raised.
+        """
+        commands = list(pipe.command_stack)
         try:
-            return cast("list[Any]", await pipe.execute())
+            replies = cast("list[Any]", await pipe.execute(raise_on_error=False))
         finally:
             await pipe.reset()
+        missing = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:
+            for sha in {commands[index][0][1] for index in missing}:
+                await self.client.script_load(self._scripts[sha])
+            again: Any = self.client.pipeline(transaction=False)
+            for index in missing:
+                args, options = commands[index]
+                again.execute_command(*args, **options)
+            try:
+                for index, reply in zip(missing, await again.execute(raise_on_error=False), strict=True):
+                    replies[index] = reply
+            finally:
+                await again.reset()
+        for reply in replies:
+            if isinstance(reply, ResponseError):
+                raise reply
+        return replies
 
     # --- set-up -------------------------------------------------------------------------------
     async def check_shard_count(self) -> None:
@@ -227,10 +256,10 @@ class Frontier:
     async def admit(self, links: Sequence[Link], *, now: float | None = None) -> list[int]:
         """Offer links: each result is QUEUED, OVER_BUDGET, WAITING or a known status code."""
         pipe = self.client.pipeline(transaction=False)
-        collect = await self._queue_admit(pipe, links, codec.due_units(time.time() if now is None else now))
+        collect = self._queue_admit(pipe, links, codec.due_units(time.time() if now is None else now))
         return collect(await self._execute(pipe))
 
-    async def _queue_admit(self, pipe: Any, links: Sequence[Link], now_units: int
+    def _queue_admit(self, pipe: Any, links: Sequence[Link], now_units: int
                            ) -> Callable[[Sequence[Any]], list[int]]:
         """Add the ADMIT calls for links to a pipeline; returns what reads their codes from its replies."""
         by_shard: dict[int, list[int]] = {}
@@ -252,8 +281,8 @@ class Frontier:
                     1 if link.force else 0,
                     "" if link.waiter is None else json.dumps(link.waiter, ensure_ascii=False),
                 ]
-            await self._admit(keys=[self.keys.queue(shard), self.keys.hostseq(shard), self.keys.budget(shard),
-                                    self.keys.check_budget(shard)], args=args, client=pipe)
+            self._call(pipe, self._admit, [self.keys.queue(shard), self.keys.hostseq(shard),
+                                           self.keys.budget(shard), self.keys.check_budget(shard)], args)
             order.append(indices)
 
         def collect(replies: Sequence[Any]) -> list[int]:
@@ -274,8 +303,9 @@ class Frontier:
         """`pop` for several owned shards in one round trip."""
         pipe = self.client.pipeline(transaction=False)
         for shard in shards:
-            await self._pop(keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
-                            args=[count, worker_id], client=pipe)
+            self._call(pipe, self._pop,
+                       [self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
+                       [count, worker_id])
         return {
             shard: None if payloads is None else [codec.decode_payload(payload) for payload in payloads]
             for shard, payloads in zip(shards, await self._execute(pipe), strict=True)
@@ -302,14 +332,12 @@ class Frontier:
         now_units = codec.due_units(time.time() if now is None else now)
         interval = 0 if kind_interval_seconds is None else self.config.units(kind_interval_seconds)
         pipe = self.client.pipeline(transaction=False)
-        await self._settle(
-            keys=[self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets)),
-                  self.keys.wait_prefix(shard).encode() + fp, self.keys.columns(shard)],
-            args=[fp, status, now_units, interval, content_hash,
-                  self.config.units(self.config.column_min_seconds), self.config.column_max_exponent],
-            client=pipe,
-        )
-        collect = await self._queue_admit(pipe, links, now_units)
+        self._call(pipe, self._settle,
+                   [self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets)),
+                    self.keys.wait_prefix(shard).encode() + fp, self.keys.columns(shard)],
+                   [fp, status, now_units, interval, content_hash,
+                    self.config.units(self.config.column_min_seconds), self.config.column_max_exponent])
+        collect = self._queue_admit(pipe, links, now_units)
         replies = await self._execute(pipe)
         return [json.loads(entry) for entry in replies[0]], collect(replies[1:])
 
@@ -317,8 +345,8 @@ class Frontier:
         """Forget requests whose outcome and items are stored (token = (shard, fingerprint))."""
         pipe = self.client.pipeline(transaction=False)
         for shard, fp in tokens:
-            await self._ack(keys=[self.keys.inflight(shard), self.keys.wait_prefix(shard).encode() + fp],
-                            args=[fp], client=pipe)
+            self._call(pipe, self._ack,
+                       [self.keys.inflight(shard), self.keys.wait_prefix(shard).encode() + fp], [fp])
         await self._execute(pipe)
 
     async def validators(self, url: str, host: str) -> tuple[str | None, str | None]:
@@ -348,7 +376,7 @@ class Frontier:
         pipe.hset(self.keys.worker(worker_id), mapping={k: str(v) for k, v in info.items()})
         pipe.pexpire(self.keys.worker(worker_id), lease_ms * 4)
         for shard in owned:
-            await self._renew(keys=[self.keys.lease(shard)], args=[worker_id, lease_ms], client=pipe)
+            self._call(pipe, self._renew, [self.keys.lease(shard)], [worker_id, lease_ms])
         results = await self._execute(pipe)
         renewed = results[3:]
         return [shard for shard, ok in zip(owned, renewed, strict=True) if not ok]
