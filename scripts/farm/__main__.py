@@ -12,6 +12,8 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import uvloop
+
 from scripts.farm import generate
 from scripts.farm.server import FarmServer
 from scripts.farm.truth import write_registry, write_truth
@@ -76,8 +78,10 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = _parse_args(sys.argv[1:] if argv is None else argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+    # uvloop serves a request in about half the CPU of the default loop: the farm shares the machine
+    # with the crawlers it serves, so every cycle it spends is taken from them.
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_serve(args))
     return 0
 
 

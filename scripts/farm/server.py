@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote
 
 import xxhash
@@ -260,8 +260,7 @@ class _HttpProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast("asyncio.Transport", transport)  # uvloop's transports are not subclasses
         if self.ip is not None:
             self.server.connections.setdefault(self.ip, set()).add(self)
             stats = self.server.stats.host(self.ip)
