@@ -115,10 +115,16 @@ def max_inflight_per_host(farm: RunningFarm) -> dict[str, int]:
 def test_two_workers_share_the_shards_and_stay_polite(env: Env, slow_farm: RunningFarm,
                                                       es_client: Elasticsearch) -> None:
     seed(env, slow_farm)
-    workers = [start_worker(env, "a"), start_worker(env, "b")]
+    # A heartbeat long enough for both to announce themselves before either takes a shard.
+    together = ("-s", "GOVCRAWL_FRONTIER_HEARTBEAT_SECONDS=4", "-s", "GOVCRAWL_FRONTIER_LEASE_SECONDS=12")
+    workers = [env.popen("crawl", "govsite", "-a", "once=1", settings=(*WORKER_SETTINGS, *together))
+               for _ in range(2)]
     outputs = [finish(worker) for worker in workers]
     for output in outputs:
         assert stat(output, "response_received_count") > 50, "a worker got no share of the crawl"
+        # Started together, each took its half at once: no shard was handed over.
+        assert "Released shard" not in output
+        assert "Took 8 shards: owns 8, its share over 2 workers is 8" in output
     assert_everything_crawled_once(es_client, env, slow_farm)
     busiest = max_inflight_per_host(slow_farm)
     assert max(busiest.values()) >= CONCURRENCY_PER_HOST  # the limit was reached, so it was tested

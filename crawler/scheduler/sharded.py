@@ -96,6 +96,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         self._target = config.shards  # this worker's share of the shards, set at every heartbeat
         self._workers = 1
         self._next_acquire = 0.0
+        self._join_until = 0.0  # no shards taken before: workers started together split them at once
         self._next_store_request = 0.0
         self.held: Counter[int] = Counter()  # requests of a shard handed out and not yet acknowledged
         self._buffer: OrderedDict[str, deque[Request]] = OrderedDict()
@@ -145,6 +146,11 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         assert self.frontier is not None
         await self.frontier.check_shard_count()
         await self._load_sites()
+        # Announce this worker, then wait one heartbeat before taking shards: workers started together
+        # see each other and each takes its share, instead of the first taking all and handing half over
+        # as its requests are acknowledged (about 7 s on the 100-site farm).
+        await self._heartbeat()
+        self._join_until = time.monotonic() + self.heartbeat_seconds
         self._pump = asyncio.get_running_loop().create_task(self._run())
         logger.info(
             "Worker %(worker)s: %(shards)d shards, lease %(lease).0fs, prefetch %(prefetch)d, %(mode)s",
@@ -231,7 +237,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
 
     # --- the pump -----------------------------------------------------------------------------------
     async def _run(self) -> None:
-        next_beat = 0.0
+        next_beat = self._join_until  # _open announced this worker; the next beat counts who else came
         next_due = 0.0
         next_sites = time.monotonic() + 60
         while not self._closing:
@@ -361,8 +367,9 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
     async def _acquire(self) -> None:
         """Take free shards (in this worker's own preference order) until it owns its share."""
         assert self.frontier is not None
-        self._next_acquire = time.monotonic() + _ACQUIRE_RETRY_SECONDS
-        if len(self.owned) >= self._target:
+        now = time.monotonic()
+        self._next_acquire = max(now + _ACQUIRE_RETRY_SECONDS, self._join_until)
+        if len(self.owned) >= self._target or now < self._join_until:
             return
         owners = await self.frontier.lease_owners()
         free = [shard for shard, owner in enumerate(owners) if owner is None]
