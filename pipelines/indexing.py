@@ -255,7 +255,6 @@ class IndexingPipeline:
             logger.error("%(count)d documents remain spooled in %(path)s: they are sent when a worker next "
                          "reaches Elasticsearch", {"count": left, "path": self.spool.path})
 
-
     async def _refresh_written(self) -> None:
         """Make what this worker wrote searchable now, not at the next refresh interval (up to 30 s)."""
         if not self._written:
