@@ -194,10 +194,7 @@ class Frontier:
         anything, so the scripts are loaded and just those calls run again. Any other error is raised.
         """
         commands = list(pipe.command_stack)
-        try:
-            replies = cast("list[Any]", await pipe.execute(raise_on_error=False))
-        finally:
-            await pipe.reset()
+        replies = await self._send(pipe)
         missing = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
         if missing:
             for sha in {commands[index][0][1] for index in missing}:
@@ -206,15 +203,20 @@ class Frontier:
             for index in missing:
                 args, options = commands[index]
                 again.execute_command(*args, **options)
-            try:
-                for index, reply in zip(missing, await again.execute(raise_on_error=False), strict=True):
-                    replies[index] = reply
-            finally:
-                await again.reset()
+            for index, reply in zip(missing, await self._send(again), strict=True):
+                replies[index] = reply
         for reply in replies:
             if isinstance(reply, ResponseError):
                 raise reply
         return replies
+
+    @staticmethod
+    async def _send(pipe: Any) -> list[Any]:
+        """Execute a pipeline, errors as replies; reset it even if that fails, so its connection goes back."""
+        try:
+            return cast("list[Any]", await pipe.execute(raise_on_error=False))
+        finally:
+            await pipe.reset()
 
     # --- set-up -------------------------------------------------------------------------------
     async def check_shard_count(self) -> None:

@@ -150,7 +150,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         # see each other and each takes its share, instead of the first taking all and handing half over
         # as its requests are acknowledged (about 7 s on the 100-site farm).
         await self._heartbeat()
-        self._join_until = time.monotonic() + self.heartbeat_seconds
+        self._join_until = self._next_acquire = time.monotonic() + self.heartbeat_seconds
         self._pump = asyncio.get_running_loop().create_task(self._run())
         logger.info(
             "Worker %(worker)s: %(shards)d shards, lease %(lease).0fs, prefetch %(prefetch)d, %(mode)s",
@@ -367,9 +367,8 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
     async def _acquire(self) -> None:
         """Take free shards (in this worker's own preference order) until it owns its share."""
         assert self.frontier is not None
-        now = time.monotonic()
-        self._next_acquire = max(now + _ACQUIRE_RETRY_SECONDS, self._join_until)
-        if len(self.owned) >= self._target or now < self._join_until:
+        self._next_acquire = time.monotonic() + _ACQUIRE_RETRY_SECONDS
+        if len(self.owned) >= self._target:
             return
         owners = await self.frontier.lease_owners()
         free = [shard for shard, owner in enumerate(owners) if owner is None]
