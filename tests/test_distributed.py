@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -16,10 +17,12 @@ from elasticsearch import helpers
 from w3lib.url import canonicalize_url
 
 from crawler import defaults
+from crawler.scheduler import codec
 from tests.conftest import CRAWL_SETTINGS, ROOT, run_farm
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Collection, Iterator
+    from pathlib import Path
 
     from elasticsearch import Elasticsearch
 
@@ -71,10 +74,13 @@ def indexed_urls(es: Elasticsearch, prefix: str) -> list[str]:
             for hit in helpers.scan(es, index=f"{prefix}-pages", _source=["url"])]
 
 
-def assert_everything_crawled_once(es: Elasticsearch, env: Env, farm: RunningFarm) -> None:
+def assert_everything_crawled_once(es: Elasticsearch, env: Env, farm: RunningFarm,
+                                   hosts: Collection[str] | None = None) -> None:
+    """Every crawlable page of the farm (of these hosts only, if given) indexed, none twice."""
     urls = indexed_urls(es, env.es_prefix)
     assert len(urls) == len(set(urls))
-    missing = {canonicalize_url(url) for url in farm.crawlable_pages()} - set(urls)
+    expected = [url for url in farm.crawlable_pages() if hosts is None or urlsplit(url).hostname in hosts]
+    missing = {canonicalize_url(url) for url in expected} - set(urls)
     assert not missing, f"{len(missing)} pages never crawled, e.g. {sorted(missing)[:5]}"
 
 
@@ -155,6 +161,37 @@ def test_a_worker_added_mid_crawl_takes_shards_over(env: Env, slow_farm: Running
     assert "Released shard" in first_output
     assert stat(second_output, "response_received_count") > 20
     assert_everything_crawled_once(es_client, env, slow_farm)
+    assert max(max_inflight_per_host(slow_farm).values()) <= CONCURRENCY_PER_HOST
+
+
+def test_a_worker_whose_shards_run_dry_gets_work_handed_over(env: Env, slow_farm: RunningFarm,
+                                                           es_client: Elasticsearch, tmp_path: Path) -> None:
+    # One site per shard, so the lone first worker owns 10 empty shards beside the busy ones, and drains
+    # empty ones when the second joins: without load balancing the second would crawl nothing.
+    up = {urlsplit(site["url"]).hostname for site in slow_farm.truth["sites"] if not site["down"]}
+    by_shard = {codec.shard_of(host, 16): host for host in sorted(up, reverse=True)}
+    hosts = set(by_shard.values())
+    assert len(hosts) >= 4, by_shard
+    lines = slow_farm.registry.read_text(encoding="utf-8").splitlines()
+    registry = tmp_path / "registry.csv"
+    registry.write_text("\n".join([lines[0], *(line for line in lines[1:]
+                                              if urlsplit(line.split(",")[2]).hostname in hosts)]) + "\n",
+                        encoding="utf-8")
+    result = env.scrapy("seed", str(registry), settings=("-s", "GOVCRAWL_FRONTIER_SHARDS=16"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    slow_farm.call("POST", "reset-stats")
+    paced = ("-s", "GOVCRAWL_CRAWL_DELAY_SECONDS=0.1", "-s", "GOVCRAWL_FRONTIER_PREFETCH=16")
+    first = env.popen("crawl", "govsite", "-a", "once=1", settings=(*WORKER_SETTINGS, *paced))
+    wait_for_requests(slow_farm, 60)
+    second = env.popen("crawl", "govsite", "-a", "once=1", settings=(*WORKER_SETTINGS, *paced))
+    first_output, second_output = finish(first), finish(second)
+    handing = r"Handing [1-9]\d* shards \(\d+ queued requests\) to \S+"
+    assert re.search(handing, first_output), first_output[-3000:]
+    assert stat(first_output, "govcrawl/frontier/handed_over_count") > 0
+    assert stat(second_output, "govcrawl/frontier/handed_in_count") > 0
+    pages = sum(1 for url in slow_farm.crawlable_pages() if urlsplit(url).hostname in hosts)
+    assert stat(second_output, "response_received_count") > pages // 5, second_output[-3000:]
+    assert_everything_crawled_once(es_client, env, slow_farm, hosts)
     assert max(max_inflight_per_host(slow_farm).values()) <= CONCURRENCY_PER_HOST
 
 

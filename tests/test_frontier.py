@@ -191,6 +191,40 @@ def test_release_returns_held_requests_and_frees_the_shard(redis_url: str, redis
     run(redis_url, redis_prefix, body)
 
 
+def test_a_shard_handed_over_carries_the_receivers_lease_and_its_held_requests(
+        redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        await frontier.admit([_link("http://a.gov.cn/1.html"), _link("http://a.gov.cn/2.html")], now=NOW)
+        shard = frontier.shard("a.gov.cn")
+        await frontier.try_acquire(shard, "w1")
+        assert await frontier.pop(shard, "w1", 1)  # buffered by w1, never fetched
+        assert not await frontier.hand_over(shard, "w2", "w3")  # only the owner can give it
+        assert await frontier.hand_over(shard, "w1", "w2")
+        assert (await frontier.lease_owners())[shard] == "w2"
+        assert await frontier.pop(shard, "w1", 5) is None
+        assert await frontier.try_acquire(shard, "w3") is None  # not free: it is w2's now
+        given = await frontier.pop(shard, "w2", 5)
+        assert given is not None
+        assert sorted(data["url"] for _, data in given) == ["http://a.gov.cn/1.html", "http://a.gov.cn/2.html"]
+        ttl = await frontier.client.pttl(frontier.keys.lease(shard))
+        assert 0 < ttl <= 5000
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_worker_loads_count_queued_and_held_of_workers_that_own_shards(redis_url: str, redis_prefix: str
+                                                                      ) -> None:
+    async def body(frontier: Frontier) -> None:
+        await frontier.heartbeat("busy", [], {"owned": 3, "queued": 40, "held": 2})
+        await frontier.heartbeat("joining", [], {"owned": 0, "queued": 0, "held": 0})
+        assert await frontier.worker_loads(["busy", "joining", "gone"]) == {"busy": 42}
+        await frontier.admit([_link("http://a.gov.cn/1.html"), _link("http://b.gov.cn/1.html")], now=NOW)
+        shards = sorted({frontier.shard("a.gov.cn"), frontier.shard("b.gov.cn")})
+        assert sum(await frontier.queue_depths(shards)) == 2
+
+    run(redis_url, redis_prefix, body)
+
+
 def test_hosts_of_a_shard_are_served_round_robin(redis_url: str, redis_prefix: str) -> None:
     async def body(frontier: Frontier) -> None:
         hosts = [f"h{n}.gov.cn" for n in range(40)]

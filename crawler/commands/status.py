@@ -125,8 +125,8 @@ def _render(status: ClusterStatus, *, all_shards: bool) -> str:
     for row in status.shard_rows:
         owned[row.owner] = owned.get(row.owner, 0) + 1
     for worker, info in sorted(status.workers.items()):
-        lines.append(f"  {worker}  shards {owned.get(worker, 0)}  buffered {info.get('buffered', '?')}  "
-                     f"held {info.get('held', '?')}")
+        lines.append(f"  {worker}  shards {owned.get(worker, 0)}  queued {info.get('queued', '?')}  "
+                     f"buffered {info.get('buffered', '?')}  held {info.get('held', '?')}")
     if owned.get(None):
         lines.append(f"  (unowned shards: {owned[None]})")
     lines += ["", "shard  owner                              queued  in-flight  sites-due"]

@@ -176,8 +176,10 @@ class Frontier:
         self._recover = client.register_script(lua.RECOVER)
         self._renew = client.register_script(lua.RENEW)
         self._release = client.register_script(lua.RELEASE)
+        self._handover = client.register_script(lua.HANDOVER)
         self._scripts = {script.sha: script.script for script in (
-            self._admit, self._pop, self._settle, self._ack, self._recover, self._renew, self._release)}
+            self._admit, self._pop, self._settle, self._ack, self._recover, self._renew, self._release,
+            self._handover)}
 
     def _call(self, pipe: Any, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> None:
         """Add a script call to a pipeline by its SHA alone (see `_execute` for a script Redis lacks).
@@ -401,6 +403,31 @@ class Frontier:
     async def release(self, shard: int, worker_id: str) -> bool:
         return bool(await self._release(keys=[self.keys.queue(shard), self.keys.inflight(shard),
                                               self.keys.lease(shard)], args=[worker_id]))
+
+    async def hand_over(self, shard: int, donor: str, receiver: str) -> bool:
+        """Give an owned shard to another worker, whose id its lease now carries; False if not owned."""
+        return bool(await self._handover(
+            keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
+            args=[donor, receiver, int(self.config.lease_seconds * 1000)]))
+
+    async def queue_depths(self, shards: Sequence[int]) -> list[int]:
+        """How many requests wait in each of these shards' queues."""
+        pipe = self.client.pipeline(transaction=False)
+        for shard in shards:
+            pipe.zcard(self.keys.queue(shard))
+        return [int(depth) for depth in await self._execute(pipe)] if shards else []
+
+    async def worker_loads(self, workers: Sequence[str]) -> dict[str, int]:
+        """Requests queued in each worker's shards or held by it, as of its last heartbeat.
+
+        Workers that owned no shard at their last heartbeat (just started) are left out.
+        """
+        pipe = self.client.pipeline(transaction=False)
+        for worker in workers:
+            pipe.hmget(self.keys.worker(worker), ["owned", "queued", "held"])
+        replies = await self._execute(pipe) if workers else []
+        return {worker: int(queued or 0) + int(held or 0)
+                for worker, (owned, queued, held) in zip(workers, replies, strict=True) if int(owned or 0)}
 
     async def lease_owners(self) -> list[str | None]:
         values = cast("list[bytes | None]",

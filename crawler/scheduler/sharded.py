@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _ACQUIRE_RETRY_SECONDS = 0.5  # how often a worker short of its share looks for free shards
+# Load balancing: the most loaded worker hands shards to the least loaded one when their queues differ
+# by more than this share of its own queue (and by more than its prefetch buffer).
+_BALANCE_SHARE = 0.1
 
 # Sent by the indexing pipeline once the items of these requests are stored (or durably spooled).
 requests_stored = object()
@@ -93,6 +96,10 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         self.done = False
         self.owned: set[int] = set()
         self.draining: set[int] = set()
+        self._handing: dict[int, str] = {}  # draining shards that go to another worker: shard -> receiver
+        self._depths: dict[int, int] = {}  # queue depth of each active shard at the last heartbeat
+        self._next_balance = 0.0
+        self._hungry = False  # the last refill found nothing in any owned shard
         self._target = config.shards  # this worker's share of the shards, set at every heartbeat
         self._workers = 1
         self._next_acquire = 0.0
@@ -256,7 +263,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                     if self.draining and now >= self._next_store_request:
                         self._next_store_request = now + _ACQUIRE_RETRY_SECONDS
                         self.crawler.signals.send_catch_log(signal=store_requested)
-                if len(self.owned) < self._target and now >= self._next_acquire:
+                if (len(self.owned) < self._target or self._hungry) and now >= self._next_acquire:
                     await self._acquire()
                 if now >= next_due:
                     await self._schedule_due()
@@ -327,7 +334,10 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
 
     async def _heartbeat(self) -> None:
         assert self.frontier is not None
+        active = sorted(self.owned - self.draining)
+        self._depths = dict(zip(active, await self.frontier.queue_depths(active), strict=True))
         info = {"owned": len(self.owned), "buffered": self._buffered, "held": sum(self.held.values()),
+                "queued": sum(self._depths.values()),
                 "started": int(self.crawler.stats.get_value("start_time").timestamp())
                 if self.crawler.stats and self.crawler.stats.get_value("start_time") else 0}
         lost = await self.frontier.heartbeat(self.worker_id, sorted(self.owned), info)
@@ -336,41 +346,105 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
             self._drop_shard(shard)
             self.owned.discard(shard)
             self.draining.discard(shard)
+            self._handing.pop(shard, None)
             self.held.pop(shard, None)
 
     async def _rebalance(self) -> None:
-        """Aim at an equal share of the shards: drain the surplus, take free shards up to the share."""
+        """Aim at an equal share of the shards and of the queued work.
+
+        Drain the surplus (the shards with the least work), adopt shards handed to this worker, take
+        free shards up to the share, and hand work to the least loaded worker if this one is the most.
+        """
         assert self.frontier is not None
         workers = await self.frontier.live_workers()
         self._workers = len(workers)
         self._target = math.ceil(self.config.shards / max(1, len(workers)))
         active = self.owned - self.draining
         if len(active) > self._target:
-            for shard in sorted(active, reverse=True)[: len(active) - self._target]:
+            def work(shard: int) -> tuple[int, int]:
+                return self._depths.get(shard, 0) + self.held.get(shard, 0), -shard
+
+            for shard in sorted(active, key=work)[: len(active) - self._target]:
                 self.draining.add(shard)
                 self._drop_shard(shard)
         await self._release_drained()
         await self._acquire()
+        await self._balance(workers)
+
+    async def _balance(self, workers: list[str]) -> None:
+        """Hand shards to the least loaded worker when this one has the most work (queued or held).
+
+        Hosts hash to shards whatever their size, so one worker's queues can run dry while another's
+        are long: at the end of a cycle it would sit idle. The most loaded worker (ties by id, so there
+        is one) gives non-empty shards worth about half the difference; the receiver, now above its
+        share of shards, drains its emptiest one back, so the shard counts stay even. A shard moves
+        only once nothing taken from it is in flight, so each host is still fetched by one worker.
+        """
+        assert self.frontier is not None
+        now = time.monotonic()
+        if self._handing or now < self._next_balance or len(workers) < 2:
+            return
+        loads = await self.frontier.worker_loads(workers)
+        loads[self.worker_id] = mine = sum(self._depths.values()) + sum(self.held.values())
+        donor = max(loads, key=lambda worker: (loads[worker], worker))
+        receiver = min(loads, key=lambda worker: (loads[worker], worker))
+        gap = mine - loads[receiver]
+        if donor != self.worker_id or gap <= max(self.prefetch, _BALANCE_SHARE * mine):
+            return
+        given = 0
+        for depth, shard in sorted(((depth, shard) for shard, depth in self._depths.items()
+                                    if depth and shard not in self.draining), reverse=True):
+            if given + depth <= gap // 2:
+                given += depth
+                self._handing[shard] = receiver
+                self.draining.add(shard)
+                self._drop_shard(shard)
+        if self._handing:
+            logger.info("Handing %(count)d shards (%(given)d queued requests) to %(receiver)s: it has "
+                        "%(theirs)d requests queued or held, this worker %(mine)d",
+                        {"count": len(self._handing), "given": given, "receiver": receiver,
+                         "theirs": loads[receiver], "mine": mine})
+            await self._release_drained()
 
     async def _release_drained(self) -> None:
         """Hand back draining shards as soon as everything taken from them is acknowledged."""
         assert self.frontier is not None
         for shard in sorted(self.draining):
-            if self.held.get(shard, 0) <= 0:
+            if self.held.get(shard, 0) > 0:
+                continue
+            receiver = self._handing.pop(shard, None)
+            if receiver is None:
                 await self.frontier.release(shard, self.worker_id)
-                self.owned.discard(shard)
-                self.draining.discard(shard)
-                self.held.pop(shard, None)
                 logger.info("Released shard %(shard)d to rebalance over %(workers)d workers",
                             {"shard": shard, "workers": self._workers})
+            elif await self.frontier.hand_over(shard, self.worker_id, receiver):
+                assert self.stats is not None
+                self.stats.inc_value("govcrawl/frontier/handed_over_count")
+                logger.info("Handed shard %(shard)d to %(receiver)s", {"shard": shard, "receiver": receiver})
+                if not self._handing:
+                    # The receiver's load report must count the shards before this worker compares again.
+                    self._next_balance = time.monotonic() + 3 * self.heartbeat_seconds
+            self.owned.discard(shard)
+            self.draining.discard(shard)
+            self.held.pop(shard, None)
 
     async def _acquire(self) -> None:
-        """Take free shards (in this worker's own preference order) until it owns its share."""
+        """Adopt shards handed to this worker, then take free shards (in its own preference order) up
+        to its share."""
         assert self.frontier is not None
         self._next_acquire = time.monotonic() + _ACQUIRE_RETRY_SECONDS
+        owners = await self.frontier.lease_owners()
+        for shard, owner in enumerate(owners):
+            if owner == self.worker_id and shard not in self.owned:
+                self.owned.add(shard)
+                assert self.stats is not None
+                self.stats.inc_value("govcrawl/frontier/handed_in_count")
+                logger.info("Shard %(shard)d handed to this worker: owns %(owned)d",
+                            {"shard": shard, "owned": len(self.owned)})
+                # Its load report must count the shard before it compares itself with the others.
+                self._next_balance = time.monotonic() + 3 * self.heartbeat_seconds
         if len(self.owned) >= self._target:
             return
-        owners = await self.frontier.lease_owners()
         free = [shard for shard, owner in enumerate(owners) if owner is None]
         rank = {shard: codec.shard_of(f"{self.worker_id}/{shard}", 1 << 30) for shard in free}
         before = len(self.owned)
@@ -409,6 +483,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         assert self.frontier is not None
         shards = sorted(self.owned - self.draining)
         if not shards:
+            self._hungry = True
             return
         want = self.prefetch - self._buffered
         per_shard = max(2, want // len(shards))
@@ -421,6 +496,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                 self.held[shard] += 1
                 self._buffer_request(request)
                 added += 1
+        self._hungry = not added
         if added:
             assert self.stats is not None
             self.stats.inc_value("govcrawl/frontier/dequeued_count", added)
