@@ -199,8 +199,11 @@ def test_a_shard_handed_over_carries_the_receivers_lease_and_its_held_requests(
         await frontier.try_acquire(shard, "w1")
         assert await frontier.pop(shard, "w1", 1)  # buffered by w1, never fetched
         assert not await frontier.hand_over(shard, "w2", "w3")  # only the owner can give it
+        assert await frontier.take_handed("w3") == []
         assert await frontier.hand_over(shard, "w1", "w2")
         assert (await frontier.lease_owners())[shard] == "w2"
+        assert await frontier.take_handed("w2") == [shard]
+        assert await frontier.take_handed("w2") == []  # told once
         assert await frontier.pop(shard, "w1", 5) is None
         assert await frontier.try_acquire(shard, "w3") is None  # not free: it is w2's now
         given = await frontier.pop(shard, "w2", 5)
@@ -208,6 +211,10 @@ def test_a_shard_handed_over_carries_the_receivers_lease_and_its_held_requests(
         assert sorted(data["url"] for _, data in given) == ["http://a.gov.cn/1.html", "http://a.gov.cn/2.html"]
         ttl = await frontier.client.pttl(frontier.keys.lease(shard))
         assert 0 < ttl <= 5000
+        # A receiver too slow to adopt: the lease expired and another worker took the shard over.
+        assert await frontier.hand_over(shard, "w2", "w4")
+        await frontier.client.set(frontier.keys.lease(shard), "w5")
+        assert await frontier.take_handed("w4") == []
 
     run(redis_url, redis_prefix, body)
 

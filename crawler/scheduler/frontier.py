@@ -149,6 +149,9 @@ class Keys:
     def worker(self, worker_id: str) -> str:
         return redis_key(self.prefix, "workers", worker_id)
 
+    def handed(self, worker_id: str) -> str:
+        return redis_key(self.prefix, "handed", worker_id)
+
     @property
     def config(self) -> str:
         return redis_key(self.prefix, "frontier", "config")
@@ -407,8 +410,22 @@ class Frontier:
     async def hand_over(self, shard: int, donor: str, receiver: str) -> bool:
         """Give an owned shard to another worker, whose id its lease now carries; False if not owned."""
         return bool(await self._handover(
-            keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
-            args=[donor, receiver, int(self.config.lease_seconds * 1000)]))
+            keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard),
+                  self.keys.handed(receiver)],
+            args=[donor, receiver, int(self.config.lease_seconds * 1000), shard]))
+
+    async def take_handed(self, worker_id: str) -> list[int]:
+        """The shards handed to this worker since it last asked whose leases it still holds (renewed)."""
+        popped = cast("list[bytes] | None", await self.client.lpop(self.keys.handed(worker_id),
+                                                                    self.config.shards))
+        shards = sorted({int(shard) for shard in popped or ()})
+        if not shards:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for shard in shards:
+            self._call(pipe, self._renew, [self.keys.lease(shard)], [worker_id,
+                                                                    int(self.config.lease_seconds * 1000)])
+        return [shard for shard, ok in zip(shards, await self._execute(pipe), strict=True) if ok]
 
     async def queue_depths(self, shards: Sequence[int]) -> list[int]:
         """How many requests wait in each of these shards' queues."""

@@ -143,13 +143,16 @@ return 1
 """
 
 # HANDOVER: give an owned shard straight to another worker (load balancing), returning what this worker
-# still held to the queue first, as RELEASE does. KEYS as RELEASE; ARGV[1] donor, ARGV[2] receiver,
-# ARGV[3] lease (ms): the receiver adopts the lease when it next reads the owners, or it expires.
+# still held to the queue first, as RELEASE does. KEYS[1..3] as RELEASE, KEYS[4] the receiver's list of
+# shards handed to it; ARGV[1] donor, ARGV[2] receiver, ARGV[3] lease (ms), ARGV[4] the shard.
+# The receiver adopts the shard when it next reads its list; if it never does, the lease expires.
 HANDOVER: Final = """
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 local held = redis.call('HVALS', KEYS[2])
 for _, payload in ipairs(held) do redis.call('ZADD', KEYS[1], 0, payload) end
 redis.call('DEL', KEYS[2])
 redis.call('SET', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[3]))
+redis.call('RPUSH', KEYS[4], ARGV[4])
+redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[3]))
 return 1
 """

@@ -41,8 +41,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _ACQUIRE_RETRY_SECONDS = 0.5  # how often a worker short of its share looks for free shards
-# Load balancing: the most loaded worker hands shards to the least loaded one when their queues differ
-# by more than this share of its own queue (and by more than its prefetch buffer).
+# Load balancing: the most loaded worker hands shards to the least loaded one when their loads (requests
+# queued in their shards or held) differ by more than this share of its own (and by more than its
+# prefetch buffer).
 _BALANCE_SHARE = 0.1
 
 # Sent by the indexing pipeline once the items of these requests are stored (or durably spooled).
@@ -100,6 +101,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         self._depths: dict[int, int] = {}  # queue depth of each active shard at the last heartbeat
         self._next_balance = 0.0
         self._hungry = False  # the last refill found nothing in any owned shard
+        self._next_adopt = 0.0
         self._target = config.shards  # this worker's share of the shards, set at every heartbeat
         self._workers = 1
         self._next_acquire = 0.0
@@ -263,7 +265,9 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                     if self.draining and now >= self._next_store_request:
                         self._next_store_request = now + _ACQUIRE_RETRY_SECONDS
                         self.crawler.signals.send_catch_log(signal=store_requested)
-                if (len(self.owned) < self._target or self._hungry) and now >= self._next_acquire:
+                if self._hungry and now >= self._next_adopt:
+                    await self._adopt()
+                if len(self.owned) < self._target and now >= self._next_acquire:
                     await self._acquire()
                 if now >= next_due:
                     await self._schedule_due()
@@ -368,6 +372,7 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                 self.draining.add(shard)
                 self._drop_shard(shard)
         await self._release_drained()
+        await self._adopt()
         await self._acquire()
         await self._balance(workers)
 
@@ -428,23 +433,31 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
             self.draining.discard(shard)
             self.held.pop(shard, None)
 
+    async def _adopt(self) -> None:
+        """Own the shards other workers handed to this one (see `_balance`).
+
+        Asked at every heartbeat, and every 0.5 s while this worker's own queues are empty.
+        """
+        assert self.frontier is not None
+        self._next_adopt = time.monotonic() + _ACQUIRE_RETRY_SECONDS
+        for shard in await self.frontier.take_handed(self.worker_id):
+            if shard in self.owned:
+                continue
+            self.owned.add(shard)
+            assert self.stats is not None
+            self.stats.inc_value("govcrawl/frontier/handed_in_count")
+            logger.info("Shard %(shard)d handed to this worker: owns %(owned)d",
+                        {"shard": shard, "owned": len(self.owned)})
+            # Its load report must count the shard before it compares itself with the others.
+            self._next_balance = time.monotonic() + 3 * self.heartbeat_seconds
+
     async def _acquire(self) -> None:
-        """Adopt shards handed to this worker, then take free shards (in its own preference order) up
-        to its share."""
+        """Take free shards (in this worker's own preference order) until it owns its share."""
         assert self.frontier is not None
         self._next_acquire = time.monotonic() + _ACQUIRE_RETRY_SECONDS
-        owners = await self.frontier.lease_owners()
-        for shard, owner in enumerate(owners):
-            if owner == self.worker_id and shard not in self.owned:
-                self.owned.add(shard)
-                assert self.stats is not None
-                self.stats.inc_value("govcrawl/frontier/handed_in_count")
-                logger.info("Shard %(shard)d handed to this worker: owns %(owned)d",
-                            {"shard": shard, "owned": len(self.owned)})
-                # Its load report must count the shard before it compares itself with the others.
-                self._next_balance = time.monotonic() + 3 * self.heartbeat_seconds
         if len(self.owned) >= self._target:
             return
+        owners = await self.frontier.lease_owners()
         free = [shard for shard, owner in enumerate(owners) if owner is None]
         rank = {shard: codec.shard_of(f"{self.worker_id}/{shard}", 1 << 30) for shard in free}
         before = len(self.owned)
