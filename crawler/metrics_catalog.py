@@ -219,6 +219,11 @@ ES_FAILED_ITEMS_TOTAL = MetricSpec(
     name="govcrawl_es_failed_items_total", kind=_C, labels=WORKER_LABELS,
     help="Items Elasticsearch rejected for good (not retried).",
 )
+SHARD_HANDOVERS_TOTAL = MetricSpec(
+    name="govcrawl_shard_handovers_total", kind=_C, labels=(*WORKER_LABELS, "direction"),
+    label_values={"direction": ("out", "in")},
+    help="Shards this worker handed to another (out) or was handed (in) to even out the load.",
+)
 
 SITE_METRICS: Final[tuple[MetricSpec, ...]] = (
     SITE_INFO, SITE_UP, SITE_AVAILABILITY_RATIO, SITE_UNAVAILABLE_RATIO, SITE_PROBE_COUNT,
@@ -233,6 +238,7 @@ EXPORTER_METRICS: Final[tuple[MetricSpec, ...]] = (
 WORKER_METRICS: Final[tuple[MetricSpec, ...]] = (
     RESPONSES_TOTAL, PAGES_TOTAL, ITEMS_TOTAL, LINK_CHECKS_TOTAL, FETCH_DURATION, ERRORS_TOTAL,
     WORKER_BUFFERED_REQUESTS, ES_BUFFERED_ITEMS, ES_SPOOLED_ITEMS, ES_WRITE_LAG, ES_FAILED_ITEMS_TOTAL,
+    SHARD_HANDOVERS_TOTAL,
 )
 ALL_METRICS: Final[tuple[MetricSpec, ...]] = (*SITE_METRICS, *EXPORTER_METRICS, *WORKER_METRICS)
 

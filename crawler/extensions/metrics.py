@@ -34,6 +34,8 @@ _LINK_CHECKED = "govcrawl/links/checked/"
 _CRAWL_FAILED = "govcrawl/crawl/failed/"
 # Stats counted as errors besides failed fetches (kind label value: stats key).
 _OTHER_ERRORS = {"redis": "govcrawl/frontier/redis_error_count", "spider": "spider_exceptions/count"}
+# Shard handovers of the load balancing (direction label value: stats key).
+_HANDOVERS = {"out": "govcrawl/frontier/handed_over_count", "in": "govcrawl/frontier/handed_in_count"}
 # How often the bound port is written again into the worker's Redis hash (it is lost if the hash expires).
 _ANNOUNCE_SECONDS = 30.0
 
@@ -78,6 +80,10 @@ class WorkerCollector:
         failed = new_family(catalog.ES_FAILED_ITEMS_TOTAL)
         failed.add_metric([worker], float(stats.get("govcrawl/es/failed_count", 0)))
         yield failed
+        handovers = new_family(catalog.SHARD_HANDOVERS_TOTAL)
+        for direction, key in _HANDOVERS.items():
+            handovers.add_metric([worker, direction], float(stats.get(key, 0)))
+        yield handovers
         scheduler = self.extension.scheduler
         if scheduler is not None:
             buffered = new_family(catalog.WORKER_BUFFERED_REQUESTS)
