@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -11,16 +13,19 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from elasticsearch import helpers
+from scrapy.utils.test import get_crawler
 from w3lib.url import canonicalize_url
 
+from crawler import defaults
 from crawler.items import LinkItem, PageItem
-from pipelines.indexing import Spool, to_action
+from pipelines.indexing import IndexingPipeline, Spool, to_action
 from tests.conftest import CRAWL_SETTINGS, Env, free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    import pytest
     from elasticsearch import Elasticsearch
 
     from tests.conftest import RunningFarm
@@ -156,3 +161,33 @@ def test_elasticsearch_down_mid_crawl_loses_nothing(env: Env, crawl_farm: Runnin
     assert not missing, sorted(missing)[:5]
     assert not any(env.spool_dir.glob("*.jsonl")) or all(
         path.stat().st_size == 0 for path in env.spool_dir.glob("*.jsonl"))
+
+
+def test_closing_while_elasticsearch_is_gone_spools_the_rest_and_only_warns(
+        env: Env, es_client: Elasticsearch, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    stored, unsent = (PageItem(site_id="s", url=f"http://a.gov.cn/{n}.html", status=200, fetched_at=now)
+                      for n in range(2))
+
+    async def crawl_then_lose_elasticsearch(proxy: TcpProxy) -> None:
+        settings = {name: getattr(defaults, name) for name in dir(defaults) if name.startswith("GOVCRAWL_")}
+        settings.update(GOVCRAWL_ES_URL=f"http://127.0.0.1:{proxy.port}", GOVCRAWL_ES_SPOOL_DIR=str(tmp_path),
+                        GOVCRAWL_ES_INDEX_PREFIX=env.es_prefix, GOVCRAWL_ES_MAX_RETRIES=0,
+                        GOVCRAWL_ES_REQUEST_TIMEOUT_SECONDS=2.0)
+        pipeline = IndexingPipeline.from_crawler(get_crawler(settings_dict=settings))
+        await pipeline.open_spider()
+        await pipeline.process_item(stored)
+        await pipeline.flush()
+        await pipeline.process_item(unsent)
+        proxy.cut()
+        await pipeline.close_spider()  # must not raise: the crawl's outcome is already safe
+
+    with caplog.at_level(logging.WARNING, logger="pipelines.indexing"), proxy_to(env.es_url) as proxy:
+        asyncio.run(crawl_then_lose_elasticsearch(proxy))
+    assert "Could not refresh" in caplog.text, caplog.text
+    assert "1 documents remain spooled" in caplog.text, caplog.text
+    assert [action["_id"] for action in Spool(tmp_path, env.es_prefix).take()] == [
+        to_action(unsent, env.es_prefix)["_id"]]
+    es_client.indices.refresh(index=f"{env.es_prefix}-pages")
+    hits = es_client.search(index=f"{env.es_prefix}-pages", query={"match_all": {}})["hits"]["hits"]
+    assert [hit["_source"]["url"] for hit in hits] == [stored.url]
