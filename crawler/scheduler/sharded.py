@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_ACQUIRE_RETRY_SECONDS = 0.5  # how often a worker short of its share looks for free shards
+_ACQUIRE_RETRY_SECONDS = 0.5  # how often a worker short of its share looks for free shards, and one
+# whose queues are empty for shards handed to it
 # Load balancing: the most loaded worker hands shards to the least loaded one when their loads (requests
 # queued in their shards or held) differ by more than this share of its own (and by more than its
 # prefetch buffer).
