@@ -17,6 +17,7 @@ from elasticsearch import helpers
 from w3lib.url import canonicalize_url
 
 from crawler import defaults
+from crawler.registry import load_registry
 from crawler.scheduler import codec
 from tests.conftest import CRAWL_SETTINGS, ROOT, run_farm
 
@@ -172,10 +173,10 @@ def test_a_worker_whose_shards_run_dry_gets_work_handed_over(env: Env, slow_farm
     by_shard = {codec.shard_of(host, 16): host for host in sorted(up, reverse=True)}
     hosts = set(by_shard.values())
     assert len(hosts) >= 4, by_shard
-    lines = slow_farm.registry.read_text(encoding="utf-8").splitlines()
+    kept = {site.site_id for site in load_registry(slow_farm.registry) if site.host in hosts}
+    header, *rows = slow_farm.registry.read_text(encoding="utf-8").splitlines()
     registry = tmp_path / "registry.csv"
-    registry.write_text("\n".join([lines[0], *(line for line in lines[1:]
-                                              if urlsplit(line.split(",")[2]).hostname in hosts)]) + "\n",
+    registry.write_text("\n".join([header, *(row for row in rows if row.split(",", 1)[0] in kept)]) + "\n",
                         encoding="utf-8")
     result = env.scrapy("seed", str(registry), settings=("-s", "GOVCRAWL_FRONTIER_SHARDS=16"))
     assert result.returncode == 0, result.stderr[-2000:]

@@ -198,9 +198,9 @@ def test_a_shard_handed_over_carries_the_receivers_lease_and_its_held_requests(
         shard = frontier.shard("a.gov.cn")
         await frontier.try_acquire(shard, "w1")
         assert await frontier.pop(shard, "w1", 1)  # buffered by w1, never fetched
-        assert not await frontier.hand_over(shard, "w2", "w3")  # only the owner can give it
+        assert not await frontier.release(shard, "w2", to="w3")  # only the owner can give it
         assert await frontier.take_handed("w3") == []
-        assert await frontier.hand_over(shard, "w1", "w2")
+        assert await frontier.release(shard, "w1", to="w2")
         assert (await frontier.lease_owners())[shard] == "w2"
         assert await frontier.take_handed("w2") == [shard]
         assert await frontier.take_handed("w2") == []  # told once
@@ -212,7 +212,7 @@ def test_a_shard_handed_over_carries_the_receivers_lease_and_its_held_requests(
         ttl = await frontier.client.pttl(frontier.keys.lease(shard))
         assert 0 < ttl <= 5000
         # A receiver too slow to adopt: the lease expired and another worker took the shard over.
-        assert await frontier.hand_over(shard, "w2", "w4")
+        assert await frontier.release(shard, "w2", to="w4")
         await frontier.client.set(frontier.keys.lease(shard), "w5")
         assert await frontier.take_handed("w4") == []
 

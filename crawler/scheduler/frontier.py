@@ -179,10 +179,8 @@ class Frontier:
         self._recover = client.register_script(lua.RECOVER)
         self._renew = client.register_script(lua.RENEW)
         self._release = client.register_script(lua.RELEASE)
-        self._handover = client.register_script(lua.HANDOVER)
         self._scripts = {script.sha: script.script for script in (
-            self._admit, self._pop, self._settle, self._ack, self._recover, self._renew, self._release,
-            self._handover)}
+            self._admit, self._pop, self._settle, self._ack, self._recover, self._renew, self._release)}
 
     def _call(self, pipe: Any, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> None:
         """Add a script call to a pipeline by its SHA alone (see `_execute` for a script Redis lacks).
@@ -403,16 +401,15 @@ class Frontier:
         return int(await self._recover(keys=[self.keys.queue(shard), self.keys.inflight(shard),
                                              self.keys.lease(shard)], args=[worker_id]))
 
-    async def release(self, shard: int, worker_id: str) -> bool:
-        return bool(await self._release(keys=[self.keys.queue(shard), self.keys.inflight(shard),
-                                              self.keys.lease(shard)], args=[worker_id]))
+    async def release(self, shard: int, worker_id: str, *, to: str | None = None) -> bool:
+        """Give up an owned shard: free it, or hand it to worker `to`, whose id its lease then carries.
 
-    async def hand_over(self, shard: int, donor: str, receiver: str) -> bool:
-        """Give an owned shard to another worker, whose id its lease now carries; False if not owned."""
-        return bool(await self._handover(
+        False if this worker no longer owned it.
+        """
+        return bool(await self._release(
             keys=[self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard),
-                  self.keys.handed(receiver)],
-            args=[donor, receiver, int(self.config.lease_seconds * 1000), shard]))
+                  self.keys.handed(to or worker_id)],
+            args=[worker_id, to or "", int(self.config.lease_seconds * 1000), shard]))
 
     async def take_handed(self, worker_id: str) -> list[int]:
         """The shards handed to this worker since it last asked whose leases it still holds (renewed)."""

@@ -132,27 +132,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 """
 
-# RELEASE: hand a shard back, returning what this worker still held to the queue first.
+# RELEASE: give up an owned shard, returning what this worker still held to the queue first.
+# KEYS[1] queue, KEYS[2] in-flight, KEYS[3] lease, KEYS[4] the receiver's list of shards handed to it;
+# ARGV[1] worker id, ARGV[2] receiver ("" = free the shard for any worker), ARGV[3] lease (ms), ARGV[4]
+# the shard. A receiver (load balancing) gets the lease and the shard in its list; it adopts the shard
+# when it next reads the list, or the lease expires and the shard is free.
 RELEASE: Final = """
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 local held = redis.call('HVALS', KEYS[2])
 for _, payload in ipairs(held) do redis.call('ZADD', KEYS[1], 0, payload) end
 redis.call('DEL', KEYS[2])
-redis.call('DEL', KEYS[3])
-return 1
-"""
-
-# HANDOVER: give an owned shard straight to another worker (load balancing), returning what this worker
-# still held to the queue first, as RELEASE does. KEYS[1..3] as RELEASE, KEYS[4] the receiver's list of
-# shards handed to it; ARGV[1] donor, ARGV[2] receiver, ARGV[3] lease (ms), ARGV[4] the shard.
-# The receiver adopts the shard when it next reads its list; if it never does, the lease expires.
-HANDOVER: Final = """
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-local held = redis.call('HVALS', KEYS[2])
-for _, payload in ipairs(held) do redis.call('ZADD', KEYS[1], 0, payload) end
-redis.call('DEL', KEYS[2])
-redis.call('SET', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[3]))
-redis.call('RPUSH', KEYS[4], ARGV[4])
-redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[3]))
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[3])
+else
+  redis.call('SET', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[3]))
+  redis.call('RPUSH', KEYS[4], ARGV[4])
+  redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[3]))
+end
 return 1
 """

@@ -419,11 +419,11 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
             if self.held.get(shard, 0) > 0:
                 continue
             receiver = self._handing.pop(shard, None)
+            released = await self.frontier.release(shard, self.worker_id, to=receiver)
             if receiver is None:
-                await self.frontier.release(shard, self.worker_id)
                 logger.info("Released shard %(shard)d to rebalance over %(workers)d workers",
                             {"shard": shard, "workers": self._workers})
-            elif await self.frontier.hand_over(shard, self.worker_id, receiver):
+            elif released:
                 assert self.stats is not None
                 self.stats.inc_value("govcrawl/frontier/handed_over_count")
                 logger.info("Handed shard %(shard)d to %(receiver)s", {"shard": shard, "receiver": receiver})
