@@ -129,9 +129,10 @@ def test_two_workers_share_the_shards_and_stay_polite(env: Env, slow_farm: Runni
     outputs = [finish(worker) for worker in workers]
     for output in outputs:
         assert stat(output, "response_received_count") > 50, "a worker got no share of the crawl"
-        # Started together, each took its half at once: no shard was handed over.
-        assert "Released shard" not in output
+        # Started together, each took its half at once. A shard is released only by a worker that was
+        # handed one by the load balancing and so stands above its share: at most one back for each received.
         assert "Took 8 shards: owns 8, its share over 2 workers is 8" in output
+        assert output.count("Released shard") <= stat(output, "govcrawl/frontier/handed_in_count")
     assert_everything_crawled_once(es_client, env, slow_farm)
     busiest = max_inflight_per_host(slow_farm)
     assert max(busiest.values()) >= CONCURRENCY_PER_HOST  # the limit was reached, so it was tested
