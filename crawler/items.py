@@ -55,6 +55,11 @@ class PageItem:
     out_links: int = 0
     meta: dict[str, str] = field(default_factory=dict)  # SiteName, SiteIDCode, ColumnName, PubDate, ...
     list_entries: int = 0  # entries of the column list shown on this page (column pages)
+    # Home pages only (D-ID, D-ERRLINK; pipelines/identity.py): the 标识码 the page shows, the identity
+    # marks it lacks (site_code, icp, police, sponsor), and whether it links the error-report entry.
+    site_code_shown: str | None = None
+    missing_marks: list[str] = field(default_factory=list)
+    error_report_link: bool | None = None
     cycle: int = 0
     region: str = ""
     level: str = ""

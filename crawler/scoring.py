@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from pipelines.columns import StaleLimit
+from pipelines.identity import MARK_NAMES, domain_problems, site_code_problems
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -84,6 +86,9 @@ class SiteState:
     probes: ProbeSummary = field(default_factory=ProbeSummary)
     home_fetched: bool = False  # a home page document exists (the site was crawled)
     homepage_latest_date: date | None = None  # newest valid date in the homepage lists
+    site_code_shown: str | None = None  # the 标识码 the newest home page shows
+    missing_marks: tuple[str, ...] = ()  # identity marks it lacks (pipelines.identity.MARKS)
+    error_report_link: bool | None = None  # it links the error-report entry; None: marks never read
     columns: tuple[ColumnState, ...] = ()
     dead_links: tuple[DeadLink, ...] = ()
     messages: tuple[MessageState, ...] = ()
@@ -313,6 +318,25 @@ def _messages(state: SiteState, as_of: date, rules: Indicators) -> list[Finding]
     return findings
 
 
+def _identity(state: SiteState, rules: Indicators) -> list[Finding]:
+    """D-ID (each missing mark, a wrong 标识码, a host outside .gov.cn) and D-ERRLINK, from the home page."""
+    if state.error_report_link is None:
+        return []
+    problems = [(f"missing {mark}", f"home page shows no {MARK_NAMES.get(mark, mark)}")
+                for mark in state.missing_marks]
+    problems += [("site_code", text) for text in site_code_problems(state.site_code_shown, state.site_id)]
+    problems += [("domain", text) for text in domain_problems(urlsplit(state.url).hostname or "")]
+    findings = [Finding(check="D-ID", severity="deduction", points=rules.points("D-ID"), key=key,
+                        detail=detail, evidence=(state.url,), stale_data=state.stale_data)
+                for key, detail in problems]
+    if not state.error_report_link:
+        findings.append(Finding(
+            check="D-ERRLINK", severity="deduction", points=rules.points("D-ERRLINK"),
+            detail="home page has no link to the 我为政府网站找错 error-report entry",
+            evidence=(state.url,), stale_data=state.stale_data))
+    return findings
+
+
 def _zombie(state: SiteState, as_of: date, findings: list[Finding], rules: Indicators) -> list[Finding]:
     if not state.crawled:
         return []
@@ -358,7 +382,7 @@ def score_site(state: SiteState, as_of: date, rules: Indicators) -> SiteResult:
     if not state.crawled and state.probes.latest_ok is None:
         return SiteResult(findings=(), score=None, verdict="NO_DATA", deductions_by_group={})
     findings = _availability(state, rules) + _homepage(state, as_of, rules) + _columns(state, rules)
-    findings += _links(state, rules) + _messages(state, as_of, rules)
+    findings += _links(state, rules) + _messages(state, as_of, rules) + _identity(state, rules)
     findings += _zombie(state, as_of, findings, rules)
     score, by_group = _score(state, findings, rules)
     vetoes = [finding for finding in findings if finding.severity == "veto"]

@@ -170,12 +170,22 @@ def _probe_summaries(client: Elasticsearch, prefix: str, site_ids: list[str],
     return summaries
 
 
-def _homepages(client: Elasticsearch, prefix: str, site_ids: list[str],
-               point: CheckPoint) -> dict[str, date | None]:
-    """Per crawled site: the newest valid publish date of its homepage lists (None: no dated list).
+@dataclass(slots=True, frozen=True)
+class _Home:
+    """What the home page documents of a site say at the check point."""
 
-    The spider stores it as `pub_date` of the page_kind "home" document (newest entry date of the
-    homepage lists, backdated entries excluded).
+    latest_date: date | None  # newest valid date of its lists (None: no dated list)
+    site_code_shown: str | None = None  # identity of the newest home page (D-ID, D-ERRLINK)
+    missing_marks: tuple[str, ...] = ()
+    error_report_link: bool | None = None  # None: crawled before the marks were read
+
+
+def _homepages(client: Elasticsearch, prefix: str, site_ids: list[str],
+               point: CheckPoint) -> dict[str, _Home]:
+    """Per crawled site: the newest valid publish date of its homepage lists, and its identity marks.
+
+    The spider stores the date as `pub_date` of the page_kind "home" document (newest entry date of
+    the homepage lists, backdated entries excluded); the marks are those of the newest home document.
     """
     body = {
         "size": 0,
@@ -183,17 +193,30 @@ def _homepages(client: Elasticsearch, prefix: str, site_ids: list[str],
                                       {"range": {"fetched_at": {"lte": point.until.isoformat()}}}]}},
         "aggs": {"by_site": {
             "terms": {"field": "site_id", "size": len(site_ids)},
-            "aggs": {"valid": {
-                "filter": {"bool": {"filter": [{"range": {"pub_date": {"lte": point.as_of.isoformat()}}}],
-                                    "must_not": [{"term": {"backdated": True}}]}},
-                "aggs": {"newest": {"max": {"field": "pub_date", "format": "yyyy-MM-dd"}}}}},
+            "aggs": {
+                "valid": {
+                    "filter": {"bool": {
+                        "filter": [{"range": {"pub_date": {"lte": point.as_of.isoformat()}}}],
+                        "must_not": [{"term": {"backdated": True}}]}},
+                    "aggs": {"newest": {"max": {"field": "pub_date", "format": "yyyy-MM-dd"}}}},
+                "latest": {"top_hits": {
+                    "size": 1, "sort": [{"fetched_at": "desc"}],
+                    "_source": ["site_code_shown", "missing_marks", "error_report_link"]}},
+            },
         }},
     }
     answer = client.search(index=_index(prefix, "pages"), body=body, ignore_unavailable=True)
-    homepages: dict[str, date | None] = {}
+    homepages: dict[str, _Home] = {}
     for bucket in answer.get("aggregations", {}).get("by_site", {}).get("buckets", []):
         newest = bucket["valid"]["newest"]
-        homepages[bucket["key"]] = _date(newest.get("value_as_string")) if newest.get("value") else None
+        hits = bucket["latest"]["hits"]["hits"]
+        marks = hits[0]["_source"] if hits else {}
+        missing = marks.get("missing_marks") or []
+        homepages[bucket["key"]] = _Home(
+            latest_date=_date(newest.get("value_as_string")) if newest.get("value") else None,
+            site_code_shown=marks.get("site_code_shown"),
+            missing_marks=tuple([missing] if isinstance(missing, str) else missing),
+            error_report_link=marks.get("error_report_link"))
     return homepages
 
 
@@ -258,17 +281,21 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
     columns = _columns(client, prefix, site_ids, point)
     links = _dead_links(client, prefix, site_ids, point)
     messages = _messages(client, prefix, site_ids)
-    return [
-        SiteState(
+    states: list[SiteState] = []
+    for site in sites:
+        home = homepages.get(site.site_id)
+        states.append(SiteState(
             site_id=site.site_id, name=site.name, url=site.url, region=site.region, level=site.level,
             department=site.department, probes=probes.get(site.site_id, ProbeSummary()),
-            home_fetched=site.site_id in homepages, homepage_latest_date=homepages.get(site.site_id),
+            home_fetched=home is not None, homepage_latest_date=home.latest_date if home else None,
+            site_code_shown=home.site_code_shown if home else None,
+            missing_marks=home.missing_marks if home else (),
+            error_report_link=home.error_report_link if home else None,
             columns=tuple(sorted(columns.get(site.site_id, ()), key=lambda column: column.url)),
             dead_links=tuple(sorted(links.get(site.site_id, ()), key=lambda link: (link.url, link.found_on))),
             messages=tuple(messages.get(site.site_id, ())),
-        )
-        for site in sites
-    ]
+        ))
+    return states
 
 
 def iter_site_states(client: Elasticsearch, prefix: str, point: CheckPoint, *, region: str | None = None,

@@ -1,4 +1,4 @@
-"""Score a report (contract JSON) against the farm's truth: dead links, stale and empty columns."""
+"""Score a report (contract JSON) against the farm's truth: dead links, stale and empty columns, footers."""
 
 from __future__ import annotations
 
@@ -68,4 +68,20 @@ def columns(report: dict[str, Any], truth: dict[str, Any], flag: str) -> Score:
             if column.get(flag)}
     found = {_canon(column["url"]) for site in report["sites"] if site["site_id"] in sites
              for column in site["columns"] if column.get(flag)}
+    return _score(found, true)
+
+
+def identity(report: dict[str, Any], truth: dict[str, Any]) -> Score:
+    """(site, problem) pairs of D-ID and D-ERRLINK: missing marks, a wrong 标识码, no error-report link."""
+    sites = _judged_sites(truth)
+    true: set[tuple[str, str]] = set()
+    for site_id, site in sites.items():
+        true |= {(site_id, f"missing {mark}") for mark in site["missing_marks"]}
+        if site["site_code_shown"] not in (None, site_id):
+            true.add((site_id, "site_code"))
+        if not site["error_report_link"]:
+            true.add((site_id, "D-ERRLINK"))
+    found = {(site["site_id"], finding["key"] or finding["check"]) for site in report["sites"]
+             if site["site_id"] in sites for finding in site["findings"]
+             if finding["check"] in ("D-ID", "D-ERRLINK")}
     return _score(found, true)

@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
         out.write(f"dead links     {accuracy.dead_links(report, truth)}\n")
         out.write(f"stale columns  {accuracy.columns(report, truth, 'stale')}\n")
         out.write(f"empty columns  {accuracy.columns(report, truth, 'empty')}\n")
+        out.write(f"footer marks   {accuracy.identity(report, truth)}\n")
     return 0
 
 

@@ -81,6 +81,13 @@ def test_stale_and_empty_columns_match_the_truth(crawled: dict[str, Any], crawl_
     assert empty.f1 >= 0.98, str(empty)
 
 
+def test_identity_marks_and_error_report_links_match_the_truth(crawled: dict[str, Any],
+                                                                crawl_farm: RunningFarm) -> None:
+    score = accuracy.identity(crawled["report"], crawl_farm.truth)
+    assert score.true >= 3, f"the farm made too few footer faults to test: {score}"
+    assert score.precision == 1.0 and score.recall == 1.0, str(score)
+
+
 def test_publish_dates_match_the_truth_and_none_is_invented(crawled: dict[str, Any], crawl_farm: RunningFarm,
                                                             es_client: Elasticsearch) -> None:
     env: Env = crawled["env"]

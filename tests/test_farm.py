@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +19,9 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import pytest
 
+from pipelines.encoding import decode_html
+from pipelines.identity import identity_marks
+from pipelines.links import parse_html
 from scripts.farm import build_truth, generate
 from scripts.farm.render import cn_numeral_date, list_date
 from scripts.farm.world import is_stale, months_before, site_ips
@@ -336,6 +340,10 @@ def test_world_injects_every_fault_family(farm: Farm) -> None:
     assert any(p["robots_disallowed"] for s in sites for p in s["pages"].values())
     assert {s["encoding"] for s in sites} - {"utf-8"}
     assert all(s["traps"] for s in sites)
+    up = [s for s in sites if not s["down"]]
+    assert any(s["missing_marks"] for s in up)
+    assert any(s["site_code_shown"] not in (None, s["site_id"]) for s in up)
+    assert any(not s["error_report_link"] for s in up)
     world = generate(SITES, SEED, TODAY, port=farm.port, base_ip="127.0.3.1")
     live = [world.model(i) for i in range(SITES) if not world.identities[i].down]
     assert any(model.style == "hanweb" for model in live)
@@ -349,6 +357,22 @@ def test_clean_world_has_no_faults() -> None:
     for site in truth["sites"]:
         assert not site["down"] and not site["slow"] and site["dead_links"] == [] and site["traps"] == []
         assert not any(c["empty"] for c in site["columns"])
+        assert site["missing_marks"] == [] and site["site_code_shown"] == site["site_id"]
+        assert site["error_report_link"]
+
+
+def test_home_page_footers_show_what_the_truth_says(farm: Farm) -> None:
+    for site in farm.truth["sites"]:
+        if site["down"]:
+            continue
+        with urllib.request.urlopen(site["url"], timeout=10) as answer:
+            page = decode_html(answer.read(), answer.headers.get("Content-Type"))
+        marks = identity_marks(parse_html(page.text))
+        assert marks.missing() == site["missing_marks"], site["site_id"]
+        assert marks.site_code == site["site_code_shown"], site["site_id"]
+        assert marks.error_report is site["error_report_link"], site["site_id"]
+        jiucuo = [url for url in site["pages"] if "jiucuo" in url]
+        assert bool(jiucuo) is site["error_report_link"]  # reachable only through the footer link
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,23 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
                                                                         answered_at=None),)),
      "FAIL", 57.0, [], ["D-LINK-HOME"] * 10 + ["D-NEWS"] * 4 + ["D-PERS"] * 2 + ["D-REPLY-LIST"],
      ["V-STALE"]),
+    ("home page shows every mark and links the error report",
+     site(site_code_shown="5101000001", error_report_link=True), "PASS", 100.0, [], [], []),
+    ("two marks missing and no error-report link",
+     site(site_code_shown="5101000001", missing_marks=("icp", "police"), error_report_link=False),
+     "PASS", 97.0, [], ["D-ERRLINK", "D-ID", "D-ID"], []),
+    ("another site's 标识码 and a host outside .gov.cn",
+     site(url="http://www.chengdu.com.cn/", site_code_shown="5101010001", error_report_link=True),
+     "PASS", 98.0, [], ["D-ID", "D-ID"], []),
+    ("an IP address is not judged by the domain rule",
+     site(url="http://127.0.1.2:8800/", site_code_shown="5101000001", error_report_link=True),
+     "PASS", 100.0, [], [], []),
+    ("marks never read give no finding", site(missing_marks=("icp",), error_report_link=None),
+     "PASS", 100.0, [], [], []),
+    ("the usability group caps at 10 points",
+     site(url="http://x.com/", site_code_shown=None, error_report_link=False,
+          missing_marks=tuple(["site_code", "icp", "police", "sponsor"] * 3)),
+     "PASS", 90.0, [], ["D-ERRLINK"] + ["D-ID"] * 13, []),
 ]
 
 
@@ -198,3 +215,15 @@ def test_broken_indicators_name_the_key(change: tuple[str, str], message: str) -
     with pytest.raises(ValueError, match=r"indicators\.yaml") as caught:
         parse_indicators(text.replace(change[0], change[1]))
     assert message in str(caught.value)
+
+
+def test_identity_findings_name_their_problem() -> None:
+    state = site(url="http://www.chengdu.com.cn/", site_code_shown="5101010001", missing_marks=("sponsor",),
+                 error_report_link=False)
+    findings = {finding.key: finding for finding in score_site(state, AS_OF, RULES).findings}
+    assert set(findings) == {"missing sponsor", "site_code", "domain", ""}
+    assert "主办单位" in findings["missing sponsor"].detail
+    assert "5101010001" in findings["site_code"].detail and "5101000001" in findings["site_code"].detail
+    assert ".gov.cn" in findings["domain"].detail
+    assert findings[""].check == "D-ERRLINK"
+    assert all(finding.evidence == ("http://www.chengdu.com.cn/",) for finding in findings.values())

@@ -68,10 +68,10 @@ def _day(value: date | None) -> str | None:
 
 
 def finding_record(finding: Finding) -> dict[str, Any]:
-    """A finding as the report lists it (contract keys first, then confidence, evidence, stale_data)."""
+    """A finding as the report lists it (contract keys first, then key, confidence, evidence, stale_data)."""
     return {"check": finding.check, "severity": finding.severity, "points": finding.points,
-            "detail": finding.detail, "confidence": finding.confidence, "evidence": list(finding.evidence),
-            "stale_data": finding.stale_data}
+            "detail": finding.detail, "key": finding.key, "confidence": finding.confidence,
+            "evidence": list(finding.evidence), "stale_data": finding.stale_data}
 
 
 def site_record(state: SiteState, result: SiteResult) -> dict[str, Any]:

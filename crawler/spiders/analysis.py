@@ -25,6 +25,7 @@ from pipelines.columns import (
 )
 from pipelines.dates import PublishDate, extract_publish_date, parse_date_text
 from pipelines.encoding import decode_html
+from pipelines.identity import identity_marks
 from pipelines.links import (
     ATTACHMENT_EXTENSIONS,
     IMAGE_EXTENSIONS,
@@ -516,6 +517,13 @@ def _home(page: _Page, plans: dict[str, OutLink]) -> tuple[int, date | None]:
     return len(listing.entries), max(dates, default=None)
 
 
+def _read_identity(item: PageItem, tree: HtmlElement) -> None:
+    """The identity marks and error-report entry of a home page (D-ID, D-ERRLINK)."""
+    marks = identity_marks(tree)
+    item.site_code_shown, item.missing_marks = marks.site_code, list(marks.missing())
+    item.error_report_link = marks.error_report
+
+
 @dataclass(slots=True)
 class _ColumnRead:
     items: list[ColumnItem | MessageItem]
@@ -767,6 +775,7 @@ def analyze_page(
     try:
         if page_kind == "home":
             item.list_entries, newest = _home(page, plans)
+            _read_identity(item, tree)
             if newest is not None:
                 item.pub_date, item.pub_date_source, item.pub_date_confidence = newest, "listing", 0.6
         elif page_kind == "column":

@@ -67,7 +67,8 @@ def chrome_links(model: SiteModel) -> list[Link]:
     links = [Link("/", "首页", "page")]
     links += [Link(col.index_path, col.name, "page") for col in model.columns if col.level == 1]
     links += [Link(res, "", "resource") for res in RESOURCES]
-    links.append(Link(f"/jiucuo.html?site_code={model.ident.site_id}", "我为政府网站找错", "page"))
+    if model.error_report:
+        links.append(Link(f"/jiucuo.html?site_code={model.ident.site_id}", "我为政府网站找错", "page"))
     return links
 
 

@@ -136,12 +136,18 @@ def _top(model: SiteModel, today: date) -> str:
 
 
 def _footer(model: SiteModel, today: date) -> str:
-    ident = model.ident
+    ident, missing = model.ident, model.missing_marks
+    sponsor = "" if "sponsor" in missing else f"主办单位：{escape(ident.name)}办公室 "
+    marks = [
+        f"政府网站标识码：{model.site_code_shown}" if model.site_code_shown else "",
+        "" if "icp" in missing else f"蜀ICP备{int(ident.site_id[-6:]) + 100000}号",
+        "" if "police" in missing else f"川公网安备 {ident.site_id}0001号",
+    ]
+    report = (f'<p><a href="/jiucuo.html?site_code={ident.site_id}">我为政府网站找错</a></p>'
+              if model.error_report else "")
     return (
-        f'<div class="footer"><p>主办单位：{escape(ident.name)}办公室 版权所有 © 2012-{today.year}</p>'
-        f"<p>政府网站标识码：{ident.site_id} 蜀ICP备{int(ident.site_id[-6:]) + 100000}号 "
-        f"川公网安备 {ident.site_id}0001号</p>"
-        f'<p><a href="/jiucuo.html?site_code={ident.site_id}">我为政府网站找错</a></p></div></body></html>'
+        f'<div class="footer"><p>{sponsor}版权所有 © 2012-{today.year}</p>'
+        f"<p>{' '.join(mark for mark in marks if mark)}</p>{report}</div></body></html>"
     )
 
 

@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Final
 
 REGIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
     (
@@ -56,6 +57,9 @@ DEPARTMENTS = [
     "商务局",
     "司法局",
 ]
+
+# Identity marks a home-page footer shows (pipelines/identity.py MARKS).
+FOOTER_MARKS: Final = ("site_code", "icp", "police", "sponsor")
 
 # Staleness limit per column class (indicators.md §3); None = never stale.
 LIMIT_DAYS = {"news": 14}
@@ -219,6 +223,11 @@ class SiteModel:
     external_links: list[tuple[str, str]]
     internal_articles: list[Article]
     traps: bool
+    # Footer faults (D-ID, D-ERRLINK): identity marks left out, a 标识码 not the registered one, no
+    # link to the national error-report entry.
+    missing_marks: tuple[str, ...] = ()
+    site_code_shown: str | None = None
+    error_report: bool = True
 
     @property
     def base(self) -> str:
@@ -290,6 +299,8 @@ class World:
             role: idx for role, idx in zip(("down", "slow", "zombie", "homestale"), special, strict=False)
         }
         self.identities = [self._identity(i, world_rng) for i in range(sites)]
+        up = [i for i in range(1, sites) if not self.identities[i].down]
+        self._footer_roles = up[:3] if fault_rate > 0 else []
         # Every site stays cached: a crawler visits all sites round-robin, so a smaller cache would
         # rebuild a model on nearly every request of a large farm.
         self.model = lru_cache(maxsize=max(512, sites))(self._build_model)
@@ -327,6 +338,31 @@ class World:
 
     def host(self, index: int) -> str:
         return f"{self.ips[index]}:{self.port}"
+
+    def footer_faults(self, index: int) -> tuple[tuple[str, ...], str | None, bool]:
+        """(identity marks missing, 标识码 shown, links the error-report entry) of a site's footer.
+
+        The first three sites that are up (the portal aside) get one fault each (a missing mark,
+        a neighbouring region's code, no error-report link), so that a small farm shows all three;
+        the others draw them at random. Their own random stream: adding them changed no other page.
+        """
+        rng = random.Random(f"farm/{self.seed}/footer/{index}")
+        code = self.identities[index].site_id
+        pick, mark, link = rng.random(), FOOTER_MARKS[rng.randrange(len(FOOTER_MARKS))], rng.random()
+        noise = self.fault_rate if index > 0 else 0.0  # the provincial portal stays clean
+        forced = self._footer_roles.index(index) if index in self._footer_roles else None
+        if forced == 0:  # a missing mark
+            pick, link = 0.0, 1.0
+        elif forced == 1:  # a wrong code
+            pick, link = 0.16 * noise, 1.0
+        elif forced == 2:  # no error-report link
+            pick, link = 1.0, 0.0
+        reports_errors = link >= 0.1 * noise
+        if pick < 0.15 * noise:
+            return (mark,), None if mark == "site_code" else code, reports_errors
+        if pick < 0.2 * noise:
+            return (), f"{int(code[:6]) + 1}{code[6:]}", reports_errors
+        return (), code, reports_errors
 
     def _build_model(self, index: int) -> SiteModel:
         return _SiteBuilder(self, index).build()
@@ -412,6 +448,7 @@ class _SiteBuilder:
             externals,
             internal,
             self.faults > 0,
+            *self.world.footer_faults(ident.index),
         )
 
     def _dead_links(self, host: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
