@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
+from pipelines.links import visible_text
+
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
@@ -37,7 +39,6 @@ _POLICE: Final = re.compile(r"公网安备\s*[:：]?\s*\d{10,}")
 _SPONSOR: Final = re.compile(r"主办(?:单位)?\s*[:：]\s*(\S{2,})")
 _ERROR_REPORT_URL: Final = re.compile(r"jiucuo", re.IGNORECASE)
 _ERROR_REPORT_TEXT: Final = "找错"
-_INVISIBLE: Final = frozenset({"script", "style", "noscript", "template", "head"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +56,6 @@ class IdentityMarks:
         shown = {"site_code": self.site_code is not None, "icp": self.icp, "police": self.police,
                  "sponsor": self.sponsor}
         return [mark for mark in MARKS if not shown[mark]]
-
-
-def visible_text(tree: HtmlElement) -> str:
-    """The page's text a reader sees (no scripts, styles or comments), whitespace collapsed."""
-    parts: list[str] = []
-
-    def walk(element: HtmlElement) -> None:
-        if isinstance(element.tag, str) and element.tag not in _INVISIBLE:
-            parts.append(element.text or "")
-            for child in element:
-                walk(child)
-        parts.append(element.tail or "")
-
-    walk(tree)
-    return " ".join(" ".join(parts).split())
 
 
 def _has_error_report(tree: HtmlElement) -> bool:

@@ -40,6 +40,7 @@ ATTACHMENT_EXTENSIONS = frozenset(
 )
 IMAGE_EXTENSIONS = frozenset(["jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico", "tif", "tiff"])
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "#")
+_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head"})  # no visible text
 # Containers whose links are site navigation, not content: by tag, or by id/class token.
 _NAV_TAGS = frozenset({"nav", "header", "footer"})
 _NAV_CLASS = re.compile(
@@ -86,6 +87,21 @@ def parse_html(tree_or_html: HtmlElement | str | bytes) -> HtmlElement:
 def element_text(element: HtmlElement) -> str:
     """Visible text of an element with whitespace collapsed."""
     return " ".join(element.text_content().split())
+
+
+def visible_text(tree: HtmlElement) -> str:
+    """The page's text a reader sees (no scripts, styles or comments), whitespace collapsed."""
+    parts: list[str] = []
+
+    def walk(element: HtmlElement) -> None:
+        if isinstance(element.tag, str) and element.tag not in _INVISIBLE_TAGS:
+            parts.append(element.text or "")
+            for child in element:
+                walk(child)
+        parts.append(element.tail or "")
+
+    walk(tree)
+    return " ".join(" ".join(parts).split())
 
 
 def is_nav_element(element: HtmlElement) -> bool:
