@@ -63,6 +63,12 @@ class ReplyRules(_Strict):
     confidence: Confidence
 
 
+class ServiceRules(_Strict):
+    min_missing: int = Field(ge=1, le=10)
+    fail_count: int = Field(ge=1)
+    confidence: Confidence
+
+
 class VetoRules(_Strict):
     v_avail: AvailabilityRules = Field(alias="V-AVAIL")
     v_home: HomeRules = Field(alias="V-HOME")
@@ -71,6 +77,7 @@ class VetoRules(_Strict):
     v_empty: CountRules = Field(alias="V-EMPTY")
     v_channel: ChannelRules = Field(alias="V-CHANNEL")
     v_reply: ReplyRules = Field(alias="V-REPLY")
+    v_service: ServiceRules = Field(alias="V-SERVICE")
 
 
 class DeductionRule(_Strict):

@@ -60,6 +60,9 @@ class PageItem:
     site_code_shown: str | None = None
     missing_marks: list[str] = field(default_factory=list)
     error_report_link: bool | None = None
+    # Article pages: the service-guide elements (事项名称, 办理材料, ...) the page labels (V-SERVICE;
+    # pipelines/service.py). Empty for an ordinary article.
+    guide_elements: list[str] = field(default_factory=list)
     cycle: int = 0
     region: str = ""
     level: str = ""

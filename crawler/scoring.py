@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from pipelines.columns import StaleLimit
 from pipelines.identity import MARK_NAMES, domain_problems, site_code_problems
+from pipelines.service import GUIDE_ELEMENTS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -74,6 +75,14 @@ class MessageState:
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
+class ServiceGuide:
+    """An article of a service column that labels at least one guide element (事项名称, 办理材料, ...)."""
+
+    url: str
+    elements: tuple[str, ...]
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
 class SiteState:
     """Everything the checks need about one site at the check point `as_of`."""
 
@@ -92,6 +101,7 @@ class SiteState:
     columns: tuple[ColumnState, ...] = ()
     dead_links: tuple[DeadLink, ...] = ()
     messages: tuple[MessageState, ...] = ()
+    service_guides: tuple[ServiceGuide, ...] = ()
 
     @property
     def crawled(self) -> bool:
@@ -318,6 +328,28 @@ def _messages(state: SiteState, as_of: date, rules: Indicators) -> list[Finding]
     return findings
 
 
+def _service(state: SiteState, rules: Indicators) -> list[Finding]:
+    """V-SERVICE: no service section (department sites aside), or too many guides missing elements."""
+    service = rules.vetoes.v_service
+    if not state.crawled or (not state.has_service_function and state.level == "department"):
+        return []
+    if not state.has_service_function:
+        return [Finding(check="V-SERVICE", severity="veto", points=0.0, confidence=service.confidence,
+                        detail="no service (办事服务) column found (confirm manually)", evidence=(state.url,),
+                        stale_data=state.stale_data)]
+    poor = [guide for guide in state.service_guides
+            if len(GUIDE_ELEMENTS) - len(guide.elements) >= service.min_missing]
+    if len(poor) < service.fail_count:
+        return []
+    return [Finding(
+        check="V-SERVICE", severity="veto", points=0.0, confidence=service.confidence,
+        detail=f"{len(poor)} service guides each lack {service.min_missing} or more of the "
+               f"{len(GUIDE_ELEMENTS)} guide elements (veto at {service.fail_count}; confirm manually)",
+        evidence=tuple(f"{guide.url} shows {len(guide.elements)}: {' '.join(guide.elements)}"
+                       for guide in poor[:rules.report.evidence_items]),
+        stale_data=state.stale_data)]
+
+
 def _identity(state: SiteState, rules: Indicators) -> list[Finding]:
     """D-ID (each missing mark, a wrong 标识码, a host outside .gov.cn) and D-ERRLINK, from the home page."""
     if state.error_report_link is None:
@@ -382,7 +414,8 @@ def score_site(state: SiteState, as_of: date, rules: Indicators) -> SiteResult:
     if not state.crawled and state.probes.latest_ok is None:
         return SiteResult(findings=(), score=None, verdict="NO_DATA", deductions_by_group={})
     findings = _availability(state, rules) + _homepage(state, as_of, rules) + _columns(state, rules)
-    findings += _links(state, rules) + _messages(state, as_of, rules) + _identity(state, rules)
+    findings += _links(state, rules) + _messages(state, as_of, rules) + _service(state, rules)
+    findings += _identity(state, rules)
     findings += _zombie(state, as_of, findings, rules)
     score, by_group = _score(state, findings, rules)
     vetoes = [finding for finding in findings if finding.severity == "veto"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from elasticsearch import NotFoundError
 
 from crawler.naming import index_name
-from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, SiteState
+from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, ServiceGuide, SiteState
 from pipelines.columns import ColumnClass, is_stale
 
 if TYPE_CHECKING:
@@ -272,6 +272,24 @@ def _messages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> dict[s
     return messages
 
 
+def _service_guides(client: Elasticsearch, prefix: str, site_ids: list[str],
+                    columns: dict[str, list[ColumnState]]) -> dict[str, list[ServiceGuide]]:
+    """Articles of the batch's service columns that label at least one guide element (V-SERVICE)."""
+    service_columns = sorted({column.url for site in columns.values() for column in site
+                              if column.type == ColumnClass.SERVICE.value})
+    guides: dict[str, list[ServiceGuide]] = {}
+    if not service_columns:
+        return guides
+    query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"page_kind": "article"}},
+                                 {"terms": {"column_url": service_columns}},
+                                 {"exists": {"field": "guide_elements"}}]}}
+    for source in _stream(client, _index(prefix, "pages"), query, ["site_id", "url", "guide_elements"]):
+        elements = source.get("guide_elements") or []
+        guides.setdefault(source["site_id"], []).append(ServiceGuide(
+            url=source["url"], elements=tuple([elements] if isinstance(elements, str) else elements)))
+    return guides
+
+
 def build_site_states(client: Elasticsearch, prefix: str, sites: list[RegisteredSite],
                       point: CheckPoint) -> list[SiteState]:
     """The SiteState of each given site (one batch: a handful of searches whatever its size)."""
@@ -281,6 +299,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
     columns = _columns(client, prefix, site_ids, point)
     links = _dead_links(client, prefix, site_ids, point)
     messages = _messages(client, prefix, site_ids)
+    guides = _service_guides(client, prefix, site_ids, columns)
     states: list[SiteState] = []
     for site in sites:
         home = homepages.get(site.site_id)
@@ -294,6 +313,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
             columns=tuple(sorted(columns.get(site.site_id, ()), key=lambda column: column.url)),
             dead_links=tuple(sorted(links.get(site.site_id, ()), key=lambda link: (link.url, link.found_on))),
             messages=tuple(messages.get(site.site_id, ())),
+            service_guides=tuple(sorted(guides.get(site.site_id, ()), key=lambda guide: guide.url)),
         ))
     return states
 

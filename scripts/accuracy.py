@@ -1,4 +1,4 @@
-"""Score a report (contract JSON) against the farm's truth: dead links, stale and empty columns, footers."""
+"""Score a report (contract JSON) against the farm's truth: dead links, columns, footers, service guides."""
 
 from __future__ import annotations
 
@@ -84,4 +84,19 @@ def identity(report: dict[str, Any], truth: dict[str, Any]) -> Score:
     found = {(site["site_id"], finding["key"] or finding["check"]) for site in report["sites"]
              if site["site_id"] in sites for finding in site["findings"]
              if finding["check"] in ("D-ID", "D-ERRLINK")}
+    return _score(found, true)
+
+
+def service_vetoes(report: dict[str, Any], truth: dict[str, Any], *, min_missing: int = 4,
+                   fail_count: int = 5) -> Score:
+    """Sites vetoed by V-SERVICE: no service column (departments aside), or too many poor guides."""
+    sites = _judged_sites(truth)
+    true = set()
+    for site_id, site in sites.items():
+        has_service = any(column["type"] == "service" for column in site["columns"])
+        poor = [guide for guide in site["service_guides"] if 10 - guide["elements"] >= min_missing]
+        if (not has_service and site["level"] != "department") or len(poor) >= fail_count:
+            true.add(site_id)
+    found = {site["site_id"] for site in report["sites"] if site["site_id"] in sites
+             and any(finding["check"] == "V-SERVICE" for finding in site["findings"])}
     return _score(found, true)

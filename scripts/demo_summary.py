@@ -37,6 +37,7 @@ def main(argv: list[str]) -> int:
         out.write(f"stale columns  {accuracy.columns(report, truth, 'stale')}\n")
         out.write(f"empty columns  {accuracy.columns(report, truth, 'empty')}\n")
         out.write(f"footer marks   {accuracy.identity(report, truth)}\n")
+        out.write(f"service vetoes {accuracy.service_vetoes(report, truth)}\n")
     return 0
 
 

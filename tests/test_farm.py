@@ -22,6 +22,7 @@ import pytest
 from pipelines.encoding import decode_html
 from pipelines.identity import identity_marks
 from pipelines.links import parse_html
+from pipelines.service import guide_elements
 from scripts.farm import build_truth, generate
 from scripts.farm.render import cn_numeral_date, list_date
 from scripts.farm.world import is_stale, months_before, site_ips
@@ -344,6 +345,7 @@ def test_world_injects_every_fault_family(farm: Farm) -> None:
     assert any(s["missing_marks"] for s in up)
     assert any(s["site_code_shown"] not in (None, s["site_id"]) for s in up)
     assert any(not s["error_report_link"] for s in up)
+    assert any(sum(1 for guide in s["service_guides"] if guide["elements"] <= 6) >= 5 for s in up)
     world = generate(SITES, SEED, TODAY, port=farm.port, base_ip="127.0.3.1")
     live = [world.model(i) for i in range(SITES) if not world.identities[i].down]
     assert any(model.style == "hanweb" for model in live)
@@ -373,6 +375,15 @@ def test_home_page_footers_show_what_the_truth_says(farm: Farm) -> None:
         assert marks.error_report is site["error_report_link"], site["site_id"]
         jiucuo = [url for url in site["pages"] if "jiucuo" in url]
         assert bool(jiucuo) is site["error_report_link"]  # reachable only through the footer link
+
+
+def test_service_guides_show_the_elements_the_truth_counts(farm: Farm) -> None:
+    guides = [guide for site in farm.truth["sites"] if not site["down"] for guide in site["service_guides"]]
+    assert {guide["elements"] for guide in guides} >= {6, 10}
+    for guide in guides:
+        with urllib.request.urlopen(guide["url"], timeout=10) as answer:
+            page = decode_html(answer.read(), answer.headers.get("Content-Type"))
+        assert len(guide_elements(parse_html(page.text))) == guide["elements"], guide["url"]
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,7 @@ def known_sites() -> list[object]:
         _column("5101060001", cd2 + "a/", "工作动态", "news", AS_OF - timedelta(days=20)),
         _column("5101060001", cd2 + "b/", "部门动态", "news", AS_OF - timedelta(days=40)),
         _column("5101060001", cd2 + "c/", "政务咨询", "consult", AS_OF - timedelta(days=3)),
+        _column("5101060001", cd2 + "d/", "办事指南", "service", AS_OF - timedelta(days=3)),
         # 3: registered, never crawled nor probed.
         # 4: three empty columns, fresh otherwise, a department-free city site.
         *_probes("5103000001", zg2, 24, 0),
@@ -198,7 +199,7 @@ def test_xlsx_report_sheets(env: Env, loaded: str, tmp_path: Path) -> None:
     assert sites.column_dimensions["B"].width > 20
     links = list(book["失效链接"].iter_rows(min_row=2, values_only=True))
     assert sorted(row[3] for row in links) == ["http://old.example.cn/x.pdf", "http://www.chengdu.gov.cn/gone.html"]
-    assert book["栏目"].max_row == 1 + 4 + 3 + 6
+    assert book["栏目"].max_row == 1 + 4 + 4 + 6
     problems = [row for row in book["问题"].iter_rows(min_row=2, values_only=True)]
     assert ("5101060001", "V-HOME", "单项否决") in {(row[0], row[3], row[4]) for row in problems}
 

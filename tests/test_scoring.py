@@ -9,8 +9,17 @@ from typing import Any
 import pytest
 
 from crawler.indicators import INDICATORS_PATH, load_indicators, parse_indicators
-from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, SiteState, score_site
+from crawler.scoring import (
+    ColumnState,
+    DeadLink,
+    MessageState,
+    ProbeSummary,
+    ServiceGuide,
+    SiteState,
+    score_site,
+)
 from pipelines.columns import ColumnClass, is_stale
+from pipelines.service import GUIDE_ELEMENTS
 
 AS_OF = date(2026, 11, 27)
 RULES = load_indicators()
@@ -44,6 +53,11 @@ def dead(count: int, *, home: bool, confirmed: bool = True, error: str = "http")
     return tuple(DeadLink(url=f"http://s.gov.cn/x{index}{home}", found_on="http://s.gov.cn/" if home else
                           f"http://s.gov.cn/a{index}", on_homepage=home, status=404, error=error,
                           confirmed=confirmed) for index in range(count))
+
+
+def guides(count: int, *, shown: int) -> tuple[ServiceGuide, ...]:
+    return tuple(ServiceGuide(url=f"http://s.gov.cn/bsfw/{shown}/{index}.html",
+                              elements=GUIDE_ELEMENTS[-shown:]) for index in range(count))
 
 
 def checks(findings: Any, severity: str) -> list[str]:
@@ -110,7 +124,7 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
      "PASS", 86.67, [], ["D-NEWS"] * 2, []),
     ("department with service function does not scale",
      site(level="department", columns=(*BASE_COLUMNS, *stale_news(2))), "PASS", 90.0, [], ["D-NEWS"] * 2, []),
-    ("no consultation channel is a suspected veto", site(columns=(column("news", 1),)),
+    ("no consultation channel is a suspected veto", site(columns=(column("news", 1), column("service", 5))),
      "REVIEW", 100.0, ["V-CHANNEL"], [], []),
     ("unanswered old message", site(messages=(MessageState(url="http://s.gov.cn/m1", column_url="c",
                                                            asked_at=date(2026, 6, 1), answered_at=None),
@@ -151,6 +165,14 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
      site(url="http://127.0.1.2:8800/", site_code_shown="5101000001", error_report_link=True),
      "PASS", 100.0, [], [], []),
     ("marks never read give no finding", site(missing_marks=("icp",), error_report_link=None),
+     "PASS", 100.0, [], [], []),
+    ("five poor service guides", site(service_guides=guides(5, shown=6)),
+     "REVIEW", 100.0, ["V-SERVICE"], [], []),
+    ("four poor service guides and good ones", site(service_guides=guides(4, shown=6) + guides(9, shown=7)),
+     "PASS", 100.0, [], [], []),
+    ("no service column on a county portal", site(level="county", columns=BASE_COLUMNS[:2]),
+     "REVIEW", 100.0, ["V-SERVICE"], [], []),
+    ("no service column on a department site", site(level="department", columns=BASE_COLUMNS[:2]),
      "PASS", 100.0, [], [], []),
     ("the usability group caps at 10 points",
      site(url="http://x.com/", site_code_shown=None, error_report_link=False,
@@ -227,3 +249,12 @@ def test_identity_findings_name_their_problem() -> None:
     assert ".gov.cn" in findings["domain"].detail
     assert findings[""].check == "D-ERRLINK"
     assert all(finding.evidence == ("http://www.chengdu.com.cn/",) for finding in findings.values())
+
+
+def test_a_service_veto_names_the_poor_guides_and_what_they_show() -> None:
+    (veto,) = score_site(site(service_guides=guides(6, shown=5)), AS_OF, RULES).findings
+    assert veto.check == "V-SERVICE" and veto.confidence == "suspected"
+    assert veto.detail.startswith("6 service guides each lack 4 or more of the 10 guide elements")
+    assert len(veto.evidence) == 6
+    shown = "办理机构 收费标准 办理时间 联系电话 办理流程"
+    assert veto.evidence[0] == f"http://s.gov.cn/bsfw/5/0.html shows 5: {shown}"

@@ -38,6 +38,7 @@ from pipelines.links import (
     extract_links,
     in_nav,
 )
+from pipelines.service import guide_elements
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -797,6 +798,7 @@ def analyze_page(
             item.title = page_title(tree, meta, site.name, article=looks_article or shown is not None)
             if looks_article or shown is not None or _shows_article(tree, item.title, crumb):
                 item.page_kind = "article"
+                item.guide_elements = guide_elements(tree)
                 if shown is not None:
                     item.pub_date, item.pub_date_source = shown.date, shown.source
                     item.pub_date_confidence = shown.confidence

@@ -239,6 +239,11 @@ def _placeholder(model: SiteModel, spec: PageSpec, today: date) -> str:
     return f'{crumb}{sub}<div class="empty">{words}</div>'
 
 
+def guide_labels(model: SiteModel, path: str) -> list[str]:
+    """The elements a service guide shows: it leaves out the first 0-4 of the ten (V-SERVICE)."""
+    return GUIDE_ELEMENTS[4 if model.poor_guides else zlib.crc32(path.encode()) % 5:]
+
+
 def _article(model: SiteModel, spec: PageSpec, today: date) -> str:
     article = spec.article
     assert article is not None
@@ -265,8 +270,7 @@ def _article(model: SiteModel, spec: PageSpec, today: date) -> str:
         * 3
     )
     if spec.layout == "guide":
-        missing = zlib.crc32(article.path.encode()) % 5
-        text += "".join(f"<p><b>{name}：</b>详见相关规定。</p>" for name in GUIDE_ELEMENTS[missing:])
+        text += "".join(f"<p><b>{name}：</b>详见相关规定。</p>" for name in guide_labels(model, article.path))
     files = "".join(
         f'<li><a href="{escape(path)}">{escape(name)}</a></li>' for path, name, _ in article.attachments
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from scripts.farm.pages import MAX_REDIRECTS, answer, build_pages
+from scripts.farm.render import guide_labels
 from scripts.farm.world import LIMIT_DAYS, LIMIT_MONTHS, is_stale, months_before
 
 if TYPE_CHECKING:
@@ -174,6 +175,8 @@ def site_truth(world: World, index: int) -> dict[str, Any]:
         "declared_charset": model.declared_charset,
         "has_meta": model.has_meta,
         "robots_disallow": disallow,
+        "service_guides": [{"url": base + path, "elements": len(guide_labels(model, path))}
+                           for path, page in reachable.items() if page.layout == "guide"],
         "missing_marks": list(model.missing_marks),
         "site_code_shown": model.site_code_shown,
         "error_report_link": model.error_report,

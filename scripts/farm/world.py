@@ -228,6 +228,7 @@ class SiteModel:
     missing_marks: tuple[str, ...] = ()
     site_code_shown: str | None = None
     error_report: bool = True
+    poor_guides: bool = False  # every service guide lacks four of the ten elements
 
     @property
     def base(self) -> str:
@@ -301,6 +302,8 @@ class World:
         self.identities = [self._identity(i, world_rng) for i in range(sites)]
         up = [i for i in range(1, sites) if not self.identities[i].down]
         self._footer_roles = up[:3] if fault_rate > 0 else []
+        # One site whose service guides all lack four elements (V-SERVICE when it has five or more).
+        self.poor_guides_site = up[3] if fault_rate > 0 and len(up) > 3 else None
         # Every site stays cached: a crawler visits all sites round-robin, so a smaller cache would
         # rebuild a model on nearly every request of a large farm.
         self.model = lru_cache(maxsize=max(512, sites))(self._build_model)
@@ -449,6 +452,7 @@ class _SiteBuilder:
             internal,
             self.faults > 0,
             *self.world.footer_faults(ident.index),
+            ident.index == self.world.poor_guides_site,
         )
 
     def _dead_links(self, host: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
