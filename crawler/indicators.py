@@ -89,9 +89,14 @@ class ZombieRules(_Strict):
     quiet_days: int = Field(ge=1)
 
 
+class PrivacyRules(_Strict):
+    min_mobiles: int = Field(ge=1)
+
+
 class LabelRules(_Strict):
     i_zombie: ZombieRules = Field(alias="I-ZOMBIE")
     i_soft404: dict[str, object] = Field(alias="I-SOFT404")
+    i_privacy: PrivacyRules = Field(alias="I-PRIVACY")
 
 
 class ReportRules(_Strict):

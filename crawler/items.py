@@ -63,6 +63,10 @@ class PageItem:
     # Article pages: the service-guide elements (事项名称, 办理材料, ...) the page labels (V-SERVICE;
     # pipelines/service.py). Empty for an ordinary article.
     guide_elements: list[str] = field(default_factory=list)
+    # Personal data the page shows, masked (I-PRIVACY; pipelines/privacy.py): valid resident ID numbers
+    # (510104********123X) and distinct mobile numbers (138****5678).
+    id_numbers: list[str] = field(default_factory=list)
+    mobiles: list[str] = field(default_factory=list)
     cycle: int = 0
     region: str = ""
     level: str = ""

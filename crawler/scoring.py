@@ -83,6 +83,15 @@ class ServiceGuide:
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
+class PersonalDataPage:
+    """A page showing resident ID numbers or mobile numbers (masked, as the spider stored them)."""
+
+    url: str
+    id_numbers: tuple[str, ...]
+    mobiles: tuple[str, ...]
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
 class SiteState:
     """Everything the checks need about one site at the check point `as_of`."""
 
@@ -102,6 +111,7 @@ class SiteState:
     dead_links: tuple[DeadLink, ...] = ()
     messages: tuple[MessageState, ...] = ()
     service_guides: tuple[ServiceGuide, ...] = ()
+    personal_data: tuple[PersonalDataPage, ...] = ()
 
     @property
     def crawled(self) -> bool:
@@ -369,6 +379,16 @@ def _identity(state: SiteState, rules: Indicators) -> list[Finding]:
     return findings
 
 
+def _privacy(state: SiteState, rules: Indicators) -> list[Finding]:
+    """I-PRIVACY: each page with a valid resident ID number or a list of mobile numbers, for review."""
+    least = rules.labels.i_privacy.min_mobiles
+    return [Finding(check="I-PRIVACY", severity="info", points=0.0, confidence="suspected", key=page.url,
+                    detail=f"personal data on {page.url}: {len(page.id_numbers)} resident ID numbers, "
+                           f"{len(page.mobiles)} mobile numbers (review and remove)",
+                    evidence=(page.url, *page.id_numbers[:5], *page.mobiles[:5]))
+            for page in state.personal_data if page.id_numbers or len(page.mobiles) >= least]
+
+
 def _zombie(state: SiteState, as_of: date, findings: list[Finding], rules: Indicators) -> list[Finding]:
     if not state.crawled:
         return []
@@ -415,7 +435,7 @@ def score_site(state: SiteState, as_of: date, rules: Indicators) -> SiteResult:
         return SiteResult(findings=(), score=None, verdict="NO_DATA", deductions_by_group={})
     findings = _availability(state, rules) + _homepage(state, as_of, rules) + _columns(state, rules)
     findings += _links(state, rules) + _messages(state, as_of, rules) + _service(state, rules)
-    findings += _identity(state, rules)
+    findings += _identity(state, rules) + _privacy(state, rules)
     findings += _zombie(state, as_of, findings, rules)
     score, by_group = _score(state, findings, rules)
     vetoes = [finding for finding in findings if finding.severity == "veto"]

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 from elasticsearch import NotFoundError
 
 from crawler.naming import index_name
-from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, ServiceGuide, SiteState
+from crawler.scoring import (
+    ColumnState,
+    DeadLink,
+    MessageState,
+    PersonalDataPage,
+    ProbeSummary,
+    ServiceGuide,
+    SiteState,
+)
 from pipelines.columns import ColumnClass, is_stale
 
 if TYPE_CHECKING:
@@ -211,11 +219,10 @@ def _homepages(client: Elasticsearch, prefix: str, site_ids: list[str],
         newest = bucket["valid"]["newest"]
         hits = bucket["latest"]["hits"]["hits"]
         marks = hits[0]["_source"] if hits else {}
-        missing = marks.get("missing_marks") or []
         homepages[bucket["key"]] = _Home(
             latest_date=_date(newest.get("value_as_string")) if newest.get("value") else None,
             site_code_shown=marks.get("site_code_shown"),
-            missing_marks=tuple([missing] if isinstance(missing, str) else missing),
+            missing_marks=_strings(marks.get("missing_marks")),
             error_report_link=marks.get("error_report_link"))
     return homepages
 
@@ -284,10 +291,33 @@ def _service_guides(client: Elasticsearch, prefix: str, site_ids: list[str],
                                  {"terms": {"column_url": service_columns}},
                                  {"exists": {"field": "guide_elements"}}]}}
     for source in _stream(client, _index(prefix, "pages"), query, ["site_id", "url", "guide_elements"]):
-        elements = source.get("guide_elements") or []
         guides.setdefault(source["site_id"], []).append(ServiceGuide(
-            url=source["url"], elements=tuple([elements] if isinstance(elements, str) else elements)))
+            url=source["url"], elements=_strings(source.get("guide_elements"))))
     return guides
+
+
+def _personal_data(client: Elasticsearch, prefix: str,
+                   site_ids: list[str]) -> dict[str, list[PersonalDataPage]]:
+    """Pages of the batch showing resident ID numbers or mobile numbers (I-PRIVACY)."""
+    pages: dict[str, list[PersonalDataPage]] = {}
+    query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}],
+                      "should": [{"exists": {"field": "id_numbers"}}, {"exists": {"field": "mobiles"}}],
+                      "minimum_should_match": 1}}
+    fields = ["site_id", "url", "id_numbers", "mobiles"]
+    for source in _stream(client, _index(prefix, "pages"), query, fields):
+        pages.setdefault(source["site_id"], []).append(PersonalDataPage(
+            url=source["url"], id_numbers=_strings(source.get("id_numbers")),
+            mobiles=_strings(source.get("mobiles"))))
+    return pages
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    """A keyword field as stored: absent, one string, or a list of them."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(item) for item in value) if isinstance(value, list) else ()
 
 
 def build_site_states(client: Elasticsearch, prefix: str, sites: list[RegisteredSite],
@@ -300,6 +330,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
     links = _dead_links(client, prefix, site_ids, point)
     messages = _messages(client, prefix, site_ids)
     guides = _service_guides(client, prefix, site_ids, columns)
+    personal = _personal_data(client, prefix, site_ids)
     states: list[SiteState] = []
     for site in sites:
         home = homepages.get(site.site_id)
@@ -314,6 +345,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
             dead_links=tuple(sorted(links.get(site.site_id, ()), key=lambda link: (link.url, link.found_on))),
             messages=tuple(messages.get(site.site_id, ())),
             service_guides=tuple(sorted(guides.get(site.site_id, ()), key=lambda guide: guide.url)),
+            personal_data=tuple(sorted(personal.get(site.site_id, ()), key=lambda page: page.url)),
         ))
     return states
 

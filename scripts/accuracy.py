@@ -1,4 +1,4 @@
-"""Score a report (contract JSON) against the farm's truth: dead links, columns, footers, service guides."""
+"""Score a report (contract JSON) against the farm's truth: links, columns, footers, guides, personal data."""
 
 from __future__ import annotations
 
@@ -99,4 +99,14 @@ def service_vetoes(report: dict[str, Any], truth: dict[str, Any], *, min_missing
             true.add(site_id)
     found = {site["site_id"] for site in report["sites"] if site["site_id"] in sites
              and any(finding["check"] == "V-SERVICE" for finding in site["findings"])}
+    return _score(found, true)
+
+
+def personal_data(report: dict[str, Any], truth: dict[str, Any], *, min_mobiles: int = 3) -> Score:
+    """Pages reported under I-PRIVACY: those showing a resident ID number or a list of mobile numbers."""
+    sites = _judged_sites(truth)
+    true = {_canon(page["url"]) for site in sites.values() for page in site["personal_data"]
+            if page["id_numbers"] or page["mobiles"] >= min_mobiles}
+    found = {_canon(warning["key"]) for site in report["sites"] if site["site_id"] in sites
+             for warning in site["warnings"] if warning["check"] == "I-PRIVACY"}
     return _score(found, true)

@@ -38,6 +38,7 @@ def main(argv: list[str]) -> int:
         out.write(f"empty columns  {accuracy.columns(report, truth, 'empty')}\n")
         out.write(f"footer marks   {accuracy.identity(report, truth)}\n")
         out.write(f"service vetoes {accuracy.service_vetoes(report, truth)}\n")
+        out.write(f"personal data  {accuracy.personal_data(report, truth)}\n")
     return 0
 
 

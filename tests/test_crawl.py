@@ -88,6 +88,12 @@ def test_identity_marks_and_error_report_links_match_the_truth(crawled: dict[str
     assert score.precision == 1.0 and score.recall == 1.0, str(score)
 
 
+def test_pages_with_personal_data_match_the_truth(crawled: dict[str, Any], crawl_farm: RunningFarm) -> None:
+    score = accuracy.personal_data(crawled["report"], crawl_farm.truth)
+    assert score.true >= 2, f"the farm shows too little personal data to test: {score}"
+    assert score.precision == 1.0 and score.recall == 1.0, str(score)
+
+
 def test_service_vetoes_match_the_truth(crawled: dict[str, Any], crawl_farm: RunningFarm) -> None:
     score = accuracy.service_vetoes(crawled["report"], crawl_farm.truth)
     assert score.true >= 1, f"no site of the farm should be vetoed: {score}"

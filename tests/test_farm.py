@@ -21,7 +21,8 @@ import pytest
 
 from pipelines.encoding import decode_html
 from pipelines.identity import identity_marks
-from pipelines.links import parse_html
+from pipelines.links import parse_html, visible_text
+from pipelines.privacy import personal_data
 from pipelines.service import guide_elements
 from scripts.farm import build_truth, generate
 from scripts.farm.render import cn_numeral_date, list_date
@@ -30,6 +31,8 @@ from scripts.farm.world import is_stale, months_before, site_ips
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from lxml.html import HtmlElement
 
 TODAY = date(2026, 11, 27)
 SITES = 6
@@ -346,6 +349,9 @@ def test_world_injects_every_fault_family(farm: Farm) -> None:
     assert any(s["site_code_shown"] not in (None, s["site_id"]) for s in up)
     assert any(not s["error_report_link"] for s in up)
     assert any(sum(1 for guide in s["service_guides"] if guide["elements"] <= 6) >= 5 for s in up)
+    shown = [page for s in up for page in s["personal_data"]]
+    assert any(page["id_numbers"] for page in shown) and any(page["mobiles"] >= 3 for page in shown)
+    assert any(page == {**page, "id_numbers": 0, "mobiles": 1} for page in shown)  # look-alikes only
     world = generate(SITES, SEED, TODAY, port=farm.port, base_ip="127.0.3.1")
     live = [world.model(i) for i in range(SITES) if not world.identities[i].down]
     assert any(model.style == "hanweb" for model in live)
@@ -363,13 +369,17 @@ def test_clean_world_has_no_faults() -> None:
         assert site["error_report_link"]
 
 
+def fetch_tree(url: str) -> HtmlElement:
+    """A farm page, decoded and parsed as the spider does."""
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return parse_html(decode_html(answer.read(), answer.headers.get("Content-Type")).text)
+
+
 def test_home_page_footers_show_what_the_truth_says(farm: Farm) -> None:
     for site in farm.truth["sites"]:
         if site["down"]:
             continue
-        with urllib.request.urlopen(site["url"], timeout=10) as answer:
-            page = decode_html(answer.read(), answer.headers.get("Content-Type"))
-        marks = identity_marks(parse_html(page.text))
+        marks = identity_marks(fetch_tree(site["url"]))
         assert marks.missing() == site["missing_marks"], site["site_id"]
         assert marks.site_code == site["site_code_shown"], site["site_id"]
         assert marks.error_report is site["error_report_link"], site["site_id"]
@@ -377,13 +387,19 @@ def test_home_page_footers_show_what_the_truth_says(farm: Farm) -> None:
         assert bool(jiucuo) is site["error_report_link"]  # reachable only through the footer link
 
 
+def test_personal_data_pages_show_what_the_truth_counts(farm: Farm) -> None:
+    pages = [page for site in farm.truth["sites"] if not site["down"] for page in site["personal_data"]]
+    for page in pages:
+        found = personal_data(visible_text(fetch_tree(page["url"])), today=TODAY)
+        counts = (len(found.id_numbers), len(found.mobiles))
+        assert counts == (page["id_numbers"], page["mobiles"]), page["url"]
+
+
 def test_service_guides_show_the_elements_the_truth_counts(farm: Farm) -> None:
     guides = [guide for site in farm.truth["sites"] if not site["down"] for guide in site["service_guides"]]
     assert {guide["elements"] for guide in guides} >= {6, 10}
     for guide in guides:
-        with urllib.request.urlopen(guide["url"], timeout=10) as answer:
-            page = decode_html(answer.read(), answer.headers.get("Content-Type"))
-        assert len(guide_elements(parse_html(page.text))) == guide["elements"], guide["url"]
+        assert len(guide_elements(fetch_tree(guide["url"]))) == guide["elements"], guide["url"]
 
 
 @pytest.mark.parametrize(

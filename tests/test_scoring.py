@@ -13,6 +13,7 @@ from crawler.scoring import (
     ColumnState,
     DeadLink,
     MessageState,
+    PersonalDataPage,
     ProbeSummary,
     ServiceGuide,
     SiteState,
@@ -174,6 +175,14 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
      "REVIEW", 100.0, ["V-SERVICE"], [], []),
     ("no service column on a department site", site(level="department", columns=BASE_COLUMNS[:2]),
      "PASS", 100.0, [], [], []),
+    ("personal data is labelled for review, never scored",
+     site(personal_data=(PersonalDataPage(url="http://s.gov.cn/gs/1.html", id_numbers=("110105********002X",),
+                                          mobiles=()),
+                         PersonalDataPage(url="http://s.gov.cn/lx/2.html", id_numbers=(),
+                                          mobiles=("138****5678", "139****1234", "159****0000")),
+                         PersonalDataPage(url="http://s.gov.cn/rx/3.html", id_numbers=(),
+                                          mobiles=("138****5678", "139****1234")))),
+     "PASS", 100.0, [], [], ["I-PRIVACY", "I-PRIVACY"]),
     ("the usability group caps at 10 points",
      site(url="http://x.com/", site_code_shown=None, error_report_link=False,
           missing_marks=tuple(["site_code", "icp", "police", "sponsor"] * 3)),
@@ -258,3 +267,13 @@ def test_a_service_veto_names_the_poor_guides_and_what_they_show() -> None:
     assert len(veto.evidence) == 6
     shown = "办理机构 收费标准 办理时间 联系电话 办理流程"
     assert veto.evidence[0] == f"http://s.gov.cn/bsfw/5/0.html shows 5: {shown}"
+
+
+def test_a_privacy_label_points_at_the_page_and_shows_masked_numbers_only() -> None:
+    page = PersonalDataPage(url="http://s.gov.cn/gs/1.html", id_numbers=("110105********002X",),
+                            mobiles=("138****5678",))
+    (label,) = score_site(site(personal_data=(page,)), AS_OF, RULES).findings
+    assert (label.check, label.severity, label.confidence, label.key) == (
+        "I-PRIVACY", "info", "suspected", "http://s.gov.cn/gs/1.html")
+    assert label.evidence == ("http://s.gov.cn/gs/1.html", "110105********002X", "138****5678")
+    assert "1 resident ID numbers, 1 mobile numbers" in label.detail

@@ -37,7 +37,9 @@ from pipelines.links import (
     extension_of,
     extract_links,
     in_nav,
+    visible_text,
 )
+from pipelines.privacy import may_hold_personal_data, personal_data
 from pipelines.service import guide_elements
 
 if TYPE_CHECKING:
@@ -518,6 +520,24 @@ def _home(page: _Page, plans: dict[str, OutLink]) -> tuple[int, date | None]:
     return len(listing.entries), max(dates, default=None)
 
 
+def _read_article(item: PageItem, tree: HtmlElement, shown: PublishDate | None, crumb: _Breadcrumb) -> None:
+    """An article page: its publish date, service-guide elements and (from the breadcrumb) column."""
+    item.page_kind = "article"
+    item.guide_elements = guide_elements(tree)
+    if shown is not None:
+        item.pub_date, item.pub_date_source = shown.date, shown.source
+        item.pub_date_confidence = shown.confidence
+    if item.column_url is None and crumb.urls:
+        item.column_url = crumb.urls[-1]
+
+
+def _read_personal_data(item: PageItem, text: str, tree: HtmlElement, today: date) -> None:
+    """Resident ID and mobile numbers the page shows, masked (I-PRIVACY); most pages fail the precheck."""
+    if may_hold_personal_data(text):
+        found = personal_data(visible_text(tree), today=today)
+        item.id_numbers, item.mobiles = list(found.id_numbers), list(found.mobiles)
+
+
 def _read_identity(item: PageItem, tree: HtmlElement) -> None:
     """The identity marks and error-report entry of a home page (D-ID, D-ERRLINK)."""
     marks = identity_marks(tree)
@@ -753,6 +773,7 @@ def analyze_page(
     tree = _parse(text)
     item.encoding = decoded.encoding
     meta = item.meta = page_meta(tree)
+    _read_personal_data(item, text, tree, today)
     looks_article = page_kind == "article" or "ArticleTitle" in meta or "PubDate" in meta
     if _is_soft404(
         status=status, url=url, final_url=final_url, text=text, content_type=content_type, size=len(body)
@@ -797,13 +818,7 @@ def analyze_page(
             shown = _publish_date(page, listing_date)
             item.title = page_title(tree, meta, site.name, article=looks_article or shown is not None)
             if looks_article or shown is not None or _shows_article(tree, item.title, crumb):
-                item.page_kind = "article"
-                item.guide_elements = guide_elements(tree)
-                if shown is not None:
-                    item.pub_date, item.pub_date_source = shown.date, shown.source
-                    item.pub_date_confidence = shown.confidence
-                if item.column_url is None and crumb.urls:
-                    item.column_url = crumb.urls[-1]
+                _read_article(item, tree, shown, crumb)
         if not item.title:
             item.title = page_title(tree, meta, site.name, article=item.page_kind == "article")
         links = _merge_links(extract_links(tree, final_url, site_host=site.host), plans)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import zlib
-from datetime import timedelta
+from datetime import date, timedelta
 from html import escape
 from typing import TYPE_CHECKING
 
 from scripts.farm.pages import RESOURCES, Link, PageSpec, trap_links
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from scripts.farm.world import Article, Column, SiteModel
 
 WEEKDAYS = "一二三四五六日"
@@ -239,6 +238,40 @@ def _placeholder(model: SiteModel, spec: PageSpec, today: date) -> str:
     return f'{crumb}{sub}<div class="empty">{words}</div>'
 
 
+PEOPLE = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇", "周杰", "吴霞")
+
+
+def _id_number(rng: random.Random, region: str) -> str:
+    """A resident ID number with a valid check character (GB 11643), born 1960-1999."""
+    born = date(1960, 1, 1) + timedelta(days=rng.randrange(40 * 365))
+    first17 = f"{region}{born:%Y%m%d}{rng.randrange(1000):03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
+def personal_block(model: SiteModel, article: Article) -> tuple[str, int, int]:
+    """The personal data an article shows: (HTML, resident ID numbers, distinct mobile numbers)."""
+    rng = random.Random(f"{model.ident.site_id}{article.path}")
+    region = model.ident.site_id[:6]
+    people = rng.sample(PEOPLE, 4)
+    if article.personal == "ids":
+        rows = "".join(f"<tr><td>{name}</td><td>{_id_number(rng, region)}</td></tr>" for name in people[:3])
+        return f"<table><tr><th>姓名</th><th>身份证号码</th></tr>{rows}</table>", 3, 0
+    if article.personal == "mobiles":
+        rows = "".join(f"<tr><td>{name}</td><td>1{rng.choice('35789')}{rng.randrange(10**9):09d}</td></tr>"
+                       for name in people)
+        return f"<table><tr><th>联系人</th><th>手机</th></tr>{rows}</table>", 0, 4
+    if article.personal == "decoys":
+        valid = _id_number(rng, region)
+        wrong = valid[:17] + ("0" if valid[17] != "0" else "1")  # the check character no longer fits
+        masked = f"{valid[:6]}********{valid[14:]}"
+        hotline, office = f"13{rng.randrange(10**9):09d}", f"028-8{rng.randrange(10**7):07d}"
+        return (f"<p>申请人：{people[0]}（身份证号：{masked}）项目编号：{wrong} 服务热线：{hotline} "
+                f"办公电话：{office}</p>"), 0, 1
+    return "", 0, 0
+
+
 def guide_labels(model: SiteModel, path: str) -> list[str]:
     """The elements a service guide shows: it leaves out the first 0-4 of the ten (V-SERVICE)."""
     return GUIDE_ELEMENTS[4 if model.poor_guides else zlib.crc32(path.encode()) % 5:]
@@ -271,6 +304,7 @@ def _article(model: SiteModel, spec: PageSpec, today: date) -> str:
     )
     if spec.layout == "guide":
         text += "".join(f"<p><b>{name}：</b>详见相关规定。</p>" for name in guide_labels(model, article.path))
+    text += personal_block(model, article)[0]
     files = "".join(
         f'<li><a href="{escape(path)}">{escape(name)}</a></li>' for path, name, _ in article.attachments
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from scripts.farm.pages import MAX_REDIRECTS, answer, build_pages
-from scripts.farm.render import guide_labels
+from scripts.farm.render import guide_labels, personal_block
 from scripts.farm.world import LIMIT_DAYS, LIMIT_MONTHS, is_stale, months_before
 
 if TYPE_CHECKING:
@@ -159,6 +159,11 @@ def site_truth(world: World, index: int) -> dict[str, Any]:
                     "overdue": overdue,
                 }
             )
+    personal = []
+    for path, page in reachable.items():
+        if page.article is not None and page.article.personal:
+            _, ids, mobiles = personal_block(model, page.article)
+            personal.append({"url": base + path, "id_numbers": ids, "mobiles": mobiles})
     ident = model.ident
     return {
         "site_id": ident.site_id,
@@ -177,6 +182,7 @@ def site_truth(world: World, index: int) -> dict[str, Any]:
         "robots_disallow": disallow,
         "service_guides": [{"url": base + path, "elements": len(guide_labels(model, path))}
                            for path, page in reachable.items() if page.layout == "guide"],
+        "personal_data": personal,
         "missing_marks": list(model.missing_marks),
         "site_code_shown": model.site_code_shown,
         "error_report_link": model.error_report,

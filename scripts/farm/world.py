@@ -164,6 +164,7 @@ class Article:
     attachments: list[tuple[str, str, bool]] = field(default_factory=list)  # (path, name, live)
     dead_links: list[tuple[str, str]] = field(default_factory=list)  # (url, text)
     dead_image: str | None = None
+    personal: str = ""  # "" | "ids" | "mobiles" | "decoys": personal data the page shows (I-PRIVACY)
 
     @property
     def shown_date(self) -> date | None:
@@ -342,6 +343,23 @@ class World:
     def host(self, index: int) -> str:
         return f"{self.ips[index]}:{self.port}"
 
+    def personal_data(self, index: int, articles: int) -> list[str]:
+        """What personal data each of a site's articles shows: 1 % a list of resident ID numbers, 1 % a
+        list of mobile numbers, 3 % look-alikes only (masked IDs, bad check digits, one hotline).
+
+        The first three sites that are up (portal aside) show one kind each on their first article.
+        """
+        rng = random.Random(f"farm/{self.seed}/personal/{index}")
+        noise = self.fault_rate if index > 0 else 0.0
+        kinds = []
+        for _ in range(articles):
+            pick = rng.random()
+            kinds.append("ids" if pick < 0.01 * noise else "mobiles" if pick < 0.02 * noise
+                         else "decoys" if pick < 0.05 * noise else "")
+        if articles and index in self._footer_roles:
+            kinds[0] = ("ids", "mobiles", "decoys")[self._footer_roles.index(index)]
+        return kinds
+
     def footer_faults(self, index: int) -> tuple[tuple[str, ...], str | None, bool]:
         """(identity marks missing, 标识码 shown, links the error-report entry) of a site's footer.
 
@@ -412,6 +430,9 @@ class _SiteBuilder:
         host = self.world.host(ident.index)
         home_dead, article_dead = self._dead_links(host)
         articles = [art for col in columns for art in col.articles]
+        personal = self.world.personal_data(ident.index, len(articles))
+        for article, kind in zip(articles, personal, strict=True):
+            article.personal = kind
         for position, link in enumerate(article_dead):
             if articles:
                 articles[(position * 7) % len(articles)].dead_links.append(link)
