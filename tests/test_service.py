@@ -36,6 +36,17 @@ def test_mentions_are_not_elements(body: str) -> None:
     assert elements(body) == []
 
 
+def test_a_page_that_names_no_element_skips_the_search() -> None:
+    markup = "<html><body><p><b>事项名称：</b>户口迁移</p></body></html>"
+    assert guide_elements(parse_html(markup), markup) == ["事项名称"]
+    assert guide_elements(parse_html(markup), "<html><body>另一页</body></html>") == []
+
+
+def test_the_page_title_is_no_label() -> None:
+    tree = parse_html("<html><head><title>办理流程</title></head><body><p>内容</p></body></html>")
+    assert guide_elements(tree) == []
+
+
 def test_an_ordinary_article_has_none() -> None:
     body = "<h1>我市召开工作会议</h1><p>会议强调，要扎实推进各项工作。联系电话见官网。</p>"
     assert elements(body) == []

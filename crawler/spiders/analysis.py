@@ -520,10 +520,10 @@ def _home(page: _Page, plans: dict[str, OutLink]) -> tuple[int, date | None]:
     return len(listing.entries), max(dates, default=None)
 
 
-def _read_article(item: PageItem, tree: HtmlElement, shown: PublishDate | None, crumb: _Breadcrumb) -> None:
+def _read_article(page: _Page, item: PageItem, shown: PublishDate | None, crumb: _Breadcrumb) -> None:
     """An article page: its publish date, service-guide elements and (from the breadcrumb) column."""
     item.page_kind = "article"
-    item.guide_elements = guide_elements(tree)
+    item.guide_elements = guide_elements(page.tree, page.text)
     if shown is not None:
         item.pub_date, item.pub_date_source = shown.date, shown.source
         item.pub_date_confidence = shown.confidence
@@ -818,7 +818,7 @@ def analyze_page(
             shown = _publish_date(page, listing_date)
             item.title = page_title(tree, meta, site.name, article=looks_article or shown is not None)
             if looks_article or shown is not None or _shows_article(tree, item.title, crumb):
-                _read_article(item, tree, shown, crumb)
+                _read_article(page, item, shown, crumb)
         if not item.title:
             item.title = page_title(tree, meta, site.name, article=item.page_kind == "article")
         links = _merge_links(extract_links(tree, final_url, site_host=site.host), plans)
