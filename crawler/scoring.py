@@ -62,6 +62,7 @@ class DeadLink:
     status: int | None
     error: str | None
     confirmed: bool
+    target_kind: str = "page"
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -75,11 +76,18 @@ class MessageState:
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
-class ServiceGuide:
-    """An article of a service column that labels at least one guide element (事项名称, 办理材料, ...)."""
+class ServicePage:
+    """An article of a service column, with the guide elements it labels (事项名称, 办理材料, ...).
+
+    One that labels none is no guide (a form list, a notice): V-SERVICE leaves it out, D-ATTACH not.
+    """
 
     url: str
     elements: tuple[str, ...]
+
+    @property
+    def is_guide(self) -> bool:
+        return bool(self.elements)
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -110,7 +118,7 @@ class SiteState:
     columns: tuple[ColumnState, ...] = ()
     dead_links: tuple[DeadLink, ...] = ()
     messages: tuple[MessageState, ...] = ()
-    service_guides: tuple[ServiceGuide, ...] = ()
+    service_pages: tuple[ServicePage, ...] = ()
     personal_data: tuple[PersonalDataPage, ...] = ()
 
     @property
@@ -273,18 +281,29 @@ def _columns(state: SiteState, rules: Indicators) -> list[Finding]:
     return findings
 
 
+def _link_kind(link: DeadLink) -> str:
+    return " ".join(str(part) for part in (link.error or "http", link.status) if part)
+
+
 def _links(state: SiteState, rules: Indicators) -> list[Finding]:
+    """D-LINK-HOME per homepage link, D-ATTACH per form on a service page, D-LINK-OTHER for the rest."""
     counted = [link for link in state.dead_links if link.confirmed or rules.scoring.count_suspected_links]
-    findings: list[Finding] = []
+    service_pages = {page.url for page in state.service_pages}
+    forms = [link for link in counted if not link.on_homepage and link.target_kind == "attachment"
+             and link.found_on in service_pages]
+    findings: list[Finding] = [Finding(
+        check="D-ATTACH", severity="deduction", points=rules.points("D-ATTACH"),
+        confidence="confirmed" if link.confirmed else "suspected", key=f"{link.url} {link.found_on}",
+        detail=f"service form {link.url} cannot be downloaded ({_link_kind(link)})",
+        evidence=(link.url, link.found_on)) for link in forms]
     for link in counted:
         if link.on_homepage:
-            link_kind = " ".join(str(part) for part in (link.error or "http", link.status) if part)
             findings.append(Finding(
                 check="D-LINK-HOME", severity="deduction", points=rules.points("D-LINK-HOME"),
                 confidence="confirmed" if link.confirmed else "suspected", key=f"{link.url} {link.found_on}",
-                detail=f"broken homepage link {link.url} ({link_kind})",
+                detail=f"broken homepage link {link.url} ({_link_kind(link)})",
                 evidence=(link.url, link.found_on)))
-    others = [link for link in counted if not link.on_homepage]
+    others = [link for link in counted if not link.on_homepage and link not in forms]
     if others:
         suspected = sum(1 for link in others if not link.confirmed)
         findings.append(Finding(
@@ -347,8 +366,8 @@ def _service(state: SiteState, rules: Indicators) -> list[Finding]:
         return [Finding(check="V-SERVICE", severity="veto", points=0.0, confidence=service.confidence,
                         detail="no service (办事服务) column found (confirm manually)", evidence=(state.url,),
                         stale_data=state.stale_data)]
-    poor = [guide for guide in state.service_guides
-            if len(GUIDE_ELEMENTS) - len(guide.elements) >= service.min_missing]
+    poor = [guide for guide in state.service_pages
+            if guide.is_guide and len(GUIDE_ELEMENTS) - len(guide.elements) >= service.min_missing]
     if len(poor) < service.fail_count:
         return []
     return [Finding(

@@ -21,7 +21,7 @@ from crawler.scoring import (
     MessageState,
     PersonalDataPage,
     ProbeSummary,
-    ServiceGuide,
+    ServicePage,
     SiteState,
 )
 from pipelines.columns import ColumnClass, is_stale
@@ -256,7 +256,7 @@ def _dead_links(client: Elasticsearch, prefix: str, site_ids: list[str],
     seen: set[tuple[str, str]] = set()
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"ok": False}},
                                  {"range": {"checked_at": {"lte": point.until.isoformat()}}}]}}
-    fields = ["site_id", "url", "found_on", "on_homepage", "status", "error", "confirmed"]
+    fields = ["site_id", "url", "found_on", "on_homepage", "status", "error", "confirmed", "target_kind"]
     for source in _stream(client, _index(prefix, "links"), query, fields):
         pair = (source["url"], source["found_on"])
         if pair in seen:
@@ -264,7 +264,8 @@ def _dead_links(client: Elasticsearch, prefix: str, site_ids: list[str],
         seen.add(pair)
         links.setdefault(source["site_id"], []).append(DeadLink(
             url=source["url"], found_on=source["found_on"], on_homepage=bool(source.get("on_homepage")),
-            status=source.get("status"), error=source.get("error"), confirmed=bool(source.get("confirmed"))))
+            status=source.get("status"), error=source.get("error"), confirmed=bool(source.get("confirmed")),
+            target_kind=str(source.get("target_kind") or "page")))
     return links
 
 
@@ -279,21 +280,20 @@ def _messages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> dict[s
     return messages
 
 
-def _service_guides(client: Elasticsearch, prefix: str, site_ids: list[str],
-                    columns: dict[str, list[ColumnState]]) -> dict[str, list[ServiceGuide]]:
-    """Articles of the batch's service columns that label at least one guide element (V-SERVICE)."""
+def _service_pages(client: Elasticsearch, prefix: str, site_ids: list[str],
+                   columns: dict[str, list[ColumnState]]) -> dict[str, list[ServicePage]]:
+    """The articles of the batch's service columns, with their guide elements (V-SERVICE, D-ATTACH)."""
     service_columns = sorted({column.url for site in columns.values() for column in site
                               if column.type == ColumnClass.SERVICE.value})
-    guides: dict[str, list[ServiceGuide]] = {}
+    pages: dict[str, list[ServicePage]] = {}
     if not service_columns:
-        return guides
+        return pages
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"page_kind": "article"}},
-                                 {"terms": {"column_url": service_columns}},
-                                 {"exists": {"field": "guide_elements"}}]}}
+                                 {"terms": {"column_url": service_columns}}]}}
     for source in _stream(client, _index(prefix, "pages"), query, ["site_id", "url", "guide_elements"]):
-        guides.setdefault(source["site_id"], []).append(ServiceGuide(
+        pages.setdefault(source["site_id"], []).append(ServicePage(
             url=source["url"], elements=_strings(source.get("guide_elements"))))
-    return guides
+    return pages
 
 
 def _personal_data(client: Elasticsearch, prefix: str,
@@ -329,7 +329,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
     columns = _columns(client, prefix, site_ids, point)
     links = _dead_links(client, prefix, site_ids, point)
     messages = _messages(client, prefix, site_ids)
-    guides = _service_guides(client, prefix, site_ids, columns)
+    service = _service_pages(client, prefix, site_ids, columns)
     personal = _personal_data(client, prefix, site_ids)
     states: list[SiteState] = []
     for site in sites:
@@ -344,7 +344,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
             columns=tuple(sorted(columns.get(site.site_id, ()), key=lambda column: column.url)),
             dead_links=tuple(sorted(links.get(site.site_id, ()), key=lambda link: (link.url, link.found_on))),
             messages=tuple(messages.get(site.site_id, ())),
-            service_guides=tuple(sorted(guides.get(site.site_id, ()), key=lambda guide: guide.url)),
+            service_pages=tuple(sorted(service.get(site.site_id, ()), key=lambda page: page.url)),
             personal_data=tuple(sorted(personal.get(site.site_id, ()), key=lambda page: page.url)),
         ))
     return states

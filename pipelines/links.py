@@ -298,12 +298,15 @@ class LinkStatus:
     attachment_returned_html: bool = False
 
 
+def _starts_with_markup(body_text: str) -> bool:
+    head = body_text.lstrip()[:200].lower()
+    return head.startswith(("<!doctype html", "<html", "<head", "<meta", "<title"))
+
+
 def _is_html(content_type: str | None, body_text: str) -> bool:
     if content_type:
         return "html" in content_type.lower()
-    return (
-        body_text.lstrip()[:200].lower().startswith(("<!doctype html", "<html", "<head", "<meta", "<title"))
-    )
+    return _starts_with_markup(body_text)
 
 
 def _is_error_message(text: str, *, with_code: bool = False) -> bool:
@@ -363,7 +366,8 @@ def classify_response(
     requested = redirect_urls[0] if redirect_urls else url
     attachment = kind == "attachment" or (kind is None and extension_of(requested) in ATTACHMENT_EXTENSIONS)
     html = _is_html(content_type, body_text)
-    returned_html = attachment and html
+    # A file mislabelled text/html still starts with its own bytes (%PDF, PK, ...), not with markup.
+    returned_html = attachment and html and (not body_text.strip() or _starts_with_markup(body_text))
     if status >= 400:
         return LinkStatus(
             ok=False,
@@ -373,7 +377,10 @@ def classify_response(
             attachment_returned_html=returned_html,
         )
     size = len(body_text.encode("utf-8")) if body_size_bytes is None else body_size_bytes
-    if 200 <= status < 300 and html and _soft404(url, body_text, size, redirect_urls, attachment):
+    # An attachment link answered by a web page (a login wall, the home page, an error page) gives the
+    # reader no file: a soft 404 of the download (D-ATTACH).
+    if 200 <= status < 300 and html and (returned_html or _soft404(url, body_text, size, redirect_urls,
+                                                                    attachment)):
         return LinkStatus(
             ok=False, status=status, error="soft404", confirmed=False, attachment_returned_html=returned_html
         )

@@ -110,3 +110,16 @@ def personal_data(report: dict[str, Any], truth: dict[str, Any], *, min_mobiles:
     found = {_canon(warning["key"]) for site in report["sites"] if site["site_id"] in sites
              for warning in site["warnings"] if warning["check"] == "I-PRIVACY"}
     return _score(found, true)
+
+
+def service_forms(report: dict[str, Any], truth: dict[str, Any]) -> Score:
+    """(url, found_on) pairs of D-ATTACH: broken attachment links on the farm's service pages (its guides)."""
+    sites = _judged_sites(truth)
+    true = set()
+    for site in sites.values():
+        guides = {_canon(guide["url"]) for guide in site["service_guides"]}
+        true |= {(_canon(link["url"]), _canon(link["found_on"])) for link in site["dead_links"]
+                 if link["kind"] == "attachment" and _canon(link["found_on"]) in guides}
+    found = {(_canon(finding["evidence"][0]), _canon(finding["evidence"][1])) for site in report["sites"]
+             if site["site_id"] in sites for finding in site["findings"] if finding["check"] == "D-ATTACH"}
+    return _score(found, true)

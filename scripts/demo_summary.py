@@ -39,6 +39,7 @@ def main(argv: list[str]) -> int:
         out.write(f"footer marks   {accuracy.identity(report, truth)}\n")
         out.write(f"service vetoes {accuracy.service_vetoes(report, truth)}\n")
         out.write(f"personal data  {accuracy.personal_data(report, truth)}\n")
+        out.write(f"service forms  {accuracy.service_forms(report, truth)}\n")
     return 0
 
 

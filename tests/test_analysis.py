@@ -25,7 +25,7 @@ from crawler.spiders.analysis import (
 )
 from crawler.traps import QueryVariantCounter, repeats_path_segments
 from pipelines.columns import ColumnClass, ColumnOverride
-from pipelines.links import parse_html
+from pipelines.links import classify_response, parse_html
 from scripts.farm import build_truth, generate
 from scripts.farm.pages import answer, build_pages
 from scripts.farm.server import FarmServer
@@ -112,7 +112,7 @@ class SiteWalk:
     messages: dict[str, MessageItem] = field(default_factory=dict)
     pages_ok: set[str] = field(default_factory=set)  # 200 without redirect, not soft 404, not a trap
     trap_pages: set[str] = field(default_factory=set)
-    attachments_ok: set[str] = field(default_factory=set)  # checked (not crawled) attachments answering 200
+    attachments_ok: set[str] = field(default_factory=set)  # checked (not crawled) attachments that are files
     robots_skipped: set[str] = field(default_factory=set)
     soft404: set[str] = field(default_factory=set)
 
@@ -204,7 +204,11 @@ def walk_site(
                     and out.url not in checked
                 ):
                     checked.add(out.url)
-                    if fetch(server, host, out.url).status == 200:
+                    file = fetch(server, host, out.url)
+                    if file.status is not None and classify_response(
+                        file.status, file.final_url, file.body.decode("utf-8", "replace"), file.content_type,
+                        kind="attachment",
+                    ).ok:
                         walk.attachments_ok.add(out.url)
                 continue
             if out.url in seen or urlsplit(out.url).netloc != host or depth + 1 > MAX_DEPTH:

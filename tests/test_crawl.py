@@ -94,6 +94,15 @@ def test_pages_with_personal_data_match_the_truth(crawled: dict[str, Any], crawl
     assert score.precision == 1.0 and score.recall == 1.0, str(score)
 
 
+def test_broken_service_forms_match_the_truth(crawled: dict[str, Any], crawl_farm: RunningFarm) -> None:
+    score = accuracy.service_forms(crawled["report"], crawl_farm.truth)
+    assert score.true >= 2, f"the farm breaks too few service forms to test: {score}"
+    assert score.precision == 1.0 and score.recall == 1.0, str(score)
+    login_walled = [finding for site in crawled["report"]["sites"] for finding in site["findings"]
+                    if finding["check"] == "D-ATTACH" and "/download/" in finding["evidence"][0]]
+    assert login_walled and all("soft404 200" in finding["detail"] for finding in login_walled)
+
+
 def test_service_vetoes_match_the_truth(crawled: dict[str, Any], crawl_farm: RunningFarm) -> None:
     score = accuracy.service_vetoes(crawled["report"], crawl_farm.truth)
     assert score.true >= 1, f"no site of the farm should be vetoed: {score}"

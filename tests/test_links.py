@@ -131,7 +131,8 @@ RESPONSE_CASES = [
     (403, "http://a.gov.cn/x.html", "", HTML, (), LinkStatus(False, 403, "http", True)),
     (500, "http://a.gov.cn/x.html", "", HTML, (), LinkStatus(False, 500, "http", False)),
     (429, "http://a.gov.cn/x.html", "", HTML, (), LinkStatus(False, 429, "http", False)),
-    # Attachments: tiny files are never soft 404s; HTML in place of a file is flagged.
+    # Attachments: tiny files are never soft 404s; a web page in place of the file is a soft 404 of the
+    # download (D-ATTACH), but a real file mislabelled text/html is not.
     (
         200,
         "http://a.gov.cn/f.pdf",
@@ -140,7 +141,10 @@ RESPONSE_CASES = [
         (),
         LinkStatus(True, 200, None, False),
     ),
-    (200, "http://a.gov.cn/f.doc", "tiny_blank.html", HTML, (), LinkStatus(True, 200, None, False, True)),
+    (200, "http://a.gov.cn/f.doc", "tiny_blank.html", HTML, (),
+     LinkStatus(False, 200, "soft404", False, True)),
+    (200, "http://a.gov.cn/f.pdf", "", HTML, (), LinkStatus(False, 200, "soft404", False, True)),  # HEAD
+    (200, "http://a.gov.cn/f.pdf", "%PDF-1.4 tiny", HTML, (), LinkStatus(True, 200, None, False)),
     (
         200,
         "http://a.gov.cn/f.xls",

@@ -15,7 +15,7 @@ from crawler.scoring import (
     MessageState,
     PersonalDataPage,
     ProbeSummary,
-    ServiceGuide,
+    ServicePage,
     SiteState,
     score_site,
 )
@@ -56,8 +56,8 @@ def dead(count: int, *, home: bool, confirmed: bool = True, error: str = "http")
                           confirmed=confirmed) for index in range(count))
 
 
-def guides(count: int, *, shown: int) -> tuple[ServiceGuide, ...]:
-    return tuple(ServiceGuide(url=f"http://s.gov.cn/bsfw/{shown}/{index}.html",
+def guides(count: int, *, shown: int) -> tuple[ServicePage, ...]:
+    return tuple(ServicePage(url=f"http://s.gov.cn/bsfw/{shown}/{index}.html",
                               elements=GUIDE_ELEMENTS[-shown:]) for index in range(count))
 
 
@@ -167,9 +167,9 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
      "PASS", 100.0, [], [], []),
     ("marks never read give no finding", site(missing_marks=("icp",), error_report_link=None),
      "PASS", 100.0, [], [], []),
-    ("five poor service guides", site(service_guides=guides(5, shown=6)),
+    ("five poor service guides", site(service_pages=guides(5, shown=6)),
      "REVIEW", 100.0, ["V-SERVICE"], [], []),
-    ("four poor service guides and good ones", site(service_guides=guides(4, shown=6) + guides(9, shown=7)),
+    ("four poor service guides and good ones", site(service_pages=guides(4, shown=6) + guides(9, shown=7)),
      "PASS", 100.0, [], [], []),
     ("no service column on a county portal", site(level="county", columns=BASE_COLUMNS[:2]),
      "REVIEW", 100.0, ["V-SERVICE"], [], []),
@@ -183,6 +183,20 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
                          PersonalDataPage(url="http://s.gov.cn/rx/3.html", id_numbers=(),
                                           mobiles=("138****5678", "139****1234")))),
      "PASS", 100.0, [], [], ["I-PRIVACY", "I-PRIVACY"]),
+    ("a broken form on a service page is D-ATTACH, elsewhere D-LINK-OTHER",
+     site(service_pages=(ServicePage(url="http://s.gov.cn/bs/1.html", elements=()),),
+          dead_links=(DeadLink(url="http://s.gov.cn/f.doc", found_on="http://s.gov.cn/bs/1.html",
+                               on_homepage=False, status=404, error="http", confirmed=True,
+                               target_kind="attachment"),
+                      DeadLink(url="http://s.gov.cn/g.doc", found_on="http://s.gov.cn/bs/1.html",
+                               on_homepage=False, status=200, error="soft404", confirmed=False,
+                               target_kind="attachment"),
+                      DeadLink(url="http://s.gov.cn/x.html", found_on="http://s.gov.cn/bs/1.html",
+                               on_homepage=False, status=404, error="http", confirmed=True),
+                      DeadLink(url="http://s.gov.cn/h.doc", found_on="http://s.gov.cn/news/2.html",
+                               on_homepage=False, status=404, error="http", confirmed=True,
+                               target_kind="attachment"))),
+     "PASS", 97.8, [], ["D-ATTACH", "D-ATTACH", "D-LINK-OTHER"], ["I-SOFT404"]),
     ("the usability group caps at 10 points",
      site(url="http://x.com/", site_code_shown=None, error_report_link=False,
           missing_marks=tuple(["site_code", "icp", "police", "sponsor"] * 3)),
@@ -261,7 +275,7 @@ def test_identity_findings_name_their_problem() -> None:
 
 
 def test_a_service_veto_names_the_poor_guides_and_what_they_show() -> None:
-    (veto,) = score_site(site(service_guides=guides(6, shown=5)), AS_OF, RULES).findings
+    (veto,) = score_site(site(service_pages=guides(6, shown=5)), AS_OF, RULES).findings
     assert veto.check == "V-SERVICE" and veto.confidence == "suspected"
     assert veto.detail.startswith("6 service guides each lack 4 or more of the 10 guide elements")
     assert len(veto.evidence) == 6

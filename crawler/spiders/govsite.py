@@ -234,15 +234,17 @@ class GovsiteSpider(scrapy.Spider):
     async def parse_check(self, response: Response) -> AsyncIterator[Any]:
         request = response.request
         assert request is not None
-        if request.method == "HEAD" and response.status >= _HEAD_UNRELIABLE_FROM:
-            # Many servers refuse or mis-answer HEAD: confirm with a GET before calling it broken.
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        page_for_file = response.meta.get("target_kind") == "attachment" and "html" in content_type.lower()
+        if request.method == "HEAD" and (response.status >= _HEAD_UNRELIABLE_FROM or page_for_file):
+            # Many servers refuse or mis-answer HEAD: confirm with a GET before calling it broken. An
+            # attachment announced as a web page too: a file mislabelled text/html shows itself in its body.
             yield request.replace(method="GET", meta={key: value for key, value in request.meta.items()
                                                       if key not in _HEAD_ONLY_META})
             return
         body = response.text if isinstance(response, TextResponse) else ""
         outcome = classify_response(
-            response.status, response.url, body,
-            (response.headers.get(b"Content-Type") or b"").decode("latin-1"),
+            response.status, response.url, body, content_type,
             response.meta.get("redirect_urls", ()), body_size_bytes=len(response.body),
             kind=response.meta.get("target_kind"),
         )

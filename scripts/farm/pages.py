@@ -60,6 +60,7 @@ class Answer:
     hold: bool = False
     body: str = ""
     content_type: str = "text/html"
+    not_a_file: bool = False  # a web page where an attachment was linked (a soft 404 of the download)
 
 
 def chrome_links(model: SiteModel) -> list[Link]:
@@ -233,6 +234,10 @@ def answer(pages: dict[str, PageSpec], path: str) -> Answer:
         return Answer(fixed[prefix])
     if prefix == "soft404" or path == "/error.html":
         return Answer(200, soft404=True)
+    if prefix == "download":  # attachments behind a login wall: a normal page, never the file
+        body = ('附件下载须先登录。<form action="/login" method="post">'
+                '用户名 <input name="u"> 密码 <input name="p"></form>')
+        return Answer(200, body=body, not_a_file=True)
     if prefix == "soft302":
         return Answer(302, location="/error.html")
     if prefix == "slow":

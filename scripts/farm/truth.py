@@ -50,7 +50,7 @@ def classify_link(world: World, index: int, pages: dict[str, PageSpec], url: str
             seen.add(path)
             path = found.location
             continue
-        if found.soft404:
+        if found.soft404 or found.not_a_file:
             return "dead", 200, "soft404"
         if found.status >= 400:
             return "dead", found.status, "http"

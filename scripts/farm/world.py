@@ -302,7 +302,7 @@ class World:
         }
         self.identities = [self._identity(i, world_rng) for i in range(sites)]
         up = [i for i in range(1, sites) if not self.identities[i].down]
-        self._footer_roles = up[:3] if fault_rate > 0 else []
+        self.footer_roles = up[:3] if fault_rate > 0 else []
         # One site whose service guides all lack four elements (V-SERVICE when it has five or more).
         self.poor_guides_site = up[3] if fault_rate > 0 and len(up) > 3 else None
         # Every site stays cached: a crawler visits all sites round-robin, so a smaller cache would
@@ -356,8 +356,8 @@ class World:
             pick = rng.random()
             kinds.append("ids" if pick < 0.01 * noise else "mobiles" if pick < 0.02 * noise
                          else "decoys" if pick < 0.05 * noise else "")
-        if articles and index in self._footer_roles:
-            kinds[0] = ("ids", "mobiles", "decoys")[self._footer_roles.index(index)]
+        if articles and index in self.footer_roles:
+            kinds[0] = ("ids", "mobiles", "decoys")[self.footer_roles.index(index)]
         return kinds
 
     def footer_faults(self, index: int) -> tuple[tuple[str, ...], str | None, bool]:
@@ -371,7 +371,7 @@ class World:
         code = self.identities[index].site_id
         pick, mark, link = rng.random(), FOOTER_MARKS[rng.randrange(len(FOOTER_MARKS))], rng.random()
         noise = self.fault_rate if index > 0 else 0.0  # the provincial portal stays clean
-        forced = self._footer_roles.index(index) if index in self._footer_roles else None
+        forced = self.footer_roles.index(index) if index in self.footer_roles else None
         if forced == 0:  # a missing mark
             pick, link = 0.0, 1.0
         elif forced == 1:  # a wrong code
@@ -430,6 +430,7 @@ class _SiteBuilder:
         host = self.world.host(ident.index)
         home_dead, article_dead = self._dead_links(host)
         articles = [art for col in columns for art in col.articles]
+        self._login_walled_forms(columns)
         personal = self.world.personal_data(ident.index, len(articles))
         for article, kind in zip(articles, personal, strict=True):
             article.personal = kind
@@ -475,6 +476,22 @@ class _SiteBuilder:
             *self.world.footer_faults(ident.index),
             ident.index == self.world.poor_guides_site,
         )
+
+    def _login_walled_forms(self, columns: list[Column]) -> None:
+        """Put a quarter of the service guides' live forms behind a login page (/download/, D-ATTACH).
+
+        A stream of their own, so that no other page changed; the first site that is up gets one.
+        """
+        rng = random.Random(f"farm/{self.world.seed}/forms/{self.ident.index}")
+        forced = self.world.footer_roles[:1] == [self.ident.index]
+        for column in columns:
+            if column.type != "service":
+                continue
+            for article in column.articles:
+                for position, (path, name, live) in enumerate(article.attachments):
+                    if live and (forced or rng.random() < 0.25 * self.faults):
+                        article.attachments[position] = (path.replace("/uploads/", "/download/"), name, False)
+                        forced = False
 
     def _dead_links(self, host: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         if self.faults <= 0:
