@@ -303,7 +303,8 @@ def _links(state: SiteState, rules: Indicators) -> list[Finding]:
                 confidence="confirmed" if link.confirmed else "suspected", key=f"{link.url} {link.found_on}",
                 detail=f"broken homepage link {link.url} ({_link_kind(link)})",
                 evidence=(link.url, link.found_on)))
-    others = [link for link in counted if not link.on_homepage and link not in forms]
+    form_links = set(forms)
+    others = [link for link in counted if not link.on_homepage and link not in form_links]
     if others:
         suspected = sum(1 for link in others if not link.confirmed)
         findings.append(Finding(
