@@ -168,6 +168,12 @@ DOCUMENTS: dict[str, object] = {
     "zombie-info": _finding("zombie", "I-ZOMBIE", "info", "confirmed"),
     "notice-page": _page("p1", "关于印发通知公告管理办法的通知", "5107000001", backdated=True),
     "reversed-words": _page("p2", "公告通知汇编", "5101000002", backdated=False),
+    "id-list": PageItem(site_id="5107000001", url=f"{HOME}gs.html", status=200, fetched_at=NOW,
+                        page_kind="article", id_numbers=["510700********1234"]),
+    "home-without-icp": PageItem(site_id="5107000001", url=HOME, status=200, fetched_at=NOW, page_kind="home",
+                                 missing_marks=["icp"], error_report_link=True),
+    "home-complete": PageItem(site_id="5101000002", url="http://www.cd.gov.cn/", status=200, fetched_at=NOW,
+                              page_kind="home", error_report_link=True),
 }
 
 
@@ -202,6 +208,9 @@ QUERIES: list[tuple[IndexKind, str, dict[str, Any], set[str]]] = [
     ("pages", 'title:"通知公告"', {"match_phrase": {"title": "通知公告"}}, {"notice-page"}),
     ("pages", 'meta.SiteIDCode:"5101000002"', _term("meta.SiteIDCode", "5101000002"), {"reversed-words"}),
     ("pages", "backdated:true", _term("backdated", True), {"notice-page"}),
+    ("pages", "id_numbers:*", {"exists": {"field": "id_numbers"}}, {"id-list"}),
+    ("pages", "page_kind:home and missing_marks:*",
+     _all(_term("page_kind", "home"), {"exists": {"field": "missing_marks"}}), {"home-without-icp"}),
 ]
 
 
