@@ -201,6 +201,11 @@ def crawl_health_dashboard() -> Dashboard:
         .with_panel(_timeseries(ids, "Owned shards per worker", "none", [
             (f"govcrawl_worker_owned_shards{{{worker}}}", "{{worker}}"),
         ]))
+        .with_panel(_timeseries(ids, "Shard handovers (load balancing)", "none", [
+            (f"sum by (worker, direction) (increase(govcrawl_shard_handovers_total{{{worker}}}{rate}))",
+             "{{worker}} {{direction}}"),
+        ], description="Shards a loaded worker handed to an idle one (out) and took (in); a steady "
+                       "stream means the shards' work is very uneven."))
         .with_panel(_timeseries(ids, "Heartbeat age per worker", "s", [
             (f"time() - govcrawl_worker_last_heartbeat_timestamp_seconds{{{worker}}}", "{{worker}}"),
         ], description="GovcrawlWorkerGone fires past 120 s."))
