@@ -83,6 +83,7 @@ class VetoRules(_Strict):
 class DeductionRule(_Strict):
     points: float = Field(ge=0)
     max_age_days: int | None = Field(default=None, ge=1)
+    keywords: list[str] | None = None  # D-SVC-STATS: what names a service statistics column
 
 
 class ZombieRules(_Strict):

@@ -380,6 +380,20 @@ def _service(state: SiteState, rules: Indicators) -> list[Finding]:
         stale_data=state.stale_data)]
 
 
+def _service_statistics(state: SiteState, rules: Indicators) -> list[Finding]:
+    """D-SVC-STATS: the site's service statistics columns (办件统计) show nothing within their limit."""
+    keywords = rules.deductions["D-SVC-STATS"].keywords or []
+    stats = [column for column in state.columns
+             if column.type == "service" and any(keyword in column.name for keyword in keywords)]
+    if not stats or not all(column.stale or column.empty for column in stats):
+        return []
+    newest = max((column.latest_date for column in stats if column.latest_date), default=None)
+    return [Finding(
+        check="D-SVC-STATS", severity="deduction", points=rules.points("D-SVC-STATS"),
+        detail=f"service statistics not refreshed (newest {newest.isoformat() if newest else 'none'})",
+        evidence=tuple(column.url for column in stats), stale_data=state.stale_data)]
+
+
 def _identity(state: SiteState, rules: Indicators) -> list[Finding]:
     """D-ID (each missing mark, a wrong 标识码, a host outside .gov.cn) and D-ERRLINK, from the home page."""
     if state.error_report_link is None:
@@ -455,7 +469,7 @@ def score_site(state: SiteState, as_of: date, rules: Indicators) -> SiteResult:
         return SiteResult(findings=(), score=None, verdict="NO_DATA", deductions_by_group={})
     findings = _availability(state, rules) + _homepage(state, as_of, rules) + _columns(state, rules)
     findings += _links(state, rules) + _messages(state, as_of, rules) + _service(state, rules)
-    findings += _identity(state, rules) + _privacy(state, rules)
+    findings += _service_statistics(state, rules) + _identity(state, rules) + _privacy(state, rules)
     findings += _zombie(state, as_of, findings, rules)
     score, by_group = _score(state, findings, rules)
     vetoes = [finding for finding in findings if finding.severity == "veto"]

@@ -123,3 +123,17 @@ def service_forms(report: dict[str, Any], truth: dict[str, Any]) -> Score:
     found = {(_canon(finding["evidence"][0]), _canon(finding["evidence"][1])) for site in report["sites"]
              if site["site_id"] in sites for finding in site["findings"] if finding["check"] == "D-ATTACH"}
     return _score(found, true)
+
+
+def service_statistics(report: dict[str, Any], truth: dict[str, Any]) -> Score:
+    """Sites given D-SVC-STATS: every service column named like 办件统计 is stale."""
+    sites = _judged_sites(truth)
+    true = set()
+    for site_id, site in sites.items():
+        stats = [column for column in site["columns"]
+                 if column["type"] == "service" and "统计" in column["name"]]
+        if stats and all(column["stale"] or column["empty"] for column in stats):
+            true.add(site_id)
+    found = {site["site_id"] for site in report["sites"] if site["site_id"] in sites
+             and any(finding["check"] == "D-SVC-STATS" for finding in site["findings"])}
+    return _score(found, true)

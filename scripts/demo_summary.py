@@ -40,6 +40,7 @@ def main(argv: list[str]) -> int:
         out.write(f"service vetoes {accuracy.service_vetoes(report, truth)}\n")
         out.write(f"personal data  {accuracy.personal_data(report, truth)}\n")
         out.write(f"service forms  {accuracy.service_forms(report, truth)}\n")
+        out.write(f"service stats  {accuracy.service_statistics(report, truth)}\n")
     return 0
 
 

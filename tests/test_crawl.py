@@ -103,6 +103,12 @@ def test_broken_service_forms_match_the_truth(crawled: dict[str, Any], crawl_far
     assert login_walled and all("soft404 200" in finding["detail"] for finding in login_walled)
 
 
+def test_stale_service_statistics_match_the_truth(crawled: dict[str, Any], crawl_farm: RunningFarm) -> None:
+    score = accuracy.service_statistics(crawled["report"], crawl_farm.truth)
+    assert score.true >= 1, f"no service statistics of the farm are stale: {score}"
+    assert score.precision == 1.0 and score.recall == 1.0, str(score)
+
+
 def test_service_vetoes_match_the_truth(crawled: dict[str, Any], crawl_farm: RunningFarm) -> None:
     score = accuracy.service_vetoes(crawled["report"], crawl_farm.truth)
     assert score.true >= 1, f"no site of the farm should be vetoed: {score}"

@@ -352,6 +352,8 @@ def test_world_injects_every_fault_family(farm: Farm) -> None:
     assert any(s["site_code_shown"] not in (None, s["site_id"]) for s in up)
     assert any(not s["error_report_link"] for s in up)
     assert any(sum(1 for guide in s["service_guides"] if guide["elements"] <= 6) >= 5 for s in up)
+    stats = [c for s in up for c in s["columns"] if c["type"] == "service" and "统计" in c["name"]]
+    assert any(c["stale"] for c in stats) and any(not c["stale"] for c in stats)
     dead = [link for s in up for link in s["dead_links"]]
     assert any("/download/" in link["url"] and link["error"] == "soft404" for link in dead)
     shown = [page for s in up for page in s["personal_data"]]

@@ -205,7 +205,7 @@ def _article_page(article: Article, chrome: list[Link], related: list[Article]) 
     links += [Link(url, text, "page") for url, text in article.dead_links]
     if article.dead_image:
         links.append(Link(article.dead_image, "", "resource"))
-    layout = "guide" if column.type == "service" else "article"
+    layout = "guide" if column.type == "service" and column.slug != "bjtj" else "article"  # 办件统计: reports
     return PageSpec(
         article.path,
         "article",

@@ -460,11 +460,13 @@ class _SiteBuilder:
         for other in self.rng.sample(range(self.world.site_count), min(3, self.world.site_count)):
             if other != ident.index:
                 externals.append((f"http://{self.world.host(other)}/", self.world.identities[other].name))
+        has_meta = rng.random() < 0.8
+        self._stats_column(columns)
         return SiteModel(
             ident,
             host,
             self.style,
-            rng.random() < 0.8,
+            has_meta,
             encoding,
             declared,
             columns,
@@ -476,6 +478,38 @@ class _SiteBuilder:
             *self.world.footer_faults(ident.index),
             ident.index == self.world.poor_guides_site,
         )
+
+    def _stats_column(self, columns: list[Column]) -> None:
+        """A 办件统计 sub-column of 办事服务 on 60 % of sites: monthly reports, the newest 3-8 months old
+        on 30 % of them (D-SVC-STATS). The second site that is up gets a stale one, the third a fresh
+        one. Drawn last and from a stream of its own: every other page stayed as it was.
+        """
+        index = self.ident.index
+        rng = random.Random(f"farm/{self.world.seed}/stats/{index}")
+        parent = next((column for column in columns if column.slug == "bsfw" and not column.empty_kind), None)
+        roles = self.world.footer_roles
+        forced = roles.index(index) if index in roles[1:3] else None
+        shown, stale = rng.random() < 0.6, rng.random() < 0.3 * self.faults
+        if forced is not None:
+            shown, stale = True, forced == 1
+        if parent is None or not shown:
+            return
+        site_rng, self.rng = self.rng, rng  # paths draw ids from self.rng
+        try:
+            base = {"trs": "/col/bjtj/index.html", "hanweb": f"/col/col{self._new_id()}/index.html"}
+            column = Column("办件统计", "bjtj", "service", 2, base.get(self.style, "/bjtj/list.html"),
+                            self.style, "dash", "", js_pagination=parent.js_pagination)
+            day = self.today - timedelta(days=95 + rng.randrange(150) if stale else rng.randrange(30))
+            for _ in range(4 + rng.randrange(5)):
+                show = SHOW_MODES[1 + rng.randrange(4)]  # a label the date is read from
+                title = f"{day.year}年{day.month}月政务服务办件统计"
+                column.articles.append(Article(self._article_path(column, day, show), title, day, "09:00",
+                                               show, column))
+                day = months_before(day, 1)
+        finally:
+            self.rng = site_rng
+        parent.children.append(column)
+        columns.insert(columns.index(parent) + 1, column)
 
     def _login_walled_forms(self, columns: list[Column]) -> None:
         """Put a quarter of the service guides' live forms behind a login page (/download/, D-ATTACH).
