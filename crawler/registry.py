@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from crawler.naming import redis_key
+from pipelines.identity import SITE_CODE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 Level = Literal["province", "city", "county", "department"]
 COLUMNS: Final[tuple[str, ...]] = ("site_id", "name", "url", "level", "region", "department")
 _SITE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_OFFICIAL_ID = re.compile(r"^(bm\d{8}|\d{10})$")
 
 
 class RegistryError(ValueError):
@@ -57,7 +57,7 @@ class Site:
     @property
     def has_official_id(self) -> bool:
         """The id has the official 标识码 form (bm + 8 digits, or 10 digits)."""
-        return _OFFICIAL_ID.match(self.site_id) is not None
+        return SITE_CODE.match(self.site_id) is not None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))

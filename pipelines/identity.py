@@ -32,8 +32,10 @@ MARK_NAMES: Final[dict[str, str]] = {
     "sponsor": "主办单位",
 }
 
-SITE_CODE: Final = re.compile(r"^(bm\d{8}|\d{10})$")
-_SITE_CODE_TEXT: Final = re.compile(r"标识码\s*[:：]?\s*(bm\d{8}|\d{10})(?!\d)", re.IGNORECASE)
+# 政府网站标识码: State Council departments "bm" + 8 digits, local sites 10 digits (indicators.md §4).
+_CODE: Final = r"bm\d{8}|\d{10}"
+SITE_CODE: Final = re.compile(rf"^({_CODE})$")
+_SITE_CODE_TEXT: Final = re.compile(rf"标识码\s*[:：]?\s*({_CODE})(?!\d)", re.IGNORECASE)
 _ICP: Final = re.compile(r"ICP\s*[备证]\s*[:：]?\s*\d{6,}", re.IGNORECASE)
 _POLICE: Final = re.compile(r"公网安备\s*[:：]?\s*\d{10,}")
 _SPONSOR: Final = re.compile(r"主办(?:单位)?\s*[:：]\s*(\S{2,})")
