@@ -361,9 +361,11 @@ def _messages(state: SiteState, as_of: date, rules: Indicators) -> list[Finding]
 def _service(state: SiteState, rules: Indicators) -> list[Finding]:
     """V-SERVICE: no service section (department sites aside), or too many guides missing elements."""
     service = rules.vetoes.v_service
-    if not state.crawled or (not state.has_service_function and state.level == "department"):
+    if not state.crawled:
         return []
     if not state.has_service_function:
+        if state.level == "department":  # §1 skips their service group
+            return []
         return [Finding(check="V-SERVICE", severity="veto", points=0.0, confidence=service.confidence,
                         detail="no service (办事服务) column found (confirm manually)", evidence=(state.url,),
                         stale_data=state.stale_data)]
