@@ -302,7 +302,9 @@ class World:
         }
         self.identities = [self._identity(i, world_rng) for i in range(sites)]
         up = [i for i in range(1, sites) if not self.identities[i].down]
-        self.footer_roles = up[:3] if fault_rate > 0 else []
+        # The first three sites that are up (portal aside) show each newer fault family for sure, so that
+        # a small farm has every case: see `showcase`.
+        self._showcase = up[:3] if fault_rate > 0 else []
         # One site whose service guides all lack four elements (V-SERVICE when it has five or more).
         self.poor_guides_site = up[3] if fault_rate > 0 and len(up) > 3 else None
         # Every site stays cached: a crawler visits all sites round-robin, so a smaller cache would
@@ -343,6 +345,10 @@ class World:
     def host(self, index: int) -> str:
         return f"{self.ips[index]}:{self.port}"
 
+    def showcase(self, index: int) -> int | None:
+        """0, 1 or 2 for the three sites that show one forced case of each newer fault family, else None."""
+        return self._showcase.index(index) if index in self._showcase else None
+
     def personal_data(self, index: int, articles: int) -> list[str]:
         """What personal data each of a site's articles shows: 1 % a list of resident ID numbers, 1 % a
         list of mobile numbers, 3 % look-alikes only (masked IDs, bad check digits, one hotline).
@@ -356,8 +362,9 @@ class World:
             pick = rng.random()
             kinds.append("ids" if pick < 0.01 * noise else "mobiles" if pick < 0.02 * noise
                          else "decoys" if pick < 0.05 * noise else "")
-        if articles and index in self.footer_roles:
-            kinds[0] = ("ids", "mobiles", "decoys")[self.footer_roles.index(index)]
+        slot = self.showcase(index)
+        if articles and slot is not None:
+            kinds[0] = ("ids", "mobiles", "decoys")[slot]
         return kinds
 
     def footer_faults(self, index: int) -> tuple[tuple[str, ...], str | None, bool]:
@@ -371,7 +378,7 @@ class World:
         code = self.identities[index].site_id
         pick, mark, link = rng.random(), FOOTER_MARKS[rng.randrange(len(FOOTER_MARKS))], rng.random()
         noise = self.fault_rate if index > 0 else 0.0  # the provincial portal stays clean
-        forced = self.footer_roles.index(index) if index in self.footer_roles else None
+        forced = self.showcase(index)
         if forced == 0:  # a missing mark
             pick, link = 0.0, 1.0
         elif forced == 1:  # a wrong code
@@ -487,10 +494,9 @@ class _SiteBuilder:
         index = self.ident.index
         rng = random.Random(f"farm/{self.world.seed}/stats/{index}")
         parent = next((column for column in columns if column.slug == "bsfw" and not column.empty_kind), None)
-        roles = self.world.footer_roles
-        forced = roles.index(index) if index in roles[1:3] else None
+        forced = self.world.showcase(index)
         shown, stale = rng.random() < 0.6, rng.random() < 0.3 * self.faults
-        if forced is not None:
+        if forced in (1, 2):
             shown, stale = True, forced == 1
         if parent is None or not shown:
             return
@@ -517,7 +523,7 @@ class _SiteBuilder:
         A stream of their own, so that no other page changed; the first site that is up gets one.
         """
         rng = random.Random(f"farm/{self.world.seed}/forms/{self.ident.index}")
-        forced = self.world.footer_roles[:1] == [self.ident.index]
+        forced = self.world.showcase(self.ident.index) == 0
         for column in columns:
             if column.type != "service":
                 continue
