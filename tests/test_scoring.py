@@ -260,6 +260,11 @@ def test_shipped_indicators_add_up() -> None:
     (("service_group: service", "service_group: services"),
      "service_group 'services' is not one of the groups"),
     (("    min_probes: 140", "    min_probez: 140"), "vetoes.V-AVAIL.min_probes: Field required"),
+    (("    min_missing: 4 ", "    min_missing: 11 "),
+     "vetoes.V-SERVICE.min_missing: Input should be less than or equal to 10"),
+    (("    min_mobiles: 3 ", "    min_mobiles: 0 "),
+     "labels.I-PRIVACY.min_mobiles: Input should be greater than or equal to 1"),
+    (("keywords: [统计]", "keywords: 统计"), "deductions.D-SVC-STATS.keywords: Input should be a valid list"),
 ])
 def test_broken_indicators_name_the_key(change: tuple[str, str], message: str) -> None:
     text = INDICATORS_PATH.read_text(encoding="utf-8")
