@@ -12,7 +12,7 @@ from pipelines.dates import extract_publish_date
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PAGES_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real-pages"
+DEFAULT_PAGES_DIR = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "real-pages"
 TODAY = datetime.date(2026, 11, 27)
 
 

@@ -23,7 +23,7 @@ from pipelines.dates import (
 
 TODAY = datetime.date(2026, 11, 27)
 SAMPLES_DIR = pathlib.Path(__file__).parent / "data" / "dates"
-REAL_PAGES_DIR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "real-pages"
+REAL_PAGES_DIR = pathlib.Path(__file__).parent / "data" / "real-pages"
 
 
 def _sample(name: str) -> bytes:
@@ -240,7 +240,7 @@ def _real_page_labels() -> list[dict[str, str]]:
 @pytest.mark.parametrize("label", _real_page_labels(), ids=lambda label: label["file"])
 def test_real_pages(label: dict[str, str]) -> None:
     where = label["evidence"]
-    assert label["file"] != "MISSING", f"no real pages at {where}: shared/ must sit beside the checkout"
+    assert label["file"] != "MISSING", f"no real pages at {where}: tests/data/real-pages is missing"
     body = (REAL_PAGES_DIR / label["file"]).read_bytes()
     found = extract_publish_date(body, None, today=TODAY)
     assert found is not None, label["evidence"]
