@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import json
 import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Final, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+import idna
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from crawler.naming import redis_key
@@ -26,17 +28,87 @@ if TYPE_CHECKING:
 Level = Literal["province", "city", "county", "department"]
 COLUMNS: Final[tuple[str, ...]] = ("site_id", "name", "url", "level", "region", "department")
 _SITE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# One DNS label after IDNA conversion; '_' is not valid DNS but some registered hosts carry it.
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_DEFAULT_PORTS: Final[dict[str, int]] = {"http": 80, "https": 443}
+
+
+def _host_or_problem(host: str) -> str:
+    """The host in the form requests carry (lower case, IDNA, IPv6 bracketed); ValueError says why not."""
+    if any(char.isspace() for char in host):
+        raise ValueError(f"host {host!r} contains a space")
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return f"[{address}]" if address.version == 6 else str(address)
+    name = host.rstrip(".")
+    try:
+        ascii_name = idna.encode(name, uts46=True).decode("ascii") if not name.isascii() else name.lower()
+    except idna.IDNAError as exc:
+        raise ValueError(f"host {host!r} is not a valid internationalized domain name ({exc})") from exc
+    labels = ascii_name.split(".")
+    bad = next((label for label in labels if not _HOST_LABEL.match(label)), None)
+    if bad is not None or len(ascii_name) > 253 or len(labels) < 2:
+        raise ValueError(f"host {host!r} is not a domain name (labels of letters, digits and '-', "
+                         "at least two of them) or an IP address")
+    return ascii_name
+
+
+def normalize_site_url(value: str) -> str:
+    """A registry URL checked for everything a request will carry; a non-ASCII host becomes IDNA.
+
+    ValueError names the problem: scheme, credentials, spaces, host syntax, port range.
+    """
+    if any(char.isspace() for char in value):
+        raise ValueError(f"{value!r} contains a space")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http or https address with a host")
+    if "@" in parts.netloc:
+        # The URL is not repeated: what stands before '@' is a secret.
+        shown = urlunsplit((parts.scheme, "***@" + parts.netloc.rpartition("@")[2], parts.path, "", ""))
+        raise ValueError(f"{shown!r} carries a user name or password: credentials in the URL are refused")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} has a port outside 1-65535") from exc
+    if port == 0:
+        raise ValueError(f"{value!r} has a port outside 1-65535")
+    host = _host_or_problem(parts.hostname)
+    if parts.hostname.isascii():
+        return value
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _same_url_key(url: str) -> str:
+    """What makes two registry URLs the same site: scheme, host, effective port, path, query."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or _DEFAULT_PORTS[scheme]
+    return f"{scheme}://{parts.hostname}:{port}{parts.path or '/'}?{parts.query}"
 
 
 class RegistryError(ValueError):
-    """A registry file that cannot be loaded; `problems` holds one line per bad row."""
+    """A registry file that cannot be loaded at all (unreadable, not UTF-8, wrong header), or whose
+    rows a strict caller refuses; `problems` holds one line per problem."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
         shown = "\n".join(problems[:50])
         more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{source}: {len(problems)} bad row(s), nothing loaded:\n{shown}{more}")
+        super().__init__(f"{source}: {len(problems)} problem(s):\n{shown}{more}")
+
+
+@dataclass(slots=True, frozen=True)
+class ParsedRegistry:
+    """The good rows of a registry file, and one line (`line N: ...`) per bad row that was left out."""
+
+    sites: list[Site]
+    problems: list[str]
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -94,10 +166,7 @@ class _Row(BaseModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http or https address with a host")
-        return value
+        return normalize_site_url(value)
 
 
 def _describe(error: ValidationError) -> str:
@@ -111,8 +180,11 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(reasons)
 
 
-def parse_registry(text: str, source: str = "registry") -> list[Site]:
-    """Every site of a registry CSV text; raises RegistryError naming each bad line and why."""
+def parse_registry(text: str, source: str = "registry") -> ParsedRegistry:
+    """The good sites of a registry CSV text and one line per bad row (its line number and why).
+
+    Raises RegistryError only when no row can be read (empty file, wrong header).
+    """
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader, None)
     if header is None:
@@ -125,6 +197,7 @@ def parse_registry(text: str, source: str = "registry") -> list[Site]:
     sites: list[Site] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
+    urls: dict[str, tuple[int, str]] = {}  # same-URL key -> (line, site_id)
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -142,15 +215,20 @@ def parse_registry(text: str, source: str = "registry") -> list[Site]:
                 f"line {line}: site_id {parsed.site_id!r} already used on line {seen[parsed.site_id]}"
             )
             continue
+        url_key = _same_url_key(parsed.url)
+        if url_key in urls:
+            first_line, first_id = urls[url_key]
+            problems.append(f"line {line}: url {parsed.url!r} of site_id {parsed.site_id!r} is already "
+                            f"registered on line {first_line} as site_id {first_id!r}")
+            continue
         seen[parsed.site_id] = line
+        urls[url_key] = (line, parsed.site_id)
         sites.append(Site(**parsed.model_dump()))
-    if problems:
-        raise RegistryError(source, problems)
-    return sites
+    return ParsedRegistry(sites, problems)
 
 
-def load_registry(path: Path) -> list[Site]:
-    """Parse a registry file; undecodable bytes are reported, not guessed."""
+def read_registry(path: Path) -> ParsedRegistry:
+    """Parse a registry file; undecodable bytes are reported, not guessed (RegistryError)."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -160,6 +238,14 @@ def load_registry(path: Path) -> list[Site]:
     except OSError as exc:
         raise RegistryError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
     return parse_registry(text, source=str(path))
+
+
+def load_registry(path: Path) -> list[Site]:
+    """Every site of a registry file that must be entirely good: any bad row raises RegistryError."""
+    parsed = read_registry(path)
+    if parsed.problems:
+        raise RegistryError(str(path), parsed.problems)
+    return parsed.sites
 
 
 def registry_key(prefix: str) -> str:

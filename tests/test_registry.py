@@ -1,4 +1,4 @@
-"""Registry parsing and `scrapy seed`: good files load, a file with a bad row loads nothing."""
+"""Registry parsing and `scrapy seed`: good rows load, each bad row is named with its line and reason."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from crawler.registry import RegistryError, parse_registry, read_sites, registry_key
+from crawler.registry import RegistryError, load_registry, parse_registry, read_sites, registry_key
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,8 +23,14 @@ GOOD = (
 )
 
 
+def _url_row(url: str) -> str:
+    return f"5101000009,某县,{url},county,成都市,"
+
+
 def test_good_registry_parses_every_field() -> None:
-    sites = parse_registry(GOOD)
+    parsed = parse_registry(GOOD)
+    assert parsed.problems == []
+    sites = parsed.sites
     assert [site.site_id for site in sites] == ["5101000001", "5107000003"]
     assert sites[1].department == "教育局"
     assert sites[1].host == "edu.my.gov.cn"
@@ -42,19 +48,65 @@ def test_good_registry_parses_every_field() -> None:
         ("5101000009,某县,http://x.gov.cn/,county,,", "line 2: region must not be empty"),
         ("5101000009,某县,http://x.gov.cn/,county", "line 2: 4 fields; expected 6"),
         ("51 01,某县,http://x.gov.cn/,county,成都市,", "line 2: site_id '51 01' must be"),
+        (_url_row("http://x.gov.cn:99999/"),
+         "line 2: url 'http://x.gov.cn:99999/' has a port outside 1-65535"),
+        (_url_row("http://x.gov.cn:0/"), "line 2: url 'http://x.gov.cn:0/' has a port outside"),
+        (_url_row("http://x.gov.cn:abc/"), "line 2: url 'http://x.gov.cn:abc/' has a port"),
+        (_url_row("http://x .gov.cn/"), "line 2: url 'http://x .gov.cn/' contains a space"),
+        (_url_row("http://-x.gov.cn/"), "line 2: url host '-x.gov.cn' is not a domain name"),
+        (_url_row("http://x..gov.cn/"), "line 2: url host 'x..gov.cn' is not a domain name"),
+        (_url_row("http://gov/"), "line 2: url host 'gov' is not a domain name"),
+        (_url_row("http://x!.gov.cn/"), "line 2: url host 'x!.gov.cn' is not a domain"),
+        (_url_row("http://admin:s3cret@x.gov.cn/"),
+         "line 2: url 'http://***@x.gov.cn/' carries a user name or password: credentials in the URL are "
+         "refused"),
+        (_url_row("http://admin@x.gov.cn/"), "line 2: url 'http://***@x.gov.cn/' carries"),
     ],
 )
-def test_bad_row_is_named_with_its_line_and_reason(row: str, expected: str) -> None:
-    with pytest.raises(RegistryError) as caught:
-        parse_registry(HEADER + row + "\n" + GOOD.split("\n", 1)[1])
-    assert len(caught.value.problems) == 1
-    assert caught.value.problems[0].startswith(expected), caught.value.problems
+def test_bad_row_is_named_with_its_line_and_reason_and_good_rows_still_load(row: str, expected: str) -> None:
+    parsed = parse_registry(HEADER + row + "\n" + GOOD.split("\n", 1)[1])
+    assert len(parsed.problems) == 1
+    assert parsed.problems[0].startswith(expected), parsed.problems
+    assert "\n" not in parsed.problems[0]
+    assert "s3cret" not in parsed.problems[0]
+    assert [site.site_id for site in parsed.sites] == ["5101000001", "5107000003"]
 
 
-def test_duplicate_ids_and_bad_header_are_reported() -> None:
-    with pytest.raises(RegistryError) as caught:
-        parse_registry(GOOD + "5101000001,again,http://y.gov.cn/,city,成都市,\n")
-    assert caught.value.problems == ["line 4: site_id '5101000001' already used on line 2"]
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://成都.政府.cn/", "xn--vnuo85h.xn--mxtq1m.cn"),
+        ("https://www.四川.中国:8443/index.html", "www.xn--wbsy6n.xn--fiqs8s"),
+        ("http://WWW.Chengdu.GOV.cn/", "www.chengdu.gov.cn"),
+        ("http://127.0.6.1:8080/", "127.0.6.1"),
+        ("http://[2001:db8::1]:8080/", "2001:db8::1"),
+        ("http://x_y.gov.cn/", "x_y.gov.cn"),
+    ],
+)
+def test_valid_hosts_load_and_a_chinese_domain_is_converted_to_idna(url: str, host: str) -> None:
+    parsed = parse_registry(HEADER + f"5101000009,某县,{url},county,成都市,\n")
+    assert parsed.problems == []
+    assert parsed.sites[0].host == host
+    assert parsed.sites[0].url.isascii()
+
+
+def test_a_converted_url_keeps_its_port_and_path() -> None:
+    site = parse_registry(HEADER + "5101000009,某县,https://www.四川.中国:8443/a/b.html?x=1,county,成都市,\n").sites[0]
+    assert site.url == "https://www.xn--wbsy6n.xn--fiqs8s:8443/a/b.html?x=1"
+
+
+def test_duplicate_ids_and_urls_name_both_lines_and_bad_header_loads_nothing() -> None:
+    parsed = parse_registry(GOOD + "5101000001,again,http://y.gov.cn/,city,成都市,\n")
+    assert parsed.problems == ["line 4: site_id '5101000001' already used on line 2"]
+    assert len(parsed.sites) == 2
+    # The same site written differently (case, default port, empty path) is the same URL.
+    parsed = parse_registry(GOOD + "5101000002,again,HTTP://WWW.CHENGDU.GOV.CN:80,city,成都市,\n")
+    assert parsed.problems == [
+        "line 4: url 'HTTP://WWW.CHENGDU.GOV.CN:80' of site_id '5101000002' is already registered on line 2 "
+        "as site_id '5101000001'"
+    ]
+    assert parse_registry(GOOD + "5101000002,other port,http://www.chengdu.gov.cn:8080/,city,成都市,\n"
+                          ).problems == []
     with pytest.raises(RegistryError, match="line 1: header is 'id,name'"):
         parse_registry("id,name\n1,x\n")
     with pytest.raises(RegistryError, match="line 1: the file is empty"):
@@ -62,7 +114,7 @@ def test_duplicate_ids_and_bad_header_are_reported() -> None:
 
 
 def test_a_utf8_bom_and_blank_lines_are_accepted() -> None:
-    assert len(parse_registry("\ufeff" + GOOD + "\n\n")) == 2
+    assert len(parse_registry("\ufeff" + GOOD + "\n\n").sites) == 2
 
 
 def test_seed_loads_a_good_registry(env: Env, redis_client: redis.Redis, tmp_path: Path) -> None:
@@ -76,14 +128,42 @@ def test_seed_loads_a_good_registry(env: Env, redis_client: redis.Redis, tmp_pat
     ]
 
 
-def test_seed_with_a_bad_row_loads_nothing(env: Env, redis_client: redis.Redis, tmp_path: Path) -> None:
+def test_seed_loads_the_good_rows_names_the_bad_ones_and_exits_non_zero(
+        env: Env, redis_client: redis.Redis, tmp_path: Path) -> None:
     path = tmp_path / "registry.csv"
-    path.write_text(GOOD + "5101000009,某县,http://x.gov.cn/,town,成都市,\n", encoding="utf-8")
+    path.write_text(GOOD + "5101000009,某县,http://x.gov.cn/,town,成都市,\n"
+                    + "5101000010,某区,http://x.gov.cn:99999/,county,成都市,\n", encoding="utf-8")
     result = env.scrapy("seed", str(path))
     assert result.returncode == 1
     assert "line 4: level 'town' is not one of province, city, county, department" in result.stderr
-    assert "Nothing was loaded" in result.stderr
-    assert redis_client.exists(registry_key(env.redis_prefix)) == 0
+    assert "line 5: url 'http://x.gov.cn:99999/' has a port outside 1-65535" in result.stderr
+    assert "Loaded 2 sites" in result.stderr
+    assert "2 bad rows of" in result.stderr and "were left out: fix them and run seed again" in result.stderr
+    assert "Traceback" not in result.stderr
+    loaded = [site.site_id for site in read_sites(redis_client, env.redis_prefix)]
+    assert loaded == ["5101000001", "5107000003"]
+
+
+def test_seed_replace_with_a_bad_row_removes_nothing(env: Env, redis_client: redis.Redis, tmp_path: Path
+                                                     ) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    assert env.scrapy("seed", str(path)).returncode == 0
+    # The second site's row is broken now: --replace must not take it for a site that left the registry.
+    path.write_text(HEADER + "5101000001,成都市人民政府,http://www.chengdu.gov.cn/,city,成都市,\n"
+                    + "5107000003,绵阳市教育局,https://edu.my.gov.cn:70000/,department,绵阳市,教育局\n",
+                    encoding="utf-8")
+    result = env.scrapy("seed", str(path), "--replace")
+    assert result.returncode == 1
+    assert "--replace removes nothing this time" in result.stderr
+    assert len(read_sites(redis_client, env.redis_prefix)) == 2
+
+
+def test_strict_loading_refuses_a_file_with_a_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(GOOD + "5101000009,某县,http://a:b@x.gov.cn/,county,成都市,\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"line 4: url 'http://\*\*\*@x\.gov\.cn/' carries"):
+        load_registry(path)
 
 
 def test_seed_rejects_a_file_that_is_not_utf8(env: Env, redis_client: redis.Redis, tmp_path: Path) -> None:

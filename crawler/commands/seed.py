@@ -16,7 +16,7 @@ from scrapy.exceptions import UsageError
 from crawler import connections, es_schema
 from crawler.items import SiteItem
 from crawler.naming import index_name
-from crawler.registry import RegistryError, Site, load_registry, store_sites
+from crawler.registry import RegistryError, Site, read_registry, store_sites
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
 from pipelines.indexing import document_id, to_action
@@ -50,15 +50,28 @@ class Command(ScrapyCommand):
         if len(args) != 1:
             raise UsageError("give exactly one registry CSV file")
         assert self.settings is not None
+        source = args[0]
         try:
-            sites = load_registry(Path(args[0]))
+            parsed = read_registry(Path(source))
         except RegistryError as exc:
             for problem in exc.problems:
                 logger.error("%(source)s %(problem)s", {"source": exc.source, "problem": problem})
-            logger.error("Nothing was loaded from %(source)s: fix the rows above and run seed again",
-                         {"source": exc.source})
+            logger.error("Nothing was loaded from %(source)s: fix the file and run seed again",
+                         {"source": source})
             self.exitcode = 1
             return
+        for problem in parsed.problems:
+            logger.error("%(source)s %(problem)s", {"source": source, "problem": problem})
+        sites = parsed.sites
+        if not sites:
+            logger.error("Nothing was loaded from %(source)s: no row is good", {"source": source})
+            self.exitcode = 1
+            return
+        replace = opts.replace
+        if replace and parsed.problems:
+            # A site whose row is bad would be removed as "not in the file".
+            logger.error("--replace removes nothing this time: %(source)s has bad rows", {"source": source})
+            replace = False
         es = connections.elasticsearch_sync(self.settings)
         try:
             es.cluster.health()
@@ -69,14 +82,18 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         client = connections.redis_sync(self.settings)
-        removed = store_sites(client, self.settings.get("GOVCRAWL_REDIS_PREFIX"), sites, replace=opts.replace)
+        removed = store_sites(client, self.settings.get("GOVCRAWL_REDIS_PREFIX"), sites, replace=replace)
         client.close()
         asyncio.run(_schedule(self.settings, sites, removed))
         _index_sites(es, self.settings.get("GOVCRAWL_ES_INDEX_PREFIX"), sites, removed)
         es.close()
         logger.info("Loaded %(count)d sites from %(path)s (removed %(removed)d); "
                     "every site's crawl cycle is due now",
-                    {"count": len(sites), "path": args[0], "removed": len(removed)})
+                    {"count": len(sites), "path": source, "removed": len(removed)})
+        if parsed.problems:
+            logger.error("%(bad)d bad rows of %(source)s were left out: fix them and run seed again",
+                         {"bad": len(parsed.problems), "source": source})
+            self.exitcode = 1
 
 
 def _index_sites(es: Elasticsearch, prefix: str, sites: list[Site], removed: list[Site]) -> None:
