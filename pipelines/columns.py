@@ -303,6 +303,7 @@ class _Row:
     url: str
     title: str
     date: datetime.date | None
+    rest: str  # the entry's text outside its anchor: the rest of its row, or its segment of a shared one
 
 
 def _anchor_title(anchor: HtmlElement) -> str:
@@ -321,16 +322,34 @@ def _row_of(anchor: HtmlElement) -> HtmlElement:
     return parent if parent is not None else anchor
 
 
-def _row_date(
-    row: HtmlElement, anchor: HtmlElement, title: str, today: datetime.date
-) -> datetime.date | None:
+def _holds_anchor(element: HtmlElement) -> bool:
+    return element.tag == "a" or element.find(".//a") is not None
+
+
+def _segment_text(anchor: HtmlElement) -> str:
+    """The text after an anchor up to the next entry of a container that holds entries side by side
+    (<a>…</a> 2026-11-20<br><a>…</a>): each sibling is read by one anchor only, so a page of n links
+    costs O(n), not the O(n²) of reading the shared container once per link."""
+    parts = [anchor.tail or ""]
+    for sibling in anchor.itersiblings():
+        if not isinstance(sibling.tag, str):
+            parts.append(sibling.tail or "")
+            continue
+        if _holds_anchor(sibling):
+            break
+        parts.append(sibling.text_content())
+        parts.append(sibling.tail or "")
+    return " ".join(" ".join(parts).split())
+
+
+def _row_date(row: HtmlElement, anchor: HtmlElement, title: str, rest: str, today: datetime.date
+              ) -> datetime.date | None:
     """Newest date printed in the row outside the title (tables may show 成文日期 and 发布日期)."""
     if row.tag == "tr":
         cells = [cell for cell in row.iter("td", "th") if anchor not in cell.iterdescendants()]
         dates = [parse_date_text(element_text(cell), today=today) for cell in cells]
     else:
-        rest = element_text(row).replace(element_text(anchor), " ", 1).replace(title, " ", 1)
-        dates = [parse_date_text(rest, today=today)]
+        dates = [parse_date_text(rest.replace(title, " ", 1), today=today)]
         # Some templates print the date inside the anchor: <a><span>title</span><em>11-20</em></a>.
         dates += [
             parse_date_text(element_text(child), today=today)
@@ -341,7 +360,14 @@ def _row_date(
     return max(found) if found else None
 
 
+# A container holding this many entry anchors side by side (no row element of their own) is read
+# entry by entry (_segment_text) instead of as one row.
+_SHARED_ROW_MIN_ANCHORS = 3
+
+
 def _rows(tree: HtmlElement, base: str, today: datetime.date, *, skip_nav: bool) -> Iterator[_Row]:
+    candidates: list[tuple[HtmlElement, HtmlElement, str, str]] = []
+    per_row: dict[HtmlElement, int] = {}
     for anchor in tree.iter("a"):
         href = anchor.get("href")
         if not href:
@@ -355,7 +381,14 @@ def _rows(tree: HtmlElement, base: str, today: datetime.date, *, skip_nav: bool)
         if url is None:
             continue
         row = _row_of(anchor)
-        yield _Row(row, anchor, url, title, _row_date(row, anchor, title, today))
+        candidates.append((anchor, row, url, title))
+        per_row[row] = per_row.get(row, 0) + 1
+    for anchor, row, url, title in candidates:
+        if per_row[row] >= _SHARED_ROW_MIN_ANCHORS and row.tag != "tr":
+            rest = _segment_text(anchor)
+        else:
+            rest = element_text(row).replace(element_text(anchor), " ", 1)
+        yield _Row(row, anchor, url, title, _row_date(row, anchor, title, rest, today), rest)
 
 
 def _list_rows(rows: list[_Row]) -> list[_Row]:
@@ -628,7 +661,7 @@ def parse_message_listing(
     messages: dict[str, Message] = {}
     for row in _rows(tree, base, today, skip_nav=True):
         parts: dict[str, str] = {}
-        rest = element_text(row.element).replace(element_text(row.anchor), " ", 1)
+        rest = row.rest
         if row.element.tag == "tr":
             table = next((a for a in row.element.iterancestors() if a.tag == "table"), None)
             roles = _header_roles(table) if table is not None else {}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pipelines import columns
 from pipelines.columns import (
     RULES_PATH,
     ColumnClass,
@@ -315,3 +317,54 @@ def test_broken_input_gives_empty_results() -> None:
     assert parse_column_listing(b"\xff\xfe<<<", "http://www.a.gov.cn/", today=TODAY).entries == []
     assert find_columns("<html>", "http://www.a.gov.cn/") == []
     assert parse_message_listing("", "http://www.a.gov.cn/", today=TODAY) == []
+
+
+def _flat_list(count: int) -> str:
+    """A 网站地图-style page: every entry directly in one container, dated after its anchor."""
+    entries = "".join(
+        f'<a href="/art/{i}.html">第{i}号通知标题</a> 2026-11-{i % 27 + 1:02d}<br>' for i in range(count)
+    )
+    return f"<html><body><div class='list'>{entries}</div></body></html>"
+
+
+def test_entries_side_by_side_in_one_container_keep_their_own_dates() -> None:
+    listing = parse_column_listing(_flat_list(60), "http://a.gov.cn/map.html", today=TODAY)
+    dates = {entry.url.rsplit("/", 1)[-1]: entry.date for entry in listing.entries}
+    assert len(dates) == 60
+    assert dates["0.html"] == D(2026, 11, 1)
+    assert dates["26.html"] == D(2026, 11, 27)
+    assert dates["59.html"] == D(2026, 11, 6)
+
+
+def test_two_links_of_one_row_still_read_the_whole_row() -> None:
+    html = ("<html><body><ul>"
+            + "".join(f"<li><a href='/c{i}.html'>栏目名称{i}</a> <a href='/a{i}.html'>文章标题第{i}篇</a> "
+                      f"<span>2026-11-{i + 10}</span></li>" for i in range(4))
+            + "</ul></body></html>")
+    listing = parse_column_listing(html, "http://a.gov.cn/list.html", today=TODAY)
+    assert {entry.url: entry.date for entry in listing.entries}["http://a.gov.cn/a3.html"] == D(2026, 11, 13)
+    assert all(entry.date is not None for entry in listing.entries)
+
+
+def test_shared_container_reading_is_linear_in_the_links() -> None:
+    """Each entry reads its own segment of the container: element text is asked once per entry, so
+    the characters read grow with the page, not with its square (8,000 links took 104 s before)."""
+    read: list[int] = []
+    segment_text = columns._segment_text
+
+    def counting(anchor: Any) -> str:
+        text = segment_text(anchor)
+        read.append(len(text))
+        return text
+
+    small, large = _flat_list(500), _flat_list(4000)
+    columns._segment_text = counting  # type: ignore[assignment]
+    try:
+        parse_column_listing(small, "http://a.gov.cn/map.html", today=TODAY)
+        small_chars = sum(read)
+        read.clear()
+        parse_column_listing(large, "http://a.gov.cn/map.html", today=TODAY)
+        large_chars = sum(read)
+    finally:
+        columns._segment_text = segment_text  # type: ignore[assignment]
+    assert large_chars <= 8 * small_chars * 1.1
