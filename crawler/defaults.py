@@ -50,6 +50,8 @@ GOVCRAWL_CRAWL_DELAY_SECONDS = 0.5  # pause between requests to one host (<= 2 r
 GOVCRAWL_CRAWL_MAX_CHECKS_PER_HOST = 500  # link checks of one target host per cycle (0 = no limit)
 GOVCRAWL_CRAWL_MAX_DEPTH = 8  # link hops from the home page
 GOVCRAWL_CRAWL_MAX_PAGES_PER_SITE = 3000  # page budget of one site per cycle
+GOVCRAWL_CRAWL_MAX_PAGE_LINKS = 5000  # anchors of one page analysed; the rest is cut off (PageItem.capped)
+GOVCRAWL_CRAWL_MAX_PAGE_TEXT_CHARS = 2_000_000  # decoded characters of one page analysed
 GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 GOVCRAWL_CRAWL_ROBOTS_ENABLED = True
 GOVCRAWL_CRAWL_TIMEOUT_SECONDS = 15.0  # no complete response within this is a timeout (indicators.md)

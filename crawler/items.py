@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 PageKind = Literal["home", "column", "article", "attachment", "other"]
 LinkError = Literal["http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop",
-                    "too_many_redirects", "other"]
+                    "too_many_redirects", "other", "invalid_url"]
 TargetKind = Literal["page", "image", "script", "stylesheet", "frame", "attachment", "external"]
 ColumnType = Literal["news", "notice", "policy", "personnel", "plan", "basic", "consult", "survey",
                      "interview", "service", "exempt", "other"]
@@ -39,6 +39,7 @@ class PageItem:
     status: int
     fetched_at: datetime
     final_url: str | None = None
+    error: str | None = None  # why no answer was read: a LinkError kind (dns, timeout, invalid_url, ...)
     title: str = ""
     content_hash: str = ""
     content_type: str = ""
@@ -67,6 +68,8 @@ class PageItem:
     # (510104********123X) and distinct mobile numbers (138****5678).
     id_numbers: list[str] = field(default_factory=list)
     mobiles: list[str] = field(default_factory=list)
+    # Limits the analysis hit (links, text: GOVCRAWL_CRAWL_MAX_PAGE_*): what lies past them was not read.
+    capped: list[str] = field(default_factory=list)
     cycle: int = 0
     region: str = ""
     level: str = ""
@@ -103,7 +106,7 @@ class ProbeItem:
     elapsed_ms: int
     http_status: int | None = None
     final_url: str | None = None
-    error: str | None = None  # dns | tcp | tls | timeout | http
+    error: str | None = None  # dns | tcp | tls | timeout | http | invalid_url
     body_bytes: int = 0
     region: str = ""
     level: str = ""

@@ -199,6 +199,12 @@ ERRORS_TOTAL = MetricSpec(
     name="govcrawl_errors_total", kind=_C, labels=(*WORKER_LABELS, "kind"),
     help="Errors handled, by kind.",
 )
+SKIPPED_TOTAL = MetricSpec(
+    name="govcrawl_skipped_total", kind=_C, labels=(*WORKER_LABELS, "reason"),
+    help="Work the crawl left undone on purpose, by reason: links not followed (trap, page_budget, "
+         "check_budget), requests refused (refused: robots.txt, network guard) and pages cut at an "
+         "analysis limit (capped_links, capped_text).",
+)
 WORKER_BUFFERED_REQUESTS = MetricSpec(
     name="govcrawl_worker_buffered_requests", kind=_G, labels=WORKER_LABELS,
     help="Requests this worker took from its shards and holds in memory, not yet sent to the downloader.",
@@ -236,7 +242,7 @@ EXPORTER_METRICS: Final[tuple[MetricSpec, ...]] = (
     WORKER_LAST_HEARTBEAT,
 )
 WORKER_METRICS: Final[tuple[MetricSpec, ...]] = (
-    RESPONSES_TOTAL, PAGES_TOTAL, ITEMS_TOTAL, LINK_CHECKS_TOTAL, FETCH_DURATION, ERRORS_TOTAL,
+    RESPONSES_TOTAL, PAGES_TOTAL, ITEMS_TOTAL, LINK_CHECKS_TOTAL, FETCH_DURATION, ERRORS_TOTAL, SKIPPED_TOTAL,
     WORKER_BUFFERED_REQUESTS, ES_BUFFERED_ITEMS, ES_SPOOLED_ITEMS, ES_WRITE_LAG, ES_FAILED_ITEMS_TOTAL,
     SHARD_HANDOVERS_TOTAL,
 )

@@ -17,6 +17,7 @@ from crawler.registry import Site
 from crawler.spiders.analysis import (
     OutLink,
     PageAnalysis,
+    PageLimits,
     analyze_page,
     canonical,
     crawlable,
@@ -788,3 +789,21 @@ def test_items_carry_the_site_context(farm_walks: list[SiteWalk]) -> None:
     for walk in farm_walks:
         for result in walk.analyses.values():
             assert result.page.region == walk.truth["region"] and result.page.level == walk.truth["level"]
+
+
+@pytest.mark.parametrize("kind", ["home", "column", "page"])
+def test_a_page_past_the_link_limit_is_cut_and_says_so(kind: str) -> None:
+    entries = "".join(f'<a href="/art/{i}.html">第{i}号通知标题</a> 2026-11-20<br>' for i in range(12_000))
+    body = f"<html><body><div class='list'>{entries}</div></body></html>".encode()
+    analysis = _analyze(body, kind=kind, limits=PageLimits(max_links=3000, max_text_chars=10_000_000))
+    assert analysis.page.capped == ["links"]
+    page_links = [link for link in analysis.links if link.url.startswith("http://www.example.gov.cn/art/")]
+    assert len(page_links) == 3000
+
+
+def test_a_page_past_the_text_limit_is_cut_and_says_so() -> None:
+    body = "<html><body><p>" + "信息公开" * 75_000 + "</p><a href='/late.html'>后面的链接</a></body></html>"
+    analysis = _analyze(body.encode(), limits=PageLimits(max_links=5000, max_text_chars=100_000))
+    assert analysis.page.capped == ["text"]
+    assert all("late" not in link.url for link in analysis.links)
+    assert _analyze(body.encode()).page.capped == []

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _LINK_CHECKED = "govcrawl/links/checked/"
 _CRAWL_FAILED = "govcrawl/crawl/failed/"
+_SKIPPED = "govcrawl/skipped/"
 # Stats counted as errors besides failed fetches (kind label value: stats key).
 _OTHER_ERRORS = {"redis": "govcrawl/frontier/redis_error_count", "spider": "spider_exceptions/count"}
 # Shard handovers of the load balancing (direction label value: stats key).
@@ -77,6 +78,10 @@ class WorkerCollector:
             if isinstance(stats.get(key), int | float):
                 errors.add_metric([worker, kind], float(stats[key]))
         yield errors
+        skipped = new_family(catalog.SKIPPED_TOTAL)
+        for reason, count in sorted(stat_counts(stats, _SKIPPED).items()):
+            skipped.add_metric([worker, reason], count)
+        yield skipped
         failed = new_family(catalog.ES_FAILED_ITEMS_TOTAL)
         failed.add_metric([worker], float(stats.get("govcrawl/es/failed_count", 0)))
         yield failed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import lxml.etree
 import lxml.html
 import xxhash
 
+from crawler import defaults
 from crawler.items import ColumnItem, MessageItem, PageItem
 from pipelines.columns import (
     ColumnClass,
@@ -141,6 +143,36 @@ _COLUMN_NAME_CHARS = (2, 12)
 _MENU_CLIMB_LIMIT = 6
 _TYPE_OF_CLASS: Final[dict[ColumnClass, ColumnType]] = {cls: cls.value for cls in ColumnClass}
 _PAGE_KIND_OF_REQUEST: Final[dict[str, PageKind]] = {"home": "home", "column": "column", "article": "article"}
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class PageLimits:
+    """How much of one page is analysed (GOVCRAWL_CRAWL_MAX_PAGE_*): work per page stays bounded, so no
+    page (a 网站地图 of 100,000 links) holds the worker's reactor for long."""
+
+    max_links: int = defaults.GOVCRAWL_CRAWL_MAX_PAGE_LINKS
+    max_text_chars: int = defaults.GOVCRAWL_CRAWL_MAX_PAGE_TEXT_CHARS
+
+
+DEFAULT_PAGE_LIMITS: Final = PageLimits()
+_ANCHOR_START = re.compile(r"<a[\s>]", re.IGNORECASE)
+
+
+def bounded_text(text: str, limits: PageLimits) -> tuple[str, list[str]]:
+    """The part of a page's text that is analysed, and which limits cut it ("text", "links").
+
+    The cut falls before the anchor past the link limit; libxml2 closes what the cut leaves open.
+    """
+    capped: list[str] = []
+    if len(text) > limits.max_text_chars:
+        text, capped = text[: limits.max_text_chars], ["text"]
+    if limits.max_links >= 0:
+        anchors = _ANCHOR_START.finditer(text)
+        past_limit = next(itertools.islice(anchors, limits.max_links, None), None)
+        if past_limit is not None:
+            text = text[: past_limit.start()]
+            capped.append("links")
+    return text, capped
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -720,6 +752,7 @@ def analyze_page(
     today: date,
     fetched_at: datetime,
     overrides: Mapping[str, ColumnOverride] | None = None,
+    limits: PageLimits = DEFAULT_PAGE_LIMITS,
 ) -> PageAnalysis:
     """Read one fetched page once and return its PageItem, column/message items and out-links.
 
@@ -769,7 +802,7 @@ def analyze_page(
         item.page_kind = "other" if content_type.lower().startswith("text/") else "attachment"
         return PageAnalysis(page=item)
     decoded = decode_html(body, content_type or None)
-    text = _clean_text(decoded.text)
+    text, item.capped = bounded_text(_clean_text(decoded.text), limits)
     tree = _parse(text)
     item.encoding = decoded.encoding
     meta = item.meta = page_meta(tree)

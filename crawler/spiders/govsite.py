@@ -17,7 +17,7 @@ from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import OVER_BUDGET, Link, retrying
-from crawler.spiders.analysis import OutLink, PageAnalysis, analyze_page, dead_column_item
+from crawler.spiders.analysis import OutLink, PageAnalysis, PageLimits, analyze_page, dead_column_item
 from crawler.traps import QueryVariantCounter, repeats_path_segments
 from pipelines.links import classify_exception, classify_response
 
@@ -60,6 +60,7 @@ class GovsiteSpider(scrapy.Spider):
     max_depth: int
     max_segment_repeats: int
     query_variants: QueryVariantCounter
+    page_limits: PageLimits
     probe_timeout_seconds: float
     redis_retry_max_seconds: float
     intervals: dict[str, float]
@@ -82,6 +83,8 @@ class GovsiteSpider(scrapy.Spider):
         spider.query_variants = QueryVariantCounter(
             settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_QUERY_VARIANTS")
         )
+        spider.page_limits = PageLimits(max_links=settings.getint("GOVCRAWL_CRAWL_MAX_PAGE_LINKS"),
+                                        max_text_chars=settings.getint("GOVCRAWL_CRAWL_MAX_PAGE_TEXT_CHARS"))
         spider.probe_timeout_seconds = settings.getfloat("GOVCRAWL_CRAWL_TIMEOUT_SECONDS")
         spider.redis_retry_max_seconds = settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS")
         spider.intervals = {
@@ -134,7 +137,7 @@ class GovsiteSpider(scrapy.Spider):
         crawl = self._crawl_kind(link, same_host=same_host, depth=depth)
         if same_host and (repeats_path_segments(link.url, self.max_segment_repeats)
                           or self.query_variants.is_trap(link.url)):
-            self._stat("govcrawl/crawl/trap_skipped_count")
+            self._stat("govcrawl/skipped/trap")
             return None
         meta: dict[str, Any] = {
             "site_id": site.site_id, "page_kind": crawl, "depth": depth, "cycle": parent["cycle"],
@@ -196,9 +199,13 @@ class GovsiteSpider(scrapy.Spider):
             page_kind=meta["page_kind"], depth=meta["depth"], column_name=meta.get("column_name"),
             column_level=meta.get("column_level"), column_url=meta.get("column_url"),
             listing_date=date.fromisoformat(listing) if listing else None, today=today_in_shanghai(),
-            fetched_at=fetched_at,
+            fetched_at=fetched_at, limits=self.page_limits,
         )
         page = analysis.page
+        for limit in page.capped:
+            self._stat(f"govcrawl/skipped/capped_{limit}")
+            logger.info("Page %(url)s cut at the %(limit)s limit (GOVCRAWL_CRAWL_MAX_PAGE_*): "
+                        "the rest is not read", {"url": response.url, "limit": limit})
         page.cycle = meta["cycle"]
         yield page
         for item in analysis.items:
@@ -261,7 +268,7 @@ class GovsiteSpider(scrapy.Spider):
         if isinstance(failure.value, BlockedAddressError) or (
             isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value)
         ):
-            self._stat("govcrawl/crawl/skipped_count")
+            self._stat("govcrawl/skipped/refused")
             async for item in self._finish(request, status=codec.SKIPPED, kind=kind):
                 yield item
             return
@@ -327,8 +334,8 @@ class GovsiteSpider(scrapy.Spider):
                 assert offer.waiter is not None
                 yield _link_item(offer.url, offer.waiter, code)
             elif code == OVER_BUDGET:
-                self._stat("govcrawl/links/budget_skipped_count" if offer.site_id == "@check"
-                           else "govcrawl/crawl/budget_skipped_count")
+                self._stat("govcrawl/skipped/check_budget" if offer.site_id == "@check"
+                           else "govcrawl/skipped/page_budget")
 
     def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any]
                 ) -> tuple[list[LinkItem], list[Link], list[_KnownKey | None]]:
