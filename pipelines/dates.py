@@ -316,7 +316,11 @@ def _find_anchors(plain: str, page_title: str) -> list[int]:
 
 
 def _split_page(text: str) -> _Page:
-    """Head (for meta tags and the title) and visible body text; a fragment without a head is all body."""
+    """Head (for meta tags and the title) and visible body text; a fragment without a head is all body.
+
+    Pages saved from a browser's DOM can carry their <title> after <body>: it is then looked for in
+    the first 64 KB of the body.
+    """
     split_at = len(text)
     for marker in _HEAD_ENDS:
         position = text.find(marker, 0, split_at)
@@ -326,7 +330,8 @@ def _split_page(text: str) -> _Page:
         head, plain = text[:split_at], _visible_text(text[split_at:])
     else:
         head, plain = text[:_HEAD_MAX_CHARS], _visible_text(text)
-    return _Page(head=head, plain=plain, anchors=_find_anchors(plain, _page_title(head)))
+    title = _page_title(head) or _page_title(text[split_at : split_at + _HEAD_MAX_CHARS])
+    return _Page(head=head, plain=plain, anchors=_find_anchors(plain, title))
 
 
 # --- meta ----------------------------------------------------------------------------------------
@@ -392,10 +397,19 @@ _ARTICLE_END_RE = re.compile(
 )
 
 
+# What follows a date inside a sentence, and what may follow a byline's date without a space.
+_PROSE_PUNCTUATION = frozenset("，。；、,;")
+_BYLINE_FOLLOWERS = (
+    "星期", "周", "週", "礼拜", "来源", "来自", "作者", "编辑", "责任", "发布", "发表",
+    "阅读", "浏览", "点击", "出处", "稿源", "信息", "字号", "访问",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     date: datetime.date
     position: int
+    end: int
     kind: Literal["strong", "generic", "decoy", "none"]
 
 
@@ -437,7 +451,7 @@ def _scan_dates(plain: str, today: datetime.date) -> list[_Candidate]:
         kind = _label_kind(plain[max(0, start - _LABEL_LOOKBACK_CHARS) : start])
         if value == today and _BANNER_AFTER_RE.match(plain, match.end(), match.end() + 24):
             kind = "decoy"  # today's date with its weekday: the template's banner (今天是…星期五)
-        candidates.append(_Candidate(value, start, kind))
+        candidates.append(_Candidate(value, start, match.end(), kind))
     return candidates
 
 
@@ -471,10 +485,28 @@ def _label_date(
     return (near.date, False) if near else None
 
 
+def _in_prose(plain: str, candidate: _Candidate) -> bool:
+    """Whether a date is part of a sentence (于2017年4月1日正式成立, 2014年2月26日，习近平…), not a byline.
+
+    Bylines print the date alone or follow it with a time, a separator, a weekday or a byline word.
+    """
+    after = candidate.end
+    if plain.startswith("日", after):
+        after += 1
+    following = plain[after : after + 2]
+    if not following:
+        return False
+    first = following[0]
+    if first in _PROSE_PUNCTUATION:
+        return True
+    return "\u4e00" <= first <= "\u9fff" and not following.startswith(_BYLINE_FOLLOWERS)
+
+
 def _text_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | None:
     """The first unlabelled date right after the article heading, before any related-article list.
 
     The heading may be printed more than once (breadcrumb, hidden share text): each is tried in turn.
+    Dates inside sentences of the article are skipped: they are what the article is about.
     """
     for anchor in page.anchors:
         window_end = anchor + _TEXT_WINDOW_CHARS
@@ -482,7 +514,11 @@ def _text_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | Non
         if article_end is not None:
             window_end = article_end.start()
         for candidate in candidates:
-            if anchor <= candidate.position < window_end and candidate.kind != "decoy":
+            if (
+                anchor <= candidate.position < window_end
+                and candidate.kind != "decoy"
+                and (candidate.kind != "none" or not _in_prose(page.plain, candidate))
+            ):
                 return candidate.date
     return None
 
