@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 LinkKind = Literal["page", "image", "script", "stylesheet", "frame", "attachment", "external"]
 LinkError = Literal[
-    "http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop", "too_many_redirects", "other"
+    "http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop", "too_many_redirects", "other",
+    "invalid_url",
 ]
 
 ATTACHMENT_EXTENSIONS = frozenset(

@@ -24,6 +24,8 @@ STATUS_NAMES: Final[tuple[str, ...]] = (
     "400", "401", "403", "404", "405", "410", "429", "4xx",
     "500", "502", "503", "504", "5xx",
     "soft404", "dns", "timeout", "refused", "tls", "redirect_loop", "too_many_redirects", "other",
+    # Appended only: stored codes are indices into this tuple.
+    "invalid_url",
 )
 STATUS_CODES: Final[dict[str, int]] = {name: index for index, name in enumerate(STATUS_NAMES)}
 SKIPPED: Final = STATUS_CODES["skipped"]

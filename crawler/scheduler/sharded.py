@@ -505,7 +505,10 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         popped = await self.frontier.pop_many(shards, self.worker_id, per_shard)
         for shard, held in popped.items():
             for fp, data in held or ():
-                request = request_from_dict(data, spider=self.spider)
+                try:
+                    request = request_from_dict(data, spider=self.spider)
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    request = self._stand_in(data, exc)
                 request.meta["govcrawl_token"] = (shard, fp)
                 self.held[shard] += 1
                 self._buffer_request(request)
@@ -515,6 +518,26 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
             assert self.stats is not None
             self.stats.inc_value("govcrawl/frontier/dequeued_count", added)
             self._poke_engine()
+
+    def _stand_in(self, data: Any, exc: Exception) -> Request:
+        """A local `data:` request in place of a stored one Scrapy cannot rebuild (a port out of range).
+
+        It carries the stored meta to the spider's `parse_unbuildable`, which records the failure for
+        the site and acknowledges it: one bad request never stops a worker's feed.
+        """
+        stored = data if isinstance(data, dict) else {}
+        meta = dict(stored.get("meta") or {})
+        url = str(stored.get("url", ""))
+        meta.setdefault("govcrawl_url", url)
+        meta["dont_obey_robotstxt"] = True
+        assert self.stats is not None
+        self.stats.inc_value("govcrawl/frontier/unbuildable_count")
+        logger.error("Dropped a stored request Scrapy cannot rebuild (%(error)s): %(url)s of site %(site)s; "
+                     "recorded as invalid_url", {"error": exc, "url": meta["govcrawl_url"],
+                                                 "site": meta.get("site_id") or "?"})
+        # parse_unbuildable is GovsiteSpider's; the scheduler holds it as a plain Spider.
+        return Request("data:,", callback=self.spider.parse_unbuildable,  # type: ignore[attr-defined]
+                       errback=getattr(self.spider, "on_error", None), meta=meta, dont_filter=True)
 
     def _buffer_request(self, request: Request) -> None:
         host = urlparse_cached(request).hostname or ""

@@ -273,16 +273,34 @@ class GovsiteSpider(scrapy.Spider):
                 yield item
             return
         outcome = classify_exception(failure, url=request.url, redirect_urls=meta.get("redirect_urls", ()))
-        self._stat(f"govcrawl/crawl/failed/{outcome.error or 'other'}")
+        async for item in self._failed(request, status=outcome.status, error=outcome.error):
+            yield item
+
+    async def parse_unbuildable(self, response: Response) -> AsyncIterator[Any]:
+        """A frontier request that could not be rebuilt (a port out of range, say): recorded, then done.
+
+        The scheduler sends a `data:` stand-in carrying the request's meta, so the record and the
+        acknowledgement take the ordinary way.
+        """
+        assert response.request is not None
+        async for item in self._failed(response.request, status=None, error="invalid_url"):
+            yield item
+
+    async def _failed(self, request: scrapy.Request, *, status: int | None, error: str | None
+                      ) -> AsyncIterator[Any]:
+        """The records of a request that got no answer: probe, page, dead column; then settle and ack."""
+        meta = request.meta
+        kind = meta.get("page_kind", "page")
+        self._stat(f"govcrawl/crawl/failed/{error or 'other'}")
         site = self.sites.get(meta.get("site_id", ""))
         now = datetime.now(UTC)
         if site is not None and kind in ("home", "probe"):
             yield ProbeItem(site_id=site.site_id, url=site.url, started_at=now, ok=False,
                             elapsed_ms=int(1000 * meta.get("download_latency", 0.0)),
-                            http_status=outcome.status, error=_probe_error(outcome.error), region=site.region,
+                            http_status=status, error=_probe_error(error), region=site.region,
                             level=site.level)
         if site is not None and kind in _CRAWLED:
-            yield PageItem(site_id=site.site_id, url=meta["govcrawl_url"], status=outcome.status or 0,
+            yield PageItem(site_id=site.site_id, url=meta["govcrawl_url"], status=status or 0, error=error,
                            fetched_at=now, page_kind=kind if kind != "page" else "other",
                            depth=meta.get("depth", 0), cycle=meta.get("cycle", 0), region=site.region,
                            level=site.level, column_url=meta.get("column_url"))
@@ -291,8 +309,7 @@ class GovsiteSpider(scrapy.Spider):
             yield dead_column_item(site=site, url=meta["govcrawl_url"], name=meta.get("column_name") or "",
                                    level=meta.get("column_level") or 1, today=today_in_shanghai(),
                                    checked_at=now)
-        async for item in self._finish(request, status=codec.status_code(outcome.status, outcome.error),
-                                       kind=kind):
+        async for item in self._finish(request, status=codec.status_code(status, error), kind=kind):
             yield item
 
     # --- frontier bookkeeping ---------------------------------------------------------------------
@@ -393,7 +410,8 @@ def _change_signature(analysis: PageAnalysis) -> str:
     return xxhash.xxh64_hexdigest("\n".join(entries).encode("utf-8"))
 
 
-_PROBE_ERRORS = {"dns": "dns", "refused": "tcp", "tls": "tls", "timeout": "timeout"}
+_PROBE_ERRORS = {"dns": "dns", "refused": "tcp", "tls": "tls", "timeout": "timeout",
+                 "invalid_url": "invalid_url"}
 
 
 def _probe_error(error: str | None) -> str:

@@ -1,0 +1,90 @@
+"""The sharded scheduler in a real crawl: one bad stored request never stops a worker's feed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio
+from elasticsearch import helpers
+from scrapy.settings import Settings
+
+from crawler import settings as project_settings
+from crawler.scheduler import codec
+from crawler.scheduler.frontier import QUEUED, Frontier, Link
+from crawler.scheduler.sharded import frontier_config_from_settings
+from tests.conftest import CRAWL_SETTINGS, free_port
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from elasticsearch import Elasticsearch
+
+    from tests.conftest import Env
+
+SITE_ID = "5101000001"
+
+
+def _frontier_settings(env: Env) -> Settings:
+    settings = Settings()
+    settings.setmodule(project_settings)
+    settings.set("GOVCRAWL_REDIS_PREFIX", env.redis_prefix)
+    return settings
+
+
+def _inject(env: Env, links: list[Link]) -> list[int]:
+    """Put links straight into the frontier, as a page of an older crawl would have queued them."""
+    async def main() -> list[int]:
+        client = redis.asyncio.Redis.from_url(env.redis_url)
+        try:
+            return await Frontier(client, frontier_config_from_settings(_frontier_settings(env))).admit(links)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(main())
+
+
+def _bad_link(url: str, *, kind: str, waiter: dict[str, Any] | None = None) -> Link:
+    meta = {"site_id": SITE_ID, "page_kind": kind, "depth": 1, "cycle": 1, "govcrawl_url": url,
+            "target_kind": "page"}
+    return Link(url=url, host="127.0.0.1", site_id=SITE_ID if kind != "check" else "@check",
+                request=codec.request_dict(url, callback="parse_check" if kind == "check" else "parse",
+                                           errback="on_error", meta=meta),
+                interval_seconds=86400.0, waiter=waiter)
+
+
+def test_a_request_that_cannot_be_rebuilt_is_recorded_and_the_crawl_finishes(
+        env: Env, es_client: Elasticsearch, tmp_path: Path) -> None:
+    # The site's home page answers nothing (a closed port): its cycle ends as soon as it is tried.
+    home = f"http://127.0.0.1:{free_port()}/"
+    registry = tmp_path / "registry.csv"
+    registry.write_text("site_id,name,url,level,region,department\n"
+                        f"{SITE_ID},成都市人民政府,{home},city,成都市,\n", encoding="utf-8")
+    seeded = env.scrapy("seed", str(registry))
+    assert seeded.returncode == 0, seeded.stderr[-2000:]
+    article, checked = "http://127.0.0.1:99999/a.html", "http://127.0.0.1:99999/b.html"
+    waiter = {"s": SITE_ID, "f": home, "h": True, "k": "page", "a": "办事指南", "c": 1, "r": "成都市",
+              "l": "city"}
+    injected = _inject(env, [_bad_link(article, kind="article"),
+                             _bad_link(checked + "#govcrawl-check", kind="check", waiter=waiter)])
+    assert injected == [QUEUED, QUEUED]
+
+    # robots.txt off: Scrapy logs a traceback of its own for a robots.txt it cannot fetch.
+    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", timeout=90,
+                       settings=(*CRAWL_SETTINGS, "-s", "GOVCRAWL_CRAWL_ROBOTS_ENABLED=False"))
+
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert crawl.stderr.count("Dropped a stored request Scrapy cannot rebuild") == 2, crawl.stderr[-3000:]
+    assert "Port out of range" in crawl.stderr
+    assert "Scheduler close failure" not in crawl.stderr
+    assert "Traceback" not in crawl.stderr
+    assert "Every registered site's cycle is done" in crawl.stderr
+    pages = {hit["_source"]["url"]: hit["_source"] for hit in helpers.scan(
+        es_client, index=f"{env.es_prefix}-pages", query={"query": {"match_all": {}}})}
+    assert pages[article]["error"] == "invalid_url"
+    assert pages[article]["site_id"] == SITE_ID
+    assert pages[home]["error"] == "refused"
+    links = [hit["_source"] for hit in helpers.scan(es_client, index=f"{env.es_prefix}-links",
+                                                     query={"query": {"match_all": {}}})]
+    assert [(link["url"], link["found_on"], link["error"]) for link in links] == [
+        (checked, home, "invalid_url")]
