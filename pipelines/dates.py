@@ -372,6 +372,10 @@ def _meta_date(head: str, today: datetime.date) -> datetime.date | None:
 _SCAN_RE = re.compile(
     r"((?:19|20)\d\d)\s?(?:(?P<sep>[-/.])\s?(\d{1,2})\s?(?P=sep)|年\s*(\d{1,2})\s*月)\s?(\d{1,2})(?!\d)"
 )
+# 发布时间：10-08 12:00 (the time may be glued on: 10-0812:00).
+_YEARLESS_LABEL_RE = re.compile(
+    r"发(?:布|表|稿)(?:日期|时间|于)[\s:]{0,12}(\d{1,2})-(\d{1,2})(?=\s|\d{1,2}:\d\d|[^\d-]|$)"
+)
 _SHORT_YEAR_LABEL_RE = re.compile(r"发(?:布|表|稿)(?:日期|时间|于)?[\s:]{0,12}(\d\d-\d\d-\d\d)(?![\d-])")
 _LABEL_TAIL_RE = re.compile(
     r"([\u4e00-\u9fff]{0,6}(?:日 {1,3}期|时 {1,3}间)|[\u4e00-\u9fff]{1,8}|[A-Za-z]+)([\s:\[【(（]*)$"
@@ -403,6 +407,12 @@ _BYLINE_FOLLOWERS = (
     "星期", "周", "週", "礼拜", "来源", "来自", "作者", "编辑", "责任", "发布", "发表",
     "阅读", "浏览", "点击", "出处", "稿源", "信息", "字号", "访问",
 )
+
+
+_BYLINE_GAP_CHARS = 40
+_TIME_AFTER_RE = re.compile(r"日?\s*\d{1,2}:\d\d(?::\d\d)?")
+_BYLINE_AFTER_RE = re.compile(r"[\s|｜·/]*(?:来源|作者|编辑|责任编辑|出处|稿源|阅读|浏览|点击|发布于)")
+_BYLINE_BEFORE_RE = re.compile(r"(?:来源|作者|编辑|出处|稿源)[\s:]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,9 +490,34 @@ def _label_date(
             return short_date, True
     generic = [c for c in candidates if c.kind == "generic"]
     if page.anchor is None:
-        return (generic[0].date, False) if generic else None
-    near = next((c for c in generic if anchor <= c.position < window_end), None)
-    return (near.date, False) if near else None
+        if generic:
+            return generic[0].date, False
+    else:
+        near = next((c for c in generic if anchor <= c.position < window_end), None)
+        if near is not None:
+            return near.date, False
+    yearless = _yearless_label_date(page, today)
+    return (yearless, True) if yearless is not None else None
+
+
+def _yearless_label_date(page: _Page, today: datetime.date) -> datetime.date | None:
+    """A publish label with a month-day only (发布时间：10-08 12:00), when the page's own metadata
+    (any <meta> date: dateUpdate, pubdate…) carries a full date on that month and day: the year is
+    taken from there. Without such a date the year is unknown and nothing is returned."""
+    label = _YEARLESS_LABEL_RE.search(page.plain)
+    if label is None:
+        return None
+    month, day = int(label.group(1)), int(label.group(2))
+    for tag_match in _META_RE.finditer(page.head):
+        content = _META_CONTENT_RE.search(tag_match.group(0))
+        if content is None:
+            continue
+        value_text = content.group(1) or content.group(2) or content.group(3) or ""
+        for date_match in _FULL_DATE_RE.finditer(value_text):
+            value = _full_date_from_match(date_match, today)
+            if value is not None and (value.month, value.day) == (month, day):
+                return value
+    return None
 
 
 def _in_prose(plain: str, candidate: _Candidate) -> bool:
@@ -520,6 +555,23 @@ def _text_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | Non
                 and (candidate.kind != "none" or not _in_prose(page.plain, candidate))
             ):
                 return candidate.date
+    return _byline_date(page, candidates)
+
+
+def _byline_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | None:
+    """Without a heading to start from: the first date printed in a byline, before any list of
+    other articles. A byline date is followed by 来源/作者/阅读 1234/浏览… or is a date-time right
+    after 来源：…/作者：… (`2004-12-10  阅读10544次`, `来源：新华社 2023-12-01 14:43`)."""
+    for candidate in candidates:
+        if candidate.kind == "decoy" or _in_prose(page.plain, candidate):
+            continue
+        time_match = _TIME_AFTER_RE.match(page.plain, candidate.end)
+        after_at = time_match.end() if time_match is not None else candidate.end
+        if _BYLINE_AFTER_RE.match(page.plain, after_at, after_at + _BYLINE_GAP_CHARS):
+            return candidate.date
+        before = page.plain[max(0, candidate.position - _BYLINE_GAP_CHARS) : candidate.position]
+        if time_match is not None and _BYLINE_BEFORE_RE.search(before):
+            return candidate.date
     return None
 
 
