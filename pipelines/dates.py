@@ -409,6 +409,9 @@ _BYLINE_FOLLOWERS = (
 )
 
 
+# Three dates within this span are a list; the header of a feed shows 昨天/3小时前 and no date.
+_LIST_SPAN_CHARS = 300
+_RELATIVE_TIME_RE = re.compile(r"昨天|前天|刚刚|\d{1,2}\s*(?:分钟|小时|天)前")
 _BYLINE_GAP_CHARS = 40
 _TIME_AFTER_RE = re.compile(r"日?\s*\d{1,2}:\d\d(?::\d\d)?")
 _BYLINE_AFTER_RE = re.compile(r"[\s|｜·/]*(?:来源|作者|编辑|责任编辑|出处|稿源|阅读|浏览|点击|发布于)")
@@ -548,14 +551,28 @@ def _text_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | Non
         article_end = _ARTICLE_END_RE.search(page.plain, anchor, window_end)
         if article_end is not None:
             window_end = article_end.start()
-        for candidate in candidates:
-            if (
-                anchor <= candidate.position < window_end
-                and candidate.kind != "decoy"
-                and (candidate.kind != "none" or not _in_prose(page.plain, candidate))
-            ):
-                return candidate.date
+        for index, candidate in enumerate(candidates):
+            if not anchor <= candidate.position < window_end or candidate.kind == "decoy":
+                continue
+            if candidate.kind == "none":
+                if _in_prose(page.plain, candidate):
+                    continue
+                if _starts_a_list(candidates, index) or _RELATIVE_TIME_RE.search(
+                    page.plain, anchor, candidate.position
+                ):
+                    break
+            return candidate.date
     return _byline_date(page, candidates)
+
+
+def _starts_a_list(candidates: list[_Candidate], index: int) -> bool:
+    """Whether the next two dates follow within a few lines: a list of other articles (or comments),
+    not the article's byline, which the article's text follows."""
+    following = candidates[index + 1 : index + 3]
+    return (
+        len(following) == 2
+        and following[1].position - candidates[index].position < _LIST_SPAN_CHARS
+    )
 
 
 def _byline_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | None:
