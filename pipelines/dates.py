@@ -473,8 +473,9 @@ def _label_date(
 ) -> tuple[datetime.date, bool] | None:
     """The labelled publish date and whether its label says "publish" (True) or only 日期/时间 (False).
 
-    Prefers the first publish label in the article header, then the nearest one above the heading,
-    then any; a bare 日期/时间 counts only in the header (or anywhere on a page with no heading).
+    Prefers the first publish label in the article header, then the nearest one above the heading;
+    on a page without a heading, the first one. A bare 日期/时间 counts only in the header (or
+    anywhere on a page with no heading).
     """
     anchor = page.anchor if page.anchor is not None else 0
     window_end = anchor + _TEXT_WINDOW_CHARS
@@ -482,7 +483,8 @@ def _label_date(
     for chosen in (
         next((c for c in strong if anchor <= c.position < window_end), None),
         next((c for c in reversed(strong) if c.position < anchor), None),
-        strong[0] if strong else None,
+        # Far below the article's heading a publish label belongs to another article.
+        strong[0] if strong and page.anchor is None else None,
     ):
         if chosen is not None:
             return chosen.date, True
