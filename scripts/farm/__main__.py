@@ -10,13 +10,18 @@ import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import uvloop
 
-from scripts.farm import generate
+from scripts import worldb
+from scripts.farm import World, generate
 from scripts.farm.server import FarmServer
 from scripts.farm.truth import write_registry, write_truth
+
+if TYPE_CHECKING:
+    from scripts.worldb import WorldB
 
 logger = logging.getLogger("scripts.farm")
 
@@ -25,6 +30,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m scripts.farm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="write registry.csv and truth.json, then serve the farm")
+    serve.add_argument("--world", choices=["a", "b"], default="a", help="which world (docs/farm.md)")
     serve.add_argument("--sites", type=int, default=30)
     serve.add_argument("--seed", type=int, default=1)
     serve.add_argument(
@@ -37,7 +43,9 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="the farm's 'now' (default: today in Asia/Shanghai)",
     )
-    serve.add_argument("--base-ip", default="127.0.1.1", help="address of site 0; site i is base + i")
+    serve.add_argument(
+        "--base-ip", default=None, help="address of site 0; site i is base + i (a: 127.0.1.1, b: 127.0.2.1)"
+    )
     serve.add_argument("--fault-rate", type=float, default=1.0, help="0 = a clean world for benchmarks")
     serve.add_argument("--slow-seconds", type=float, default=30.0, help="how long timeout endpoints hold")
     serve.add_argument("--slow-home-seconds", type=float, default=3.0, help="home page delay of slow sites")
@@ -47,14 +55,24 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 async def _serve(args: argparse.Namespace) -> None:
     today = args.today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    world = generate(
-        args.sites, args.seed, today, port=args.port, base_ip=args.base_ip, fault_rate=args.fault_rate
-    )
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "ready").unlink(missing_ok=True)
-    write_registry(world, out / "registry.csv")
-    write_truth(world, out / "truth.json")
+    world: World | WorldB
+    if args.world == "b":
+        world = worldb.generate(
+            args.sites, args.seed, today, port=args.port, base_ip=args.base_ip or "127.0.2.1",
+            fault_rate=args.fault_rate,
+        )
+        worldb.write_registry(world, out / "registry.csv")
+        worldb.write_truth(world, out / "truth.json")
+    else:
+        world = generate(
+            args.sites, args.seed, today, port=args.port, base_ip=args.base_ip or "127.0.1.1",
+            fault_rate=args.fault_rate,
+        )
+        write_registry(world, out / "registry.csv")
+        write_truth(world, out / "truth.json")
     server = FarmServer(
         world,
         slow_seconds=args.slow_seconds,

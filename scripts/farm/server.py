@@ -15,9 +15,11 @@ import xxhash
 
 from scripts.farm import render
 from scripts.farm.pages import RESOURCES, PageSpec, answer, build_pages
+from scripts.farm.world import World
 
 if TYPE_CHECKING:
-    from scripts.farm.world import SiteModel, World
+    from scripts.farm.world import SiteModel
+    from scripts.worldb.world import WorldB
 
 logger = logging.getLogger(__name__)
 MAX_HEAD_BYTES = 65536
@@ -100,7 +102,7 @@ class FarmServer:
 
     def __init__(
         self,
-        world: World,
+        world: World | WorldB,
         *,
         slow_seconds: float = 30.0,
         slow_home_seconds: float = 3.0,
@@ -118,6 +120,7 @@ class FarmServer:
         self.rendered = lru_cache(maxsize=8192)(self._rendered)
 
     def _pages(self, index: int) -> dict[str, PageSpec]:
+        assert isinstance(self.world, World)
         return build_pages(self.world.model(index), self.world.today)
 
     async def start(self) -> None:
@@ -156,6 +159,8 @@ class FarmServer:
             await self._control.wait_closed()
 
     def _rendered(self, index: int, path: str, head: bool) -> bytes:
+        if not isinstance(self.world, World):  # world b answers by itself (scripts/worldb)
+            return self.world.http_answer(index, path, head)
         model = self.world.model(index)
         found = answer(self.pages(index), path)
         html_type = f"text/html; charset={model.declared_charset}" if model.declared_charset else "text/html"
