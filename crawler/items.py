@@ -70,6 +70,9 @@ class PageItem:
     mobiles: list[str] = field(default_factory=list)
     # Limits the analysis hit (links, text: GOVCRAWL_CRAWL_MAX_PAGE_*): what lies past them was not read.
     capped: list[str] = field(default_factory=list)
+    # The page repeats an earlier page of its URL pattern this cycle (crawler/traps.py): links of that
+    # pattern on it were not followed.
+    repeated: bool = False
     cycle: int = 0
     region: str = ""
     level: str = ""

@@ -1,9 +1,29 @@
-"""Spider-trap detection: repeating path segments and endless query permutations (GOVCRAWL_CRAWL_TRAP_*)."""
+"""Spider traps, told by what comes back rather than by counting URLs (GOVCRAWL_CRAWL_TRAP_*).
+
+A real site has thousands of distinct ids on one path (content.jsp?id=…), each a different page; a trap
+(an endless calendar, sort and filter permutations, a path that grows, a tag tree) answers many URLs with
+the same page. So a page whose own content (pipelines.content: its text beyond the site's template, and
+its list entries) repeats an earlier page of its URL pattern is stored but its links are not followed,
+and a pattern whose pages mostly repeat is closed for the rest of the cycle. The per-site page budget
+(GOVCRAWL_CRAWL_MAX_PAGES_PER_SITE) bounds whatever this does not catch.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from urllib.parse import urlsplit
+from collections import Counter, OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+import xxhash
+
+from pipelines.content import SiteTemplate, similarity
+
+if TYPE_CHECKING:
+    from crawler.spiders.analysis import OutLink, PageAnalysis
+
+_RECENT_PAGES_PER_PATTERN = 8
+_MAX_PATTERNS_PER_SITE = 2000
 
 
 def repeats_path_segments(url: str, max_repeats: int) -> bool:
@@ -14,30 +34,114 @@ def repeats_path_segments(url: str, max_repeats: int) -> bool:
     return max(Counter(segments).values()) > max_repeats
 
 
-class QueryVariantCounter:
-    """Counts distinct query strings per (host, path); past the limit a new variant is a trap.
+def not_found_url(site_url: str, site_id: str) -> str:
+    """A page of the site that cannot exist: what the site answers there is its "not found" page."""
+    return urljoin(site_url, f"/govcrawl-missing-{xxhash.xxh32_hexdigest(site_id.encode())}.html")
 
-    Bounded: at most `max_paths` paths are tracked; the oldest entries are forgotten first.
+
+def url_pattern(url: str) -> str:
+    """The family a URL belongs to: its first path segment, its depth and its query's parameter names.
+
+    content.jsp?id=5 and content.jsp?id=6 share one ("<host>/content.jsp/1?id"), as do /tag/a/?sort=1
+    and /tag/b/?sort=2 ("<host>/tag/3?sort", the trailing slash's empty segment counted); values never
+    count.
     """
+    parts = urlsplit(url)
+    segments = parts.path.split("/")[1:]
+    keys = sorted({pair.split("=", 1)[0] for pair in parts.query.split("&") if pair})
+    return f"{parts.netloc}/{segments[0] if segments else ''}/{len(segments)}?{'&'.join(keys)}"
 
-    def __init__(self, max_variants: int, max_paths: int = 50_000) -> None:
-        self.max_variants = max_variants
-        self.max_paths = max_paths
-        self._variants: dict[str, set[str]] = {}
 
-    def is_trap(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if not parts.query:
+@dataclass(slots=True)
+class _Pattern:
+    recent: deque[frozenset[int]] = field(default_factory=lambda: deque(maxlen=_RECENT_PAGES_PER_PATTERN))
+    pages: int = 0
+    repeats: int = 0
+    closed: bool = False
+
+
+@dataclass(slots=True)
+class _Site:
+    cycle: int
+    template: SiteTemplate | None = None
+    patterns: dict[str, _Pattern] = field(default_factory=dict)
+
+
+class ContentTraps:
+    """One worker's memory of the sites it crawls this cycle: their template, their answer to a missing
+    page, and the recent pages of each URL pattern. Bounded (least recently used sites are forgotten);
+    a site handed to another worker is judged there with what that worker learns."""
+
+    def __init__(self, *, similar: float, min_pages: int, repeat_ratio: float, max_sites: int = 20_000
+                 ) -> None:
+        self.similar = similar
+        self.min_pages = min_pages
+        self.repeat_ratio = repeat_ratio
+        self.max_sites = max_sites
+        self._sites: OrderedDict[str, _Site] = OrderedDict()
+
+    def _site(self, site_id: str, cycle: int) -> _Site:
+        site = self._sites.get(site_id)
+        if site is None or site.cycle != cycle:
+            if site is None and len(self._sites) >= self.max_sites:
+                self._sites.popitem(last=False)
+            site = self._sites[site_id] = _Site(cycle=cycle, template=site.template if site else None)
+        self._sites.move_to_end(site_id)
+        return site
+
+    def template(self, site_id: str, cycle: int) -> SiteTemplate | None:
+        """What this cycle learned of the site's template, or None before its home page was read."""
+        return self._site(site_id, cycle).template
+
+    def learn_home(self, site_id: str, cycle: int, blocks: frozenset[int]) -> None:
+        """A new cycle's home page: its blocks are the template; the cycle's patterns start afresh."""
+        site = self._site(site_id, cycle)
+        site.patterns.clear()
+        site.template = SiteTemplate(blocks=blocks)
+
+    def learn_not_found(self, site_id: str, cycle: int, features: frozenset[int] | None) -> None:
+        """The site's 200 answer to a page that cannot exist (None: it answers such pages with an error)."""
+        site = self._site(site_id, cycle)
+        blocks = site.template.blocks if site.template is not None else frozenset()
+        site.template = SiteTemplate(blocks=blocks, not_found=features)
+
+    def read(self, site_id: str, cycle: int, url: str, analysis: PageAnalysis, *, home: bool) -> bool:
+        """Learn from an analysed page: a home page's blocks become the cycle's template; another page is
+        recorded under its URL pattern. True when it repeats an earlier page of that pattern."""
+        own = analysis.own
+        if own is None or analysis.soft404:
             return False
-        key = f"{parts.hostname}{parts.path}"
-        variants = self._variants.get(key)
-        if variants is None:
-            if len(self._variants) >= self.max_paths:
-                self._variants.pop(next(iter(self._variants)))
-            variants = self._variants[key] = set()
-        if parts.query in variants:
+        if home:
+            self.learn_home(site_id, cycle, own.features)
             return False
-        if len(variants) >= self.max_variants:
-            return True
-        variants.add(parts.query)
-        return False
+        site = self._site(site_id, cycle)
+        key = url_pattern(url)
+        pattern = site.patterns.get(key)
+        if pattern is None:
+            if len(site.patterns) >= _MAX_PATTERNS_PER_SITE:
+                return False
+            pattern = site.patterns[key] = _Pattern()
+        repeat = any(similarity(own.features, earlier) >= self.similar for earlier in pattern.recent)
+        pattern.pages += 1
+        if repeat:
+            pattern.repeats += 1
+        else:
+            pattern.recent.append(own.features)
+        if pattern.pages >= self.min_pages and pattern.repeats >= self.repeat_ratio * pattern.pages:
+            pattern.closed = True
+        return repeat
+
+    def closed(self, site_id: str, cycle: int, url: str) -> bool:
+        """True when the URL's pattern mostly repeated itself this cycle: new URLs of it are traps."""
+        site = self._sites.get(site_id)
+        if site is None or site.cycle != cycle:
+            return False
+        pattern = site.patterns.get(url_pattern(url))
+        return pattern is not None and pattern.closed
+
+
+def without_own_pattern(url: str, analysis: PageAnalysis) -> list[OutLink]:
+    """The links of a repeating page that lead out of its URL pattern: the way on into the trap is cut,
+    its attachments, images and other pages are still checked."""
+    own = url_pattern(url)
+    return [link for link in analysis.links if url_pattern(link.url) != own]

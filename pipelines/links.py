@@ -135,10 +135,26 @@ def base_href(tree: HtmlElement, page_url: str) -> str:
     return page_url
 
 
+# Session ids servers write into links (Java, PHP, ASP): one page would get a new URL per visit.
+_SESSION_PATH_PARAM = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^?#/;]*", re.IGNORECASE)
+_SESSION_QUERY_KEYS = frozenset({"jsessionid", "phpsessid", "sessionid", "aspsessionid", "cfid", "cftoken"})
+
+
+def _without_session_ids(url: str) -> str:
+    url = _SESSION_PATH_PARAM.sub("", url)
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [pair for pair in parts.query.split("&")
+            if pair.split("=", 1)[0].lower() not in _SESSION_QUERY_KEYS]
+    return parts._replace(query="&".join(kept)).geturl()
+
+
 @lru_cache(maxsize=65536)
 def canonical_url(url: str) -> str:
-    """w3lib's canonical form without fragment, cached: menus repeat links on every page (~60 us each)."""
-    return str(canonicalize_url(url, keep_fragments=False))
+    """w3lib's canonical form without fragment and session ids, cached: menus repeat links on every
+    page (~60 us each)."""
+    return str(canonicalize_url(_without_session_ids(url), keep_fragments=False))
 
 
 def absolute_url(href: str | None, base_url: str) -> str | None:
@@ -264,8 +280,10 @@ CONFIRMED_HTTP_STATUSES = frozenset({403, 404, 410})
 SOFT404_MAX_HTML_BYTES = 512
 SOFT404_MIN_TEXT_CHARS = 16
 _SOFT404_PHRASES = re.compile(
-    r"页面不存在|网页不存在|页面未找到|找不到(?:该|您要的|你要的|所请求的)?(?:页面|网页)|页面已(?:被)?删除|"
-    r"已被删除|已经删除|页面出错|出错了|错误页面|访问的页面不存在|无法找到(?:该)?页面|"
+    r"(?:页面|网页|信息|内容|文章|稿件|栏目|文件|资源)(?:已经|已|都)?(?:不存在|未找到|找不到|被?删除|被?撤(?:销|回|稿)|"
+    r"下线|过期|失效)|不存在或已(?:被)?(?:删除|过期|撤销|下线)|"
+    r"找不到(?:该|您要的|你要的|所请求的)?(?:页面|网页)|页面已(?:被)?删除|"
+    r"已被删除|已经删除|已撤稿|页面出错|出错了|错误页面|访问的页面不存在|无法找到(?:该)?页面|"
     r"not\s+found|page\s+(?:cannot|could\s+not)\s+be\s+found|404\s*(?:error|错误)",
     re.IGNORECASE,
 )
@@ -308,6 +326,11 @@ def _is_html(content_type: str | None, body_text: str) -> bool:
     if content_type:
         return "html" in content_type.lower()
     return _starts_with_markup(body_text)
+
+
+def error_phrase(text: str) -> bool:
+    """True if the text says a page is missing or deleted (页面不存在, 信息已删除, not found, ...)."""
+    return _SOFT404_PHRASES.search(text) is not None
 
 
 def _is_error_message(text: str, *, with_code: bool = False) -> bool:

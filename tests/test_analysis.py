@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from w3lib.url import canonicalize_url
 
+from crawler import defaults
 from crawler.items import ColumnItem, MessageItem
 from crawler.registry import Site
 from crawler.spiders.analysis import (
@@ -22,9 +23,10 @@ from crawler.spiders.analysis import (
     canonical,
     crawlable,
     dead_column_item,
+    not_found_features,
     page_title,
 )
-from crawler.traps import QueryVariantCounter, repeats_path_segments
+from crawler.traps import ContentTraps, not_found_url, repeats_path_segments, without_own_pattern
 from pipelines.columns import ColumnClass, ColumnOverride
 from pipelines.links import classify_response, parse_html
 from scripts.farm import build_truth, generate
@@ -41,7 +43,6 @@ FETCHED_AT = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 SITES, SEED = 12, 3
 MAX_DEPTH = 8  # GOVCRAWL_CRAWL_MAX_DEPTH
 MAX_SEGMENT_REPEATS = 2  # GOVCRAWL_CRAWL_TRAP_MAX_SEGMENT_REPEATS
-MAX_QUERY_VARIANTS = 50  # GOVCRAWL_CRAWL_TRAP_MAX_QUERY_VARIANTS
 TIMEOUT_SECONDS = 15.0
 MAX_REDIRECTS = 20
 MIN_F1 = 0.98
@@ -130,6 +131,29 @@ def _site(world: World, index: int, truth: dict[str, Any]) -> Site:
     )
 
 
+def _check_attachment(
+    out: OutLink, server: FarmServer, host: str, checked: set[str], walk: SiteWalk
+) -> None:
+    """Check a same-host attachment link once, as the spider's link check would."""
+    if out.target_kind != "attachment" or urlsplit(out.url).netloc != host or out.url in checked:
+        return
+    checked.add(out.url)
+    file = fetch(server, host, out.url)
+    text = file.body.decode("utf-8", "replace")
+    if file.status is not None and classify_response(
+        file.status, file.final_url, text, file.content_type, kind="attachment"
+    ).ok:
+        walk.attachments_ok.add(out.url)
+
+
+def _learn_not_found(traps: ContentTraps, server: FarmServer, host: str, site: Site) -> None:
+    """What the spider does after a home page: fetch a page that cannot exist and learn the answer."""
+    missing = fetch(server, host, not_found_url(site.url, site.site_id))
+    traps.learn_not_found(site.site_id, 0, not_found_features(
+        body=missing.body, status=missing.status or 0, content_type=missing.content_type,
+        template=traps.template(site.site_id, 0)))
+
+
 def walk_site(
     world: World, server: FarmServer, index: int, truth: dict[str, Any], *, order: str = "fifo"
 ) -> SiteWalk:
@@ -143,7 +167,9 @@ def walk_site(
     site = _site(world, index, truth)
     host = world.host(index)
     walk = SiteWalk(truth, order)
-    variants = QueryVariantCounter(MAX_QUERY_VARIANTS)
+    traps = ContentTraps(similar=defaults.GOVCRAWL_CRAWL_TRAP_SIMILARITY,
+                         min_pages=defaults.GOVCRAWL_CRAWL_TRAP_MIN_PAGES,
+                         repeat_ratio=defaults.GOVCRAWL_CRAWL_TRAP_REPEAT_RATIO)
     home = canonical(truth["url"])
     queue: deque[tuple[OutLink, int]] = deque([(OutLink(url=home, crawl="page", target_kind="page"), 0)])
     seen = {home}
@@ -182,8 +208,12 @@ def walk_site(
             listing_date=link.listing_date,
             today=TODAY,
             fetched_at=FETCHED_AT,
+            template=None if kind == "home" else traps.template(site.site_id, 0),
         )
         walk.analyses[link.url] = result
+        repeated = traps.read(site.site_id, 0, link.url, result, home=kind == "home")
+        if kind == "home":
+            _learn_not_found(traps, server, host, site)
         farm_answer = answer(farm_pages, _target(got.final_url))
         if farm_answer.body == "trap":
             walk.trap_pages.add(link.url)
@@ -197,24 +227,13 @@ def walk_site(
                 walk.columns[item.url] = item
             else:
                 walk.messages[item.url] = item
-        for out in result.links:
+        for out in without_own_pattern(link.url, result) if repeated else result.links:
             if out.crawl == "check":
-                if (
-                    out.target_kind == "attachment"
-                    and urlsplit(out.url).netloc == host
-                    and out.url not in checked
-                ):
-                    checked.add(out.url)
-                    file = fetch(server, host, out.url)
-                    if file.status is not None and classify_response(
-                        file.status, file.final_url, file.body.decode("utf-8", "replace"), file.content_type,
-                        kind="attachment",
-                    ).ok:
-                        walk.attachments_ok.add(out.url)
+                _check_attachment(out, server, host, checked, walk)
                 continue
             if out.url in seen or urlsplit(out.url).netloc != host or depth + 1 > MAX_DEPTH:
                 continue
-            if repeats_path_segments(out.url, MAX_SEGMENT_REPEATS) or variants.is_trap(out.url):
+            if repeats_path_segments(out.url, MAX_SEGMENT_REPEATS) or traps.closed(site.site_id, 0, out.url):
                 continue
             seen.add(out.url)
             queue.append((out, depth + 1))

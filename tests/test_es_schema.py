@@ -57,7 +57,7 @@ INTENDED_TYPES: dict[str, dict[str, str]] = {
               "pub_date_confidence": "double", "first_seen_at": "date", "backdated": "boolean",
               "out_links": "long", "list_entries": "long", "site_code_shown": "keyword",
               "missing_marks": "keyword", "error_report_link": "boolean", "guide_elements": "keyword",
-              "id_numbers": "keyword", "mobiles": "keyword", "capped": "keyword",
+              "id_numbers": "keyword", "mobiles": "keyword", "capped": "keyword", "repeated": "boolean",
               "error": "keyword",
               "meta": "flattened", "cycle": "long", "region": "keyword", "level": "keyword"},
     "links": {"site_id": "keyword", "url": "keyword", "found_on": "keyword", "on_homepage": "boolean",

@@ -25,6 +25,7 @@ from pipelines.columns import (
     parse_column_listing,
     parse_message_listing,
 )
+from pipelines.content import OwnContent, PageContent, SiteTemplate, page_content, similarity
 from pipelines.dates import PublishDate, extract_publish_date, parse_date_text
 from pipelines.encoding import decode_html
 from pipelines.identity import identity_marks
@@ -36,6 +37,7 @@ from pipelines.links import (
     canonical_url,
     classify_response,
     element_text,
+    error_phrase,
     extension_of,
     extract_links,
     in_nav,
@@ -197,6 +199,9 @@ class PageAnalysis:
     items: list[ColumnItem | MessageItem] = field(default_factory=list)
     links: list[OutLink] = field(default_factory=list)
     soft404: bool = False
+    # What the page says beyond the site's template (features of its text blocks and list entries):
+    # the spider compares it with earlier pages of the same URL pattern to tell traps.
+    own: OwnContent | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -720,11 +725,30 @@ def _publish_date(page: _Page, listing_date: date | None) -> PublishDate | None:
     return None if day is None else PublishDate(day, "label", _ASKED_DATE_CONFIDENCE)
 
 
-def _is_soft404(*, status: int, url: str, final_url: str, text: str, content_type: str, size: int) -> bool:
-    redirects = [url] if canonical(url) != canonical(final_url) else []
+# A page whose own content matches the site's answer to a missing page this closely is that answer.
+NOT_FOUND_SIMILARITY = 0.8
+# Own text short enough to be no more than an error message inside the site's template.
+_ERROR_OWN_TEXT_MAX_CHARS = 200
+
+
+def _is_soft404(*, status: int, url: str, final_url: str, text: str, content_type: str, size: int,
+                site: Site, own: OwnContent | None, template: SiteTemplate | None) -> bool:
+    """A 200 page that is an error page: redirected to the home page, the same as the site's answer to
+    a missing page, an error phrase being all the page says beyond the template, or an error page by
+    its own looks (classify_response: error title, short error body, error path)."""
+    redirected = canonical(url) != canonical(final_url)
+    if redirected and not _is_home(url, site) and _is_home(final_url, site):
+        return True
+    if own is not None and template is not None:
+        not_found = template.not_found
+        if not_found is not None and similarity(own.features, not_found) >= NOT_FOUND_SIMILARITY:
+            return True
+        if len(own.text) <= _ERROR_OWN_TEXT_MAX_CHARS and error_phrase(own.text):
+            return True
     try:
         found = classify_response(
-            status, final_url, text, content_type or None, redirects, body_size_bytes=size, kind="page"
+            status, final_url, text, content_type or None, [url] if redirected else [], body_size_bytes=size,
+            kind="page"
         )
     except (ValueError, lxml.etree.LxmlError) as exc:
         logger.debug("Soft-404 check failed on %(url)s (%(error)s)", {"url": final_url, "error": exc})
@@ -733,6 +757,19 @@ def _is_soft404(*, status: int, url: str, final_url: str, text: str, content_typ
 
 
 # --- the entry points ----------------------------------------------------------------------------
+
+
+def not_found_features(*, body: bytes, status: int, content_type: str, template: SiteTemplate | None
+                       ) -> frozenset[int] | None:
+    """The own features of a site's 200 answer to a page that cannot exist; None for an error status
+    (the site says "not found" honestly, so nothing is learned) or a body that is no web page."""
+    if status >= 300 or not _is_html(content_type, body):
+        return None
+    text, _ = bounded_text(_clean_text(decode_html(body, content_type or None).text), DEFAULT_PAGE_LIMITS)
+    tree = _parse(text)
+    blocks = template.blocks if template is not None else frozenset()
+    return page_content(tree).own(blocks).features
+
 
 
 def analyze_page(
@@ -753,6 +790,7 @@ def analyze_page(
     fetched_at: datetime,
     overrides: Mapping[str, ColumnOverride] | None = None,
     limits: PageLimits = DEFAULT_PAGE_LIMITS,
+    template: SiteTemplate | None = None,
 ) -> PageAnalysis:
     """Read one fetched page once and return its PageItem, column/message items and out-links.
 
@@ -808,8 +846,11 @@ def analyze_page(
     meta = item.meta = page_meta(tree)
     _read_personal_data(item, text, tree, today)
     looks_article = page_kind == "article" or "ArticleTitle" in meta or "PubDate" in meta
-    if _is_soft404(
-        status=status, url=url, final_url=final_url, text=text, content_type=content_type, size=len(body)
+    content = page_content(tree)
+    template_blocks = template.blocks if template is not None and page_kind != "home" else frozenset()
+    if page_kind != "home" and _is_soft404(
+        status=status, url=url, final_url=final_url, text=text, content_type=content_type, size=len(body),
+        site=site, own=content.own(template_blocks), template=template,
     ):
         item.title = page_title(tree, meta, site.name, article=False)
         return PageAnalysis(page=item, items=dead(), soft404=True)
@@ -862,7 +903,8 @@ def analyze_page(
         )
         links = _merge_links([], plans)
     item.out_links = len(links)
-    return PageAnalysis(page=item, items=items, links=links, soft404=False)
+    entries = PageContent(content.blocks, frozenset(link.url for link in links if link.crawl == "article"))
+    return PageAnalysis(page=item, items=items, links=links, soft404=False, own=entries.own(template_blocks))
 
 
 def crawlable(links: Iterable[OutLink]) -> list[OutLink]:

@@ -17,8 +17,15 @@ from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import OVER_BUDGET, Link, retrying
-from crawler.spiders.analysis import OutLink, PageAnalysis, PageLimits, analyze_page, dead_column_item
-from crawler.traps import QueryVariantCounter, repeats_path_segments
+from crawler.spiders.analysis import (
+    OutLink,
+    PageAnalysis,
+    PageLimits,
+    analyze_page,
+    dead_column_item,
+    not_found_features,
+)
+from crawler.traps import ContentTraps, not_found_url, repeats_path_segments, without_own_pattern
 from pipelines.links import classify_exception, classify_response
 
 if TYPE_CHECKING:
@@ -59,7 +66,7 @@ class GovsiteSpider(scrapy.Spider):
     # Read from the settings in from_crawler.
     max_depth: int
     max_segment_repeats: int
-    query_variants: QueryVariantCounter
+    traps: ContentTraps
     page_limits: PageLimits
     probe_timeout_seconds: float
     redis_retry_max_seconds: float
@@ -80,9 +87,9 @@ class GovsiteSpider(scrapy.Spider):
         settings = crawler.settings
         spider.max_depth = settings.getint("GOVCRAWL_CRAWL_MAX_DEPTH")
         spider.max_segment_repeats = settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_SEGMENT_REPEATS")
-        spider.query_variants = QueryVariantCounter(
-            settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_QUERY_VARIANTS")
-        )
+        spider.traps = ContentTraps(similar=settings.getfloat("GOVCRAWL_CRAWL_TRAP_SIMILARITY"),
+                                    min_pages=settings.getint("GOVCRAWL_CRAWL_TRAP_MIN_PAGES"),
+                                    repeat_ratio=settings.getfloat("GOVCRAWL_CRAWL_TRAP_REPEAT_RATIO"))
         spider.page_limits = PageLimits(max_links=settings.getint("GOVCRAWL_CRAWL_MAX_PAGE_LINKS"),
                                         max_text_chars=settings.getint("GOVCRAWL_CRAWL_MAX_PAGE_TEXT_CHARS"))
         spider.probe_timeout_seconds = settings.getfloat("GOVCRAWL_CRAWL_TIMEOUT_SECONDS")
@@ -136,7 +143,7 @@ class GovsiteSpider(scrapy.Spider):
         same_host = host == site.host
         crawl = self._crawl_kind(link, same_host=same_host, depth=depth)
         if same_host and (repeats_path_segments(link.url, self.max_segment_repeats)
-                          or self.query_variants.is_trap(link.url)):
+                          or self.traps.closed(site.site_id, parent["cycle"], link.url)):
             self._stat("govcrawl/skipped/trap")
             return None
         meta: dict[str, Any] = {
@@ -193,6 +200,8 @@ class GovsiteSpider(scrapy.Spider):
             return
         fetched_at = datetime.now(UTC)
         listing = meta.get("listing_date")
+        kind = meta["page_kind"]
+        cycle = meta["cycle"]
         analysis = analyze_page(
             body=response.body, url=meta["govcrawl_url"], final_url=response.url, status=response.status,
             content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"), site=site,
@@ -200,17 +209,21 @@ class GovsiteSpider(scrapy.Spider):
             column_level=meta.get("column_level"), column_url=meta.get("column_url"),
             listing_date=date.fromisoformat(listing) if listing else None, today=today_in_shanghai(),
             fetched_at=fetched_at, limits=self.page_limits,
+            template=None if kind == "home" else self.traps.template(site.site_id, cycle),
         )
         page = analysis.page
+        page.repeated = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis,
+                                        home=kind == "home")
+        if page.repeated:
+            self._stat("govcrawl/skipped/repeated_page")
         for limit in page.capped:
             self._stat(f"govcrawl/skipped/capped_{limit}")
             logger.info("Page %(url)s cut at the %(limit)s limit (GOVCRAWL_CRAWL_MAX_PAGE_*): "
                         "the rest is not read", {"url": response.url, "limit": limit})
-        page.cycle = meta["cycle"]
+        page.cycle = cycle
         yield page
         for item in analysis.items:
             yield item
-        kind = meta["page_kind"]
         if kind == "home":
             yield self._probe(site, response, ok=response.status < 400 and not analysis.soft404,
                               started_at=fetched_at)
@@ -218,13 +231,41 @@ class GovsiteSpider(scrapy.Spider):
         offers: list[Link] = []
         keys: list[_KnownKey | None] = []
         if response.status < 400 and not analysis.soft404:
-            known_broken, offers, keys = self._offers(analysis.links, site=site, meta=meta)
+            links = without_own_pattern(meta["govcrawl_url"], analysis) if page.repeated else analysis.links
+            known_broken, offers, keys = self._offers(links, site=site, meta=meta)
             for item in known_broken:
                 yield item
+            if kind == "home":
+                # Fetched first of the site's pages: later pages are compared with its answer.
+                offers.insert(0, self._not_found_request(site, cycle))
+                keys.insert(0, None)
         async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis),
                                        offers=offers, keys=keys):
             yield item
         async for item in self._done(response.request):
+            yield item
+
+    def _not_found_request(self, site: Site, cycle: int) -> Link:
+        """A request for a page of the site that cannot exist (crawler.traps.not_found_url)."""
+        url = not_found_url(site.url, site.site_id)
+        meta = {"site_id": site.site_id, "page_kind": "not_found", "depth": 1, "cycle": cycle,
+                "govcrawl_url": url, "dont_retry": True}
+        request = codec.request_dict(url, callback="parse_not_found", errback="on_error", meta=meta)
+        return Link(url=url, host=urlsplit(url).hostname or "", site_id=site.site_id, request=request,
+                    interval_seconds=self.intervals["page"])
+
+    async def parse_not_found(self, response: Response) -> AsyncIterator[Any]:
+        """Learn the site's answer to a missing page: soft 404s of the cycle are compared with it."""
+        meta = response.meta
+        site = self.sites.get(meta["site_id"])
+        if site is not None:
+            cycle = meta["cycle"]
+            features = not_found_features(
+                body=response.body, status=response.status,
+                content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1"),
+                template=self.traps.template(site.site_id, cycle))
+            self.traps.learn_not_found(site.site_id, cycle, features)
+        async for item in self._finish(response.request, status=codec.OK, kind="page"):
             yield item
 
     async def parse_probe(self, response: Response) -> AsyncIterator[Any]:

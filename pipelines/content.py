@@ -1,0 +1,91 @@
+"""What a page says of its own: its text blocks minus the site's template, for soft-404s and traps."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import xxhash
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from lxml.html import HtmlElement
+
+_INVISIBLE: Final = frozenset(
+    {"script", "style", "noscript", "template", "head", "title", "select", "option"}
+)
+# Digits vary where the content does not (today's date in a banner, a calendar's day, a hit counter).
+_DIGITS = re.compile(r"\d+")
+_BLANKS = re.compile(r"\s+")
+_MIN_BLOCK_CHARS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class PageContent:
+    """A page's text blocks (hash -> text, digits folded) and the entries its lists point to."""
+
+    blocks: Mapping[int, str]
+    entry_urls: frozenset[str] = frozenset()
+
+    def own(self, template: frozenset[int]) -> OwnContent:
+        """The blocks the site's template (its home page) does not show: what this page itself says."""
+        own = {key: text for key, text in self.blocks.items() if key not in template}
+        features = frozenset(own) | frozenset(_hash(f"entry {url}") for url in self.entry_urls)
+        return OwnContent(text=" ".join(own.values()), features=features)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnContent:
+    """A page's own text and the features two pages are compared by (blocks and list entries)."""
+
+    text: str
+    features: frozenset[int]
+
+
+def _hash(text: str) -> int:
+    return xxhash.xxh64_intdigest(text.encode("utf-8"))
+
+
+def _block_text(text: str) -> str:
+    return _DIGITS.sub("#", _BLANKS.sub("", text))
+
+
+def page_content(tree: HtmlElement, entry_urls: Iterable[str] = ()) -> PageContent:
+    """The visible text blocks of a page's body (one per text node), each hashed once."""
+    blocks: dict[int, str] = {}
+    body = tree.find("body")
+    if body is not None:
+        for element in body.iter():
+            tag = element.tag
+            if isinstance(tag, str) and tag not in _INVISIBLE:
+                _add_block(blocks, element.text)
+            parent = element.getparent()
+            if parent is not None and isinstance(parent.tag, str) and parent.tag not in _INVISIBLE:
+                _add_block(blocks, element.tail)
+    return PageContent(blocks=blocks, entry_urls=frozenset(entry_urls))
+
+
+def _add_block(blocks: dict[int, str], raw: str | None) -> None:
+    if not raw:
+        return
+    text = _block_text(raw)
+    if len(text) >= _MIN_BLOCK_CHARS:
+        blocks[_hash(text)] = text
+
+
+def similarity(first: frozenset[int], second: frozenset[int]) -> float:
+    """Jaccard similarity of two feature sets; two empty sets are the same (1.0)."""
+    if not first and not second:
+        return 1.0
+    return len(first & second) / len(first | second)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteTemplate:
+    """What one crawl cycle learned of a site: its home page's blocks (the template every page
+    repeats) and, when the site answers a page that cannot exist with 200, that answer's own features."""
+
+    blocks: frozenset[int]
+    not_found: frozenset[int] | None = None

@@ -1,0 +1,156 @@
+"""Tests for crawler.traps and pipelines.content: traps and soft 404s told by what pages say."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from crawler.registry import Site
+from crawler.spiders.analysis import PageAnalysis, analyze_page, not_found_features
+from crawler.traps import ContentTraps, not_found_url, url_pattern, without_own_pattern
+from pipelines.links import canonical_url
+
+SITE = Site(site_id="5101000001", name="测试市人民政府", url="http://127.0.9.1/", level="city",
+            region="成都市", department="")
+TODAY = date(2026, 12, 6)
+MENU = "".join(f"<li><a href='/col/{i}/index.html'>{name}</a></li>"
+               for i, name in enumerate(["政务公开", "新闻中心", "政务服务", "互动交流", "通知公告"]))
+FOOTER = "<div class='ft'>主办：测试市人民政府办公室 地址：测试市人民路1号 电话：028-12345678</div>"
+
+
+def _page(main: str, title: str = "测试市人民政府") -> bytes:
+    return (f"<html><head><title>{title}</title></head><body><div class='top'><ul>{MENU}</ul></div>"
+            f"<div class='main'>{main}</div>{FOOTER}</body></html>").encode()
+
+
+HOME = _page("<ul>" + "".join(f"<li><a href='/art/{i}.html'>首页新闻标题第{i}条</a> 2026-12-0{i}</li>"
+                              for i in range(1, 6)) + "</ul>")
+
+
+def _analyze(body: bytes, url: str, *, kind: str = "page", traps: ContentTraps | None = None,
+             final_url: str | None = None) -> PageAnalysis:
+    template = traps.template(SITE.site_id, 1) if traps is not None else None
+    return analyze_page(body=body, url=url, final_url=final_url or url, status=200,
+                        content_type="text/html; charset=utf-8", site=SITE, page_kind=kind, depth=1,
+                        column_name=None, column_level=None, column_url=None, listing_date=None, today=TODAY,
+                        fetched_at=datetime(2026, 12, 6, tzinfo=UTC), template=template)
+
+
+def _traps() -> ContentTraps:
+    traps = ContentTraps(similar=0.8, min_pages=8, repeat_ratio=0.75)
+    traps.read(SITE.site_id, 1, SITE.url, _analyze(HOME, SITE.url, kind="home"), home=True)
+    return traps
+
+
+ERROR_PAGES = [
+    pytest.param("<p>对不起，您访问的信息已删除或不存在！</p><p><a href='/'>返回首页</a></p>", id="deleted"),
+    pytest.param("<div class='box'><h3>温馨提示</h3><p>该信息不存在或已过期。</p></div>", id="expired"),
+    pytest.param("<table><tr><td><img src='/images/404.png'></td><td>您访问的页面不存在</td></tr></table>",
+                 id="image-and-phrase"),
+]
+
+
+@pytest.mark.parametrize("main", ERROR_PAGES)
+def test_an_error_message_inside_the_full_template_is_a_soft_404(main: str) -> None:
+    analysis = _analyze(_page(main), "http://127.0.9.1/content.jsp?id=404", traps=_traps())
+    assert analysis.soft404
+    assert analysis.links == []
+
+
+def test_without_the_template_a_long_page_with_an_error_line_is_judged_as_before() -> None:
+    body = _page("<p>该信息不存在或已过期。</p>" + "".join(f"<p>栏目介绍段落{i}</p>" for i in range(300)))
+    assert not _analyze(body, "http://127.0.9.1/content.jsp?id=404").soft404
+
+
+def test_a_tiny_real_page_is_not_an_error_page() -> None:
+    traps = _traps()
+    traps.learn_not_found(SITE.site_id, 1, not_found_features(
+        body=_page("<p>您访问的页面不存在</p>"), status=200, content_type="text/html",
+        template=traps.template(SITE.site_id, 1)))
+    tiny = _page("<h1>联系我们</h1><p>电话：028-12345678</p><a href='/col/1/index.html'>政务公开</a>")
+    assert not _analyze(tiny, "http://127.0.9.1/lxwm.html", traps=traps).soft404
+
+
+def test_a_page_like_the_sites_answer_to_a_missing_page_is_a_soft_404() -> None:
+    traps = _traps()
+    missing = _page("<div class='err'><span>抱歉</span><span>您要找的内容可能走丢了</span></div>")
+    traps.learn_not_found(SITE.site_id, 1, not_found_features(
+        body=missing, status=200, content_type="text/html", template=traps.template(SITE.site_id, 1)))
+    deleted = _page("<div class='err'><span>抱歉</span><span>您要找的内容可能走丢了</span></div>")
+    assert _analyze(deleted, "http://127.0.9.1/show.aspx?id=77", traps=traps).soft404
+    article = _page("<h1>关于开展安全检查的通知</h1>" + "".join(f"<p>第{i}条 各单位要落实责任。</p>"
+                                                              for i in range(10)))
+    assert not _analyze(article, "http://127.0.9.1/show.aspx?id=78", traps=traps).soft404
+
+
+def test_an_honest_404_teaches_nothing() -> None:
+    assert not_found_features(body=b"<html>not here</html>", status=404, content_type="text/html",
+                              template=None) is None
+
+
+def test_a_link_redirected_to_the_home_page_is_a_soft_404() -> None:
+    analysis = _analyze(HOME, "http://127.0.9.1/content.jsp?id=9", final_url="http://127.0.9.1/")
+    assert analysis.soft404
+
+
+def test_session_ids_are_not_part_of_a_page_url() -> None:
+    assert canonical_url("http://a.gov.cn/content.jsp;jsessionid=AB12?id=5") == "http://a.gov.cn/content.jsp?id=5"
+    assert canonical_url("http://a.gov.cn/x.php?PHPSESSID=zz&id=2") == "http://a.gov.cn/x.php?id=2"
+    assert canonical_url("http://a.gov.cn/list.jsp?sid=3&page=2") == "http://a.gov.cn/list.jsp?page=2&sid=3"
+
+
+def test_url_patterns_ignore_values() -> None:
+    assert url_pattern("http://h/content.jsp?id=5") == url_pattern("http://h/content.jsp?id=6")
+    assert url_pattern("http://h/tag/a/?sort=1") == url_pattern("http://h/tag/b/?sort=2")
+    assert url_pattern("http://h/list.jsp?cid=1&page=2") != url_pattern("http://h/list.jsp?cid=1")
+    assert url_pattern("http://h/a/b.html") != url_pattern("http://h/a/b/c.html")
+    assert not_found_url(SITE.url, SITE.site_id) == not_found_url(SITE.url, SITE.site_id)
+
+
+def _calendar(day: int) -> bytes:
+    links = (f"<a href='/calendar/?date=2026-11-{day - 1:02d}'>前一天</a>"
+             f"<a href='/calendar/?date=2026-11-{day + 1:02d}'>后一天</a>")
+    return _page(f"<h2>2026年11月{day}日 活动安排</h2><p>今日暂无活动安排。</p>{links}")
+
+
+def test_a_calendar_repeats_itself_and_its_pattern_closes() -> None:
+    traps = _traps()
+    repeated = []
+    for day in range(2, 14):
+        url = f"http://127.0.9.1/calendar/?date=2026-11-{day:02d}"
+        analysis = _analyze(_calendar(day), url, traps=traps)
+        repeated.append(traps.read(SITE.site_id, 1, url, analysis, home=False))
+    assert repeated == [False] + [True] * 11
+    assert traps.closed(SITE.site_id, 1, "http://127.0.9.1/calendar/?date=2026-12-25")
+    assert not traps.closed(SITE.site_id, 1, "http://127.0.9.1/content.jsp?id=1")
+    url = "http://127.0.9.1/calendar/?date=2026-11-05"
+    assert without_own_pattern(url, _analyze(_calendar(5), url, traps=traps)) == [
+        link for link in _analyze(_calendar(5), url, traps=traps).links if "/calendar/" not in link.url]
+
+
+def _article(number: int) -> bytes:
+    return _page(f"<h1>第{number}号 {'春夏秋冬'[number % 4]}季工作安排</h1>"
+                 + "".join(f"<p>{'甲乙丙丁戊己庚辛壬癸'[(number + i) % 10]}项工作由"
+                           f"{'东西南北'[i % 4]}区负责落实。</p>" for i in range(number % 5 + 3))
+                 + f"<p>附件：<a href='/upload/{number}.pdf'>第{number}号安排表</a></p>")
+
+
+def test_thousands_of_distinct_ids_on_one_path_are_no_trap() -> None:
+    traps = _traps()
+    verdicts = []
+    for number in range(1, 200):
+        url = f"http://127.0.9.1/content.jsp?id={number}"
+        analysis = _analyze(_article(number), url, traps=traps)
+        verdicts.append(traps.read(SITE.site_id, 1, url, analysis, home=False))
+    assert verdicts.count(True) <= 0.05 * len(verdicts)
+    assert not traps.closed(SITE.site_id, 1, "http://127.0.9.1/content.jsp?id=5000")
+
+
+def test_a_new_cycle_forgets_the_patterns() -> None:
+    traps = _traps()
+    for day in range(2, 14):
+        url = f"http://127.0.9.1/calendar/?date=2026-11-{day:02d}"
+        traps.read(SITE.site_id, 1, url, _analyze(_calendar(day), url, traps=traps), home=False)
+    traps.read(SITE.site_id, 2, SITE.url, _analyze(HOME, SITE.url, kind="home"), home=True)
+    assert not traps.closed(SITE.site_id, 2, "http://127.0.9.1/calendar/?date=2026-12-25")
