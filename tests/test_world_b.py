@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import os
 import re
 import socket
 import subprocess
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 TODAY = date(2026, 12, 6)
 SITES = 8
-SEED = 11
+SEED = int(os.environ.get("WORLD_B_TEST_SEED", "11"))
 BASE_IP = "127.0.4.1"
 TRAP_STEPS = 25
 _HREF = re.compile(r"""(?:href|src)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)

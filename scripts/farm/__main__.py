@@ -31,7 +31,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="write registry.csv and truth.json, then serve the farm")
     serve.add_argument("--world", choices=["a", "b"], default="a", help="which world (docs/farm.md)")
-    serve.add_argument("--sites", type=int, default=30)
+    serve.add_argument("--sites", type=int, default=None, help="default: 30 (world a), 40 (world b)")
     serve.add_argument("--seed", type=int, default=1)
     serve.add_argument(
         "--out", type=Path, required=True, help="directory for registry.csv, truth.json, ready"
@@ -61,14 +61,14 @@ async def _serve(args: argparse.Namespace) -> None:
     world: World | WorldB
     if args.world == "b":
         world = worldb.generate(
-            args.sites, args.seed, today, port=args.port, base_ip=args.base_ip or "127.0.2.1",
+            args.sites or 40, args.seed, today, port=args.port, base_ip=args.base_ip or "127.0.2.1",
             fault_rate=args.fault_rate,
         )
         worldb.write_registry(world, out / "registry.csv")
         worldb.write_truth(world, out / "truth.json")
     else:
         world = generate(
-            args.sites, args.seed, today, port=args.port, base_ip=args.base_ip or "127.0.1.1",
+            args.sites or 30, args.seed, today, port=args.port, base_ip=args.base_ip or "127.0.1.1",
             fault_rate=args.fault_rate,
         )
         write_registry(world, out / "registry.csv")

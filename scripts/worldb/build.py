@@ -288,8 +288,17 @@ def footer(model: SiteModel, doc: Doc, today: date) -> str:
 
 
 # --------------------------------------------------------------------------------------- list markup
+def session_href(model: SiteModel, href: str, salt: int) -> str:
+    """The link with a Tomcat session id in its path (`content.jsp;jsessionid=...?id=5`)."""
+    path, _, query = href.partition("?")
+    session = f"{zlib.crc32(model.ident.site_id.encode()):08X}{salt:08X}".ljust(32, "0")
+    return f"{path};jsessionid={session}?{query}"
+
+
 def entry_li(model: SiteModel, here: str, column: Column, article: Article, doc: Doc) -> str:
     href = _href(model, here, article_url(model, column, article))
+    if model.aliases and model.family == "jsp" and model.variant != 1 and article.ident % 4 == 0:
+        href = session_href(model, href, article.ident)
     style = skin(model).list_date
     if column.type == "consult":
         state = (

@@ -229,6 +229,9 @@ def build_model(
         encoding, declared, declared_in, bom = ENCODINGS[6]
     large = family in ("jsp", "gkml") and rng.random() < 0.25
     columns: list[Column] = []
+    # Article dates shown one or two ways a site (PubDate meta only on some; none on a few JSP sites).
+    modes = rng.sample(SHOW_MODES, 2) + (["none"] if family == "jsp" and rng.random() < 0.3 else [])
+    modes = [modes[0], modes[0], *modes[1:]]
     next_id = rng.randint(1000, 60000)
     cid = rng.randint(10, 40)
     for names, slug, column_type, channel, optional in CATALOG:
@@ -259,7 +262,17 @@ def build_model(
         for day in _dates(rng, newest, count, column_type):
             next_id += rng.randint(1, 9)
             column.articles.append(
-                _article(rng, ident, column, number=next_id, day=day, today=today, noise=noise, family=family)
+                _article(
+                    rng,
+                    ident,
+                    column,
+                    number=next_id,
+                    day=day,
+                    today=today,
+                    noise=noise,
+                    family=family,
+                    modes=modes,
+                )
             )
         if slug == "gknb":
             for step, article in enumerate(column.articles):
@@ -342,8 +355,8 @@ def _article(
     today: date,
     noise: float,
     family: str,
+    modes: list[str],
 ) -> Article:
-    modes = SHOW_MODES + (["none"] if family == "jsp" else [])
     if family == "gkml" and column.channel == "zwgk":
         modes = ["table", "table", "fbsj"]
     article = Article(

@@ -28,6 +28,7 @@ from scripts.worldb.build import (
     head_meta,
     list_date,
     pager_links,
+    session_href,
     skin,
 )
 from scripts.worldb.model import CHANNELS
@@ -483,8 +484,7 @@ class _Builder:
         for article in top:
             href = self._home_href(article_url(model, cols[id(article)], article), absolute)
             if model.aliases and model.family == "jsp" and model.variant != 1 and article is top[0]:
-                path, _, query = href.partition("?")
-                href = f"{path};jsessionid=8F3A{article.ident:06d}E1C2B4D?{query}"
+                href = session_href(model, href, 0xE1C2B4D)
             items.append(
                 f'<li><a href="{doc.ref(href)}" target="_blank">{escape(article.title)}</a>'
                 f"{list_date(skin(model).list_date, article.published)}</li>"
