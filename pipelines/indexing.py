@@ -21,7 +21,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 
 from crawler import connections, es_schema
 from crawler.items import ITEM_INDEX, AckItem
-from crawler.naming import IndexKind, index_name
+from crawler.naming import IndexKind, index_name, index_prefix
 from crawler.scheduler.sharded import requests_stored, store_requested
 
 if TYPE_CHECKING:
@@ -132,11 +132,12 @@ class IndexingPipeline:
         settings = crawler.settings
         if not settings.getbool("GOVCRAWL_ES_ENABLED"):
             raise NotConfigured("GOVCRAWL_ES_ENABLED is off: items are not indexed")
-        spool = Spool(Path(settings.get("GOVCRAWL_ES_SPOOL_DIR")), settings.get("GOVCRAWL_ES_INDEX_PREFIX"))
+        prefix = index_prefix(settings)
+        spool = Spool(Path(settings.get("GOVCRAWL_ES_SPOOL_DIR")), prefix)
         return cls(
             crawler,
             connections.elasticsearch_async(settings),
-            prefix=settings.get("GOVCRAWL_ES_INDEX_PREFIX"),
+            prefix=prefix,
             batch_size=settings.getint("GOVCRAWL_ES_BATCH_SIZE"),
             flush_seconds=settings.getfloat("GOVCRAWL_ES_FLUSH_SECONDS"),
             max_retries=settings.getint("GOVCRAWL_ES_MAX_RETRIES"),

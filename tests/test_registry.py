@@ -173,3 +173,15 @@ def test_seed_rejects_a_file_that_is_not_utf8(env: Env, redis_client: redis.Redi
     assert result.returncode == 1
     assert "is not UTF-8; save it as UTF-8" in result.stderr
     assert redis_client.exists(registry_key(env.redis_prefix)) == 0
+
+
+def test_seed_refuses_an_uppercase_index_prefix_before_writing_anything(
+        env: Env, redis_client: redis.Redis, tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    result = env.scrapy("seed", str(path), settings=("-s", "GOVCRAWL_ES_INDEX_PREFIX=GovCrawl"))
+    assert result.returncode == 1
+    assert "GOVCRAWL_ES_INDEX_PREFIX 'GovCrawl' is refused: Elasticsearch index names are lower case" in (
+        result.stderr)
+    assert "Traceback" not in result.stderr
+    assert list(redis_client.scan_iter(match=f"{env.redis_prefix}:*")) == []

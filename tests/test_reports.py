@@ -222,3 +222,23 @@ def test_unknown_extension_is_refused(env: Env, tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "'.csv' is not one of .json, .xlsx, .html" in result.stderr
     assert not (tmp_path / "report.csv").exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31"])
+def test_a_check_day_out_of_range_is_one_error_line_and_writes_nothing(env: Env, tmp_path: Path, day: str
+                                                                       ) -> None:
+    result = env.scrapy("report", "-o", str(tmp_path / "report.json"), "--as-of", day, timeout=60)
+    assert result.returncode != 0
+    assert f"--as-of {day} is outside 2000-01-01.." in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_uppercase_index_prefix_is_refused_naming_the_rule(env: Env, tmp_path: Path) -> None:
+    result = env.scrapy("report", "-o", str(tmp_path / "report.json"),
+                        settings=("-s", "GOVCRAWL_ES_INDEX_PREFIX=GovCrawl"), timeout=60)
+    assert result.returncode == 1
+    assert "GOVCRAWL_ES_INDEX_PREFIX 'GovCrawl' is refused: Elasticsearch index names are lower case" in (
+        result.stderr)
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

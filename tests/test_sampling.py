@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import openpyxl
 import pytest
@@ -19,6 +19,7 @@ from crawler.site_state import RegisteredSite
 from pipelines.indexing import to_action
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from elasticsearch import Elasticsearch
@@ -143,3 +144,71 @@ def test_filled_worklist_is_imported(env: Env, es_client: Elasticsearch, es_pref
                                            hit["_source"]["notes"]) for hit in hits}
     assert outcome == {first_site: ("confirmed", "张三", "无数据属实"),
                        second_site: ("corrected", "李四", "")}
+
+
+def _drawn_worklist(env: Env, es_client: Elasticsearch, es_prefix: str, tmp_path: Path) -> Path:
+    _load(es_client, es_prefix)
+    worklist = tmp_path / "worklist.xlsx"
+    drawn = env.scrapy("sample", "--quarter", "2026Q4", "--fraction", "0.2", "--seed", "3",
+                       "-o", str(worklist), timeout=120)
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    return worklist
+
+
+def _statuses(es_client: Elasticsearch, prefix: str) -> set[str]:
+    hits = es_client.search(index=index_name(prefix, "reviews"), size=1000, query={"match_all": {}})
+    return {hit["_source"]["status"] for hit in hits["hits"]["hits"]}
+
+
+def test_importing_a_file_that_is_not_a_workbook_is_one_error_line(env: Env, tmp_path: Path) -> None:
+    fake = tmp_path / "filled.xlsx"
+    fake.write_text("季度,站点标识码\n2026Q4,5100ci0000\n", encoding="utf-8")
+    result = env.scrapy("sample", "--import", str(fake), timeout=120)
+    assert result.returncode == 1
+    assert f"{fake} is not an Excel workbook" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _edit(worklist: Path, change: Callable[[Any], None]) -> None:
+    book = openpyxl.load_workbook(worklist)
+    change(book["抽查"])
+    book.save(worklist)
+
+
+def _decide_first_two(sheet: Any) -> None:
+    rows = list(sheet.iter_rows(min_row=2))
+    rows[0][13].value, rows[0][14].value = "确认", "张三"
+    rows[1][13].value, rows[1][14].value = "推翻", "李四"
+
+
+def _every_row_in(quarter: str) -> Callable[[Any], None]:
+    def change(sheet: Any) -> None:
+        for row in range(2, sheet.max_row + 1):
+            sheet.cell(row, 1).value = quarter
+    return change
+
+
+WRONG_WORKLISTS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "no-header": (lambda sheet: sheet.delete_rows(1),
+                  "row 1 is not the worklist header (季度, 站点标识码, 网站名称, ...)"),
+    "unknown-site": (lambda sheet: setattr(sheet.cell(3, 2), "value", "5199xx9999"),
+                     "1 site(s) were not sampled for 2026Q4: 5199xx9999"),
+    "two-quarters": (lambda sheet: setattr(sheet.cell(3, 1), "value", "2026Q3"),
+                     "mixes quarters 2026Q3, 2026Q4"),
+    "unsampled-quarter": (_every_row_in("2025Q1"), "quarter 2025Q1 has no sampled site of this worklist"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_WORKLISTS)
+def test_a_wrong_worklist_is_refused_naming_what_is_wrong_and_nothing_is_recorded(
+        env: Env, es_client: Elasticsearch, es_prefix: str, tmp_path: Path, case: str) -> None:
+    change, expected = WRONG_WORKLISTS[case]
+    worklist = _drawn_worklist(env, es_client, es_prefix, tmp_path)
+    _edit(worklist, _decide_first_two)
+    _edit(worklist, change)
+    result = env.scrapy("sample", "--import", str(worklist), timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert expected in result.stderr
+    assert "Recorded" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _statuses(es_client, es_prefix) == {"pending"}

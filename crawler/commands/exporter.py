@@ -17,6 +17,7 @@ from crawler import connections
 from crawler.exporter import SiteStateExporter, elasticsearch_states, redis_frontier_reader
 from crawler.indicators import load_indicators
 from crawler.metrics import serve
+from crawler.naming import index_prefix
 
 if TYPE_CHECKING:
     import argparse
@@ -55,8 +56,14 @@ class Command(ScrapyCommand):
         if refresh_seconds <= 0 or batch_size < 1:
             raise UsageError(f"GOVCRAWL_EXPORTER_REFRESH_SECONDS is {refresh_seconds} and "
                              f"GOVCRAWL_EXPORTER_BATCH_SIZE {batch_size}: both must be positive")
+        try:
+            prefix = index_prefix(settings)
+        except ValueError as exc:
+            logger.error("%(error)s", {"error": exc})
+            self.exitcode = 1
+            return
         client = connections.elasticsearch_sync(settings)
-        states = elasticsearch_states(client, settings.get("GOVCRAWL_ES_INDEX_PREFIX"), batch_size)
+        states = elasticsearch_states(client, prefix, batch_size)
         exporter = SiteStateExporter(states, load_indicators(), frontier=redis_frontier_reader(settings))
         registry = CollectorRegistry()
         registry.register(exporter)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError
@@ -17,7 +17,7 @@ from scrapy.exceptions import UsageError
 
 from crawler import connections
 from crawler.indicators import load_indicators
-from crawler.naming import index_name
+from crawler.naming import index_name, index_prefix
 from crawler.reports import ReportMeta, finding_items, open_writer, report_format
 from crawler.scoring import score_site
 from crawler.site_state import CheckPoint, iter_site_states, stream_ids
@@ -33,12 +33,33 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# Check points outside these days have no crawl data and overflow the date windows (T-7d, T+1d).
+FIRST_CHECK_DAY: Final = date(2000, 1, 1)
+_FUTURE_CHECK_DAYS: Final = 366
+
+
 def parse_day(value: str, option: str) -> date:
     """A YYYY-MM-DD option value; UsageError naming the option otherwise."""
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise UsageError(f"{option} {value!r} is not a day like 2026-11-27") from exc
+
+
+def parse_check_day(value: str, option: str, today: date) -> date:
+    """A check day from FIRST_CHECK_DAY to a year after today; UsageError naming the range otherwise."""
+    day = parse_day(value, option)
+    last = today + timedelta(days=_FUTURE_CHECK_DAYS)
+    if not FIRST_CHECK_DAY <= day <= last:
+        raise UsageError(f"{option} {value} is outside {FIRST_CHECK_DAY}..{last}: give a check day from "
+                         f"{FIRST_CHECK_DAY} to a year after today")
+    return day
+
+
+def _discard_partial(path: Path) -> None:
+    """Remove what a writer left of an unfinished report (`.NAME.partial...`)."""
+    for partial in path.parent.glob(f".{path.name}.partial*"):
+        partial.unlink(missing_ok=True)
 
 
 class FindingsStore:
@@ -83,6 +104,20 @@ class FindingsStore:
             self.client.indices.refresh(index=index)
 
 
+def _checked_options(opts: argparse.Namespace, now: datetime) -> tuple[Path, CheckPoint]:
+    """The report path and check point, or UsageError before anything is read or written."""
+    path = Path(opts.output)
+    try:
+        report_format(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if opts.batch_size < 1:
+        raise UsageError(f"--batch-size {opts.batch_size} must be at least 1")
+    today = CheckPoint.at(None, now).as_of
+    as_of = parse_check_day(opts.as_of, "--as-of", today) if opts.as_of else None
+    return path, CheckPoint.at(as_of, now)
+
+
 class Command(ScrapyCommand):
     requires_project = True
     default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "INFO"}
@@ -107,21 +142,18 @@ class Command(ScrapyCommand):
             raise UsageError(f"unexpected arguments {' '.join(args)}: give the report file with -o")
         assert self.settings is not None
         logging.getLogger("elastic_transport").setLevel(logging.WARNING)
-        path = Path(opts.output)
-        try:
-            report_format(path)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
-        if opts.batch_size < 1:
-            raise UsageError(f"--batch-size {opts.batch_size} must be at least 1")
-        as_of = parse_day(opts.as_of, "--as-of") if opts.as_of else None
-        rules = load_indicators()
         started = time.monotonic()
         now = datetime.now(UTC).replace(microsecond=0)
-        point = CheckPoint.at(as_of, now)
+        path, point = _checked_options(opts, now)
+        try:
+            prefix = index_prefix(self.settings)
+        except ValueError as exc:
+            logger.error("%(error)s", {"error": exc})
+            self.exitcode = 1
+            return
+        rules = load_indicators()
         client = connections.elasticsearch_sync(self.settings)
         address = connections.describe_es(self.settings)
-        prefix = self.settings.get("GOVCRAWL_ES_INDEX_PREFIX")
         try:
             client.cluster.health()
         except (TransportError, ApiError) as exc:
@@ -133,6 +165,7 @@ class Command(ScrapyCommand):
         writer = open_writer(path, ReportMeta(generated_at=now, as_of=point.as_of, region=opts.region), rules)
         store = None if opts.no_store else FindingsStore(client, prefix, point.as_of, opts.batch_size)
         verdicts: Counter[str] = Counter()
+        written = False
         try:
             states = iter_site_states(client, prefix, point, region=opts.region, batch_size=opts.batch_size)
             for state in states:
@@ -142,6 +175,7 @@ class Command(ScrapyCommand):
                 if store is not None:
                     store.add(state.site_id, finding_items(state, result, point.as_of, now))
             writer.close()
+            written = True
             if store is not None:
                 store.close()
         except LookupError as exc:
@@ -156,6 +190,8 @@ class Command(ScrapyCommand):
             return
         finally:
             client.close()
+            if not written:
+                _discard_partial(path)
         summary = ", ".join(f"{key} {count}" for key, count in sorted(verdicts.items())) or "none"
         logger.info("Wrote %(path)s: %(sites)d sites as of %(as_of)s (%(verdicts)s), %(findings)d findings "
                     "stored, in %(seconds).1fs",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,10 +17,10 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler import connections
-from crawler.commands.report import parse_day
+from crawler.commands.report import parse_check_day
 from crawler.indicators import load_indicators
 from crawler.items import ReviewItem
-from crawler.naming import index_name
+from crawler.naming import index_name, index_prefix
 from crawler.sampling import check_fraction, draw_sample, parse_quarter
 from crawler.scoring import score_site
 from crawler.site_state import CheckPoint, build_site_states, iter_registered_sites
@@ -77,12 +78,22 @@ def write_worklist_xlsx(path: Path, quarter: str, rows: list[list[Any]]) -> None
 def read_worklist(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """Per (quarter, site_id) of a filled worklist: confirmed and overturned checks, reviewer, notes."""
     import openpyxl  # noqa: PLC0415  (a dev/ops dependency, only needed to read worklists back)
+    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
 
-    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise ValueError(f"{path} is not an Excel workbook ({exc}): give the worklist .xlsx written by "
+                         "scrapy sample -o, filled in") from exc
     sheet = book["抽查"] if "抽查" in book.sheetnames else book.active
     outcomes: dict[tuple[str, str], dict[str, Any]] = {}
     rows = sheet.iter_rows(values_only=True)
-    next(rows, None)
+    header = [("" if value is None else str(value).strip()) for value in next(rows, ())]
+    expected = [title for title, _ in WORKLIST_COLUMNS]
+    if header[:len(expected)] != expected:
+        book.close()
+        raise ValueError(f"{path} row 1 is not the worklist header ({', '.join(expected[:3])}, ...): "
+                         "import the sheet 抽查 as scrapy sample -o wrote it, header row included")
     for number, row in enumerate(rows, 2):
         cells = [("" if value is None else str(value).strip()) for value in row]
         if len(cells) < len(WORKLIST_COLUMNS) or not cells[1]:
@@ -130,8 +141,13 @@ class Command(ScrapyCommand):
             raise UsageError(f"unexpected arguments {' '.join(args)}")
         assert self.settings is not None
         logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+        try:
+            prefix = index_prefix(self.settings)
+        except ValueError as exc:
+            logger.error("%(error)s", {"error": exc})
+            self.exitcode = 1
+            return
         client = connections.elasticsearch_sync(self.settings)
-        prefix = self.settings.get("GOVCRAWL_ES_INDEX_PREFIX")
         try:
             client.cluster.health()
             if opts.import_path:
@@ -160,6 +176,8 @@ class Command(ScrapyCommand):
         output = Path(opts.output) if opts.output else None
         if output is not None and output.suffix.lower() not in (".xlsx", ".json"):
             raise UsageError(f"cannot write a worklist to {output}: name it worklist.xlsx or worklist.json")
+        now = datetime.now(UTC).replace(microsecond=0)
+        as_of = parse_check_day(opts.as_of, "--as-of", CheckPoint.at(None, now).as_of) if opts.as_of else None
         earlier = self._earlier_seed(client, prefix, quarter)
         if earlier is not None and earlier != (opts.seed, fraction):
             raise ValueError(f"quarter {quarter} was already sampled with seed {earlier[0]} and fraction "
@@ -167,7 +185,6 @@ class Command(ScrapyCommand):
                              f"{quarter} reviews from {index_name(prefix, 'reviews')} first")
         sites = [site for batch in iter_registered_sites(client, prefix) for site in batch]
         sample = draw_sample(sites, quarter=quarter, fraction=fraction, seed=opts.seed)
-        now = datetime.now(UTC).replace(microsecond=0)
         created = self._record(client, prefix, sample, quarter=quarter, seed=opts.seed, fraction=fraction,
                                now=now)
         regions = len({site.region for site in sample})
@@ -178,7 +195,6 @@ class Command(ScrapyCommand):
                      "seed": opts.seed, "fraction": fraction, "created": created,
                      "kept": len(sample) - created})
         if output is not None:
-            as_of = parse_day(opts.as_of, "--as-of") if opts.as_of else None
             about = {"quarter": quarter, "seed": opts.seed, "fraction": fraction,
                      "generated_at": now.isoformat()}
             self._worklist(client, prefix, output, sample, point=CheckPoint.at(as_of, now), about=about)
@@ -239,23 +255,42 @@ class Command(ScrapyCommand):
         if path.suffix.lower() != ".xlsx":
             raise UsageError(f"--import {path}: give the filled worklist .xlsx")
         outcomes = read_worklist(path)
+        decided = {key: outcome for key, outcome in sorted(outcomes.items()) if outcome["decided"]}
+        _check_known(client, prefix, path, sorted(outcomes))
         now = datetime.now(UTC).replace(microsecond=0)
-        recorded = 0
-        for (quarter, site_id), outcome in sorted(outcomes.items()):
-            if not outcome["decided"]:
-                continue
-            # An overturned "no automated finding" row means the reviewer found what the checks missed.
-            doc = {"status": "corrected" if outcome["any_overturned"] else "confirmed",
-                   "reviewer": outcome["reviewer"], "reviewed_at": now.isoformat(),
-                   "findings_confirmed": sorted(set(outcome["confirmed"])),
-                   "findings_overturned": sorted(set(outcome["overturned"])),
-                   "notes": "\n".join(outcome["notes"])}
-            try:
-                client.update(index=index_name(prefix, "reviews"), id=document_id(quarter, site_id), doc=doc)
-            except NotFoundError:
-                logger.warning("%(path)s: no review of site %(site)s in %(quarter)s was sampled; row skipped",
-                               {"path": path, "site": site_id, "quarter": quarter})
-                continue
-            recorded += 1
-        client.indices.refresh(index=index_name(prefix, "reviews"))
+        index = index_name(prefix, "reviews")
+        # An overturned "no automated finding" row means the reviewer found what the checks missed.
+        actions = [{"_op_type": "update", "_index": index, "_id": document_id(quarter, site_id),
+                    "doc": {"status": "corrected" if outcome["any_overturned"] else "confirmed",
+                            "reviewer": outcome["reviewer"], "reviewed_at": now.isoformat(),
+                            "findings_confirmed": sorted(set(outcome["confirmed"])),
+                            "findings_overturned": sorted(set(outcome["overturned"])),
+                            "notes": "\n".join(outcome["notes"])}}
+                   for (quarter, site_id), outcome in decided.items()]
+        recorded, _ = bulk(client, actions, refresh="wait_for") if actions else (0, [])
         logger.info("Recorded %(count)d reviewed sites from %(path)s", {"count": recorded, "path": path})
+
+
+def _check_known(client: Elasticsearch, prefix: str, path: Path, keys: list[tuple[str, str]]) -> None:
+    """Refuse a worklist naming no row, several quarters, or sites not sampled: nothing is applied then."""
+    if not keys:
+        raise ValueError(f"{path} has no site rows under its header: nothing to import")
+    quarters = sorted({quarter for quarter, _ in keys})
+    if len(quarters) > 1:
+        raise ValueError(f"{path} mixes quarters {', '.join(quarters)}: import one quarter's worklist at a "
+                         "time; nothing was recorded")
+    index = index_name(prefix, "reviews")
+    try:
+        found = client.mget(index=index, ids=[document_id(*key) for key in keys], source=False)["docs"]
+    except NotFoundError:
+        found = []
+    known = {doc["_id"] for doc in found if doc.get("found")}
+    unknown = [site_id for quarter, site_id in keys if document_id(quarter, site_id) not in known]
+    if len(unknown) == len(keys):
+        raise ValueError(f"{path}: quarter {quarters[0]} has no sampled site of this worklist in {index} "
+                         f"(sites {', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}): "
+                         "import the worklist of a sampled quarter; nothing was recorded")
+    if unknown:
+        raise ValueError(f"{path}: {len(unknown)} site(s) were not sampled for {quarters[0]}: "
+                         f"{', '.join(unknown[:10])}{', ...' if len(unknown) > 10 else ''}; fix or remove "
+                         "those rows; nothing was recorded")

@@ -15,7 +15,7 @@ from scrapy.exceptions import UsageError
 
 from crawler import connections, es_schema
 from crawler.items import SiteItem
-from crawler.naming import index_name
+from crawler.naming import index_name, index_prefix
 from crawler.registry import RegistryError, Site, read_registry, store_sites
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
@@ -52,6 +52,12 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         source = args[0]
         try:
+            es_prefix = index_prefix(self.settings)
+        except ValueError as exc:
+            logger.error("%(error)s; nothing was loaded", {"error": exc})
+            self.exitcode = 1
+            return
+        try:
             parsed = read_registry(Path(source))
         except RegistryError as exc:
             for problem in exc.problems:
@@ -85,7 +91,7 @@ class Command(ScrapyCommand):
         removed = store_sites(client, self.settings.get("GOVCRAWL_REDIS_PREFIX"), sites, replace=replace)
         client.close()
         asyncio.run(_schedule(self.settings, sites, removed))
-        _index_sites(es, self.settings.get("GOVCRAWL_ES_INDEX_PREFIX"), sites, removed)
+        _index_sites(es, es_prefix, sites, removed)
         es.close()
         logger.info("Loaded %(count)d sites from %(path)s (removed %(removed)d); "
                     "every site's crawl cycle is due now",

@@ -14,7 +14,7 @@ from scrapy.exceptions import UsageError
 
 from crawler import connections
 from crawler.es_schema import SchemaError, install_templates, production_mapping
-from crawler.naming import INDEX_KINDS, index_name
+from crawler.naming import INDEX_KINDS, index_name, index_prefix
 
 if TYPE_CHECKING:
     import argparse
@@ -71,8 +71,8 @@ class Command(ScrapyCommand):
                 logger.error("Could not sync %(dir)s: %(error)s", {"dir": opts.sync_deploy, "error": exc})
                 self.exitcode = 1
             return
-        prefix = self.settings.get("GOVCRAWL_ES_INDEX_PREFIX")
         try:
+            prefix = index_prefix(self.settings)
             client = connections.elasticsearch_sync(self.settings)
         except ValueError as exc:
             logger.error("%(error)s", {"error": exc})

@@ -1,0 +1,53 @@
+"""`scrapy crawl`: Scrapy's crawl that refuses bad settings first and exits 1 when the spider failed."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Final
+
+from scrapy import signals
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from crawler.naming import index_prefix
+
+if TYPE_CHECKING:
+    import argparse
+
+    from scrapy import Spider
+
+logger = logging.getLogger(__name__)
+
+# Close reasons of a crawl that ended as asked: once=1 done, or SIGTERM/SIGINT.
+CLEAN_CLOSE_REASONS: Final = frozenset({"finished", "shutdown"})
+
+
+class Command(ScrapyCrawlCommand):
+    """Exit status 1 when the spider closed on an error (say Elasticsearch unreachable at start)."""
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if self.settings.getbool("GOVCRAWL_ES_ENABLED"):
+            try:
+                index_prefix(self.settings)
+            except ValueError as exc:
+                logger.error("%(error)s; nothing was crawled", {"error": exc})
+                self.exitcode = 1
+                return
+        if len(args) != 1:
+            raise UsageError("give one spider name: scrapy crawl govsite")
+        assert self.crawler_process is not None
+        self._close_reasons: list[str] = []
+        crawler = self.crawler_process.create_crawler(args[0])
+        crawler.signals.connect(self._on_spider_closed, signal=signals.spider_closed)
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+        failed = [reason for reason in self._close_reasons if reason not in CLEAN_CLOSE_REASONS]
+        if failed and not self.exitcode:
+            logger.error("The spider closed on an error (%(reason)s): exit status 1", {"reason": failed[0]})
+            self.exitcode = 1
+
+    def _on_spider_closed(self, spider: Spider, reason: str) -> None:
+        self._close_reasons.append(str(reason))
