@@ -261,7 +261,20 @@ def chrome(
     )
     return (
         f"<!DOCTYPE html><html><head>{head_meta(model)}<title>{escape(title)}</title>{extra_head}{css}{scripts}"
-        f'</head><body>{header}<div class="{sk.main}">{main}</div>{footer(model, doc, today)}</body></html>'
+        f'</head><body>{header}<div class="{sk.main}">{_aspx_form(model, here, main)}</div>'
+        f"{footer(model, doc, today)}</body></html>"
+    )
+
+
+def _aspx_form(model: SiteModel, here: str, main: str) -> str:
+    """ASP.NET Web Forms pages wrap their content in the postback form with a view state."""
+    if model.family != "jsp" or model.variant != 1:
+        return main
+    state = f"/wEPDwUKMTY1NDU2MTA1{zlib.crc32(here.encode()):08X}ZGQ="
+    action = "." + escape(here) if here.count("/") == 1 and here != "/" else "./"
+    return (
+        f'<form name="form1" method="post" action="{action}" id="form1"><div class="aspNetHidden">'
+        f'<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="{state}" /></div>{main}</form>'
     )
 
 

@@ -21,6 +21,7 @@ from scripts.worldb.build import (
     article_url,
     channel_url,
     chrome,
+    cn_date,
     column_url,
     entry_li,
     gk_row,
@@ -510,6 +511,7 @@ class _Builder:
             f'<area shape="rect" coords="120,0,240,60" href="{doc.ref("/ztzl/index.html")}" alt="专题专栏"></map>'
         )
         parts.append(self.home_faults(doc))
+        parts.append(self.home_extras(doc))
         if "calendar" in model.traps:
             parts.append(f'<a href="{doc.ref(f"{CALENDAR}?date={self.today:%Y-%m-%d}")}">活动日历</a>')
         if "tagtree" in model.traps:
@@ -517,6 +519,40 @@ class _Builder:
             parts.append(f'<div class="tags">热门标签：{tags}</div>')
         body = chrome(model, doc, self.today, model.ident.name, "".join(parts), here="/")
         self.add(Page("/", "home", model.ident.name, None, None, body, "html", doc.links))
+
+    def home_extras(self, doc: Doc) -> str:
+        """Some sites show notices in an iframe include; some link a tiny dated maintenance notice."""
+        model = self.model
+        parts = []
+        notice = next((c for c in model.columns if c.type == "notice" and c.articles), None)
+        if notice is not None and model.family in ("trs", "phpcms") and model.variant == 1:
+            items = "".join(
+                f'<li><a href="{escape(article_url(model, notice, a))}" target="_blank">{escape(a.title)}</a>'
+                f"<span>{a.published:%m-%d}</span></li>"
+                for a in notice.articles[:6]
+            )
+            body = (
+                f"<!DOCTYPE html><html><head>{head_meta(model)}<title>公示公告</title></head>"
+                f'<body><ul class="gsgg">{items}</ul></body></html>'
+            )
+            links = [Link(article_url(model, notice, a), "page") for a in notice.articles[:6]]
+            self.add(Page("/inc/gsgg.html", "other", "公示公告", None, None, body, "html", links))
+            parts.append(
+                f'<iframe src="{doc.ref("/inc/gsgg.html")}" width="360" height="220" frameborder="0" '
+                f'scrolling="no" allowtransparency="true"></iframe>'
+            )
+        if model.variant == 2:
+            day = self.today - timedelta(days=3 + model.webid % 20)
+            title = "关于网站系统升级维护的公告"
+            body = (
+                f"<!DOCTYPE html><html><head>{head_meta(model)}<title>{title}</title></head><body>"
+                f"<h3>{title}</h3><p>因系统升级，本网站将于{cn_date(day + timedelta(days=2))}22:00至次日06:00暂停访问。</p>"
+                f'<p style="text-align:right">{escape(model.ident.name)}<br>{day:%Y-%m-%d}</p>'
+                f'<p><a href="/">返回首页</a></p></body></html>'
+            )
+            self.add(Page("/wzgg.html", "other", title, day, None, body, "html", [Link("/", "page")]))
+            parts.append(f'<p class="gg"><a href="{doc.ref("/wzgg.html")}">{title}</a></p>')
+        return "".join(parts)
 
     def _home_href(self, target: str, absolute: bool) -> str:
         return f"http://{self.host}{target}" if absolute else _href(self.model, "/", target)
