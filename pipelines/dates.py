@@ -559,22 +559,31 @@ def _text_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | Non
             if candidate.kind == "none":
                 if _in_prose(page.plain, candidate):
                     continue
-                if _starts_a_list(candidates, index) or _RELATIVE_TIME_RE.search(
-                    page.plain, anchor, candidate.position
+                if _RELATIVE_TIME_RE.search(page.plain, anchor, candidate.position) or (
+                    not _in_byline(page.plain, candidate) and _starts_a_list(page.plain, candidates, index)
                 ):
                     break
             return candidate.date
     return _byline_date(page, candidates)
 
 
-def _starts_a_list(candidates: list[_Candidate], index: int) -> bool:
-    """Whether the next two dates follow within a few lines: a list of other articles (or comments),
-    not the article's byline, which the article's text follows."""
-    following = candidates[index + 1 : index + 3]
-    return (
-        len(following) == 2
-        and following[1].position - candidates[index].position < _LIST_SPAN_CHARS
-    )
+def _starts_a_list(plain: str, candidates: list[_Candidate], index: int) -> bool:
+    """Whether two more dates (not inside sentences) follow within a few lines: a list of other
+    articles or comments, not the article's byline, which the article's text follows."""
+    span_end = candidates[index].position + _LIST_SPAN_CHARS
+    following = 0
+    for other in candidates[index + 1 :]:
+        if other.position >= span_end:
+            break
+        following += not _in_prose(plain, other)
+    return following >= 2
+
+
+def _in_byline(plain: str, candidate: _Candidate) -> bool:
+    """Whether 来源/作者/编辑/阅读 N/浏览/点击/发布于 follows the date (and its time)."""
+    time_match = _TIME_AFTER_RE.match(plain, candidate.end)
+    after_at = time_match.end() if time_match is not None else candidate.end
+    return _BYLINE_AFTER_RE.match(plain, after_at, after_at + _BYLINE_GAP_CHARS) is not None
 
 
 def _byline_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | None:
@@ -584,12 +593,10 @@ def _byline_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | N
     for candidate in candidates:
         if candidate.kind == "decoy" or _in_prose(page.plain, candidate):
             continue
-        time_match = _TIME_AFTER_RE.match(page.plain, candidate.end)
-        after_at = time_match.end() if time_match is not None else candidate.end
-        if _BYLINE_AFTER_RE.match(page.plain, after_at, after_at + _BYLINE_GAP_CHARS):
+        if _in_byline(page.plain, candidate):
             return candidate.date
         before = page.plain[max(0, candidate.position - _BYLINE_GAP_CHARS) : candidate.position]
-        if time_match is not None and _BYLINE_BEFORE_RE.search(before):
+        if _TIME_AFTER_RE.match(page.plain, candidate.end) and _BYLINE_BEFORE_RE.search(before):
             return candidate.date
     return None
 

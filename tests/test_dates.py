@@ -342,8 +342,24 @@ _FILLER = "<p>" + "正文内容。" * 20 + "</p>"
         ),
         # A feed's relative time: the page prints no date; the one below belongs to something else.
         ("<h1>题目很长的文章</h1><span>昨天</span>" + _FILLER + "<div>2024-05-01 网友评论</div>", None, None),
+        # A byline is no list item, and dates in the article's sentences make no list.
+        (
+            "<h1>题目很长的文章</h1><div>2024-05-13 12:03 来源：东方网</div>"
+            "<p>展期 2024-05-17 至 2024-05-19</p>",
+            "2024-05-13",
+            "text",
+        ),
+        (
+            "<h1>题目很长的文章</h1><div>2024-05-13 12:03</div>"
+            "<p>2024年5月19日是旅游日，2024年5月17日起半价。</p>",
+            "2024-05-13",
+            "text",
+        ),
     ],
-    ids=["datetime-under-headline", "read-count", "prose", "list-of-others", "relative-time"],
+    ids=[
+        "datetime-under-headline", "read-count", "prose", "list-of-others", "relative-time",
+        "byline-before-dates", "dates-in-sentences-make-no-list",
+    ],
 )
 def test_header_text_dates(body: str, expected: str | None, source: str | None) -> None:
     page = f"<html><head><title>题目很长的文章_雄安新区设立_网站</title></head><body>{body}</body></html>"
