@@ -69,9 +69,11 @@ class WorldB:
             rng.sample(range(1, sites), min(len(ROLES), sites - 1)) if fault_rate > 0 and sites > 1 else []
         )
         self.roles = {idx: role for role, idx in zip(ROLES, special, strict=False)}
-        families = list(FAMILIES)
-        rng.shuffle(families)
-        self.families = [families[i % len(families)] for i in range(sites)]
+        # Every family at least once (when there are five sites or more), the rest drawn with weights, so
+        # that both which site runs which CMS and how many of each differ between seeds.
+        self.families = list(FAMILIES[:sites]) + rng.choices(
+            FAMILIES, weights=(25, 20, 20, 20, 15), k=max(0, sites - len(FAMILIES))
+        )
         rng.shuffle(self.families)
         self.identities: list[Identity] = [
             identity(seed, i, self.ips[i], self.roles.get(i) == "down", self.roles.get(i) == "slow")
