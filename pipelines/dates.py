@@ -546,7 +546,9 @@ def _text_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | Non
     """The first unlabelled date right after the article heading, before any related-article list.
 
     The heading may be printed more than once (breadcrumb, hidden share text): each is tried in turn.
-    Dates inside sentences of the article are skipped: they are what the article is about.
+    Dates inside sentences of the article are skipped: they are what the article is about. A date
+    opening a list, or coming after a relative time (昨天), ends the try. Without any heading, a
+    byline date is looked for instead.
     """
     for anchor in page.anchors:
         window_end = anchor + _TEXT_WINDOW_CHARS
@@ -564,7 +566,7 @@ def _text_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | Non
                 ):
                     break
             return candidate.date
-    return _byline_date(page, candidates)
+    return None if page.anchors else _byline_date(page, candidates)
 
 
 def _starts_a_list(plain: str, candidates: list[_Candidate], index: int) -> bool:
@@ -587,9 +589,9 @@ def _in_byline(plain: str, candidate: _Candidate) -> bool:
 
 
 def _byline_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | None:
-    """Without a heading to start from: the first date printed in a byline, before any list of
-    other articles. A byline date is followed by 来源/作者/阅读 1234/浏览… or is a date-time right
-    after 来源：…/作者：… (`2004-12-10  阅读10544次`, `来源：新华社 2023-12-01 14:43`)."""
+    """On a page whose heading is not found: the first date printed in a byline. A byline date is
+    followed by 来源/作者/阅读 1234/浏览… or is a date-time right after 来源：…/作者：…
+    (`2004-12-10  阅读10544次`, `来源：新华社 2023-12-01 14:43`)."""
     for candidate in candidates:
         if candidate.kind == "decoy" or _in_prose(page.plain, candidate):
             continue
