@@ -322,6 +322,11 @@ def _row_of(anchor: HtmlElement) -> HtmlElement:
     return parent if parent is not None else anchor
 
 
+def _spaced_text(element: HtmlElement) -> str:
+    """Text of an element with its parts kept apart: <span>29</span><span>2026-11</span> is "29 2026-11"."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
 def _holds_anchor(element: HtmlElement) -> bool:
     return element.tag == "a" or element.find(".//a") is not None
 
@@ -337,9 +342,30 @@ def _segment_text(anchor: HtmlElement) -> str:
             continue
         if _holds_anchor(sibling):
             break
-        parts.append(sibling.text_content())
+        parts.append(" ".join(sibling.itertext()))
         parts.append(sibling.tail or "")
     return " ".join(" ".join(parts).split())
+
+
+# A list row's date box split in two: <span class="day">29</span><span class="ym">2026-11</span>, or the
+# other way round. Only read in list rows, where a lone day number beside a year-month is that date.
+_SPLIT_DATE = re.compile(
+    r"(?<!\d)(?:(?P<day>\d{1,2})日?\s+(?P<year>(?:19|20)\d\d)\s*[-/.年]\s*(?P<month>\d{1,2})月?(?![-/.\d])"
+    r"|(?P<year2>(?:19|20)\d\d)\s*[-/.年]\s*(?P<month2>\d{1,2})月?\s+(?P<day2>\d{1,2})日?)(?![-/.:\d])"
+)
+
+
+def _split_date(text: str, today: datetime.date) -> datetime.date | None:
+    match = _SPLIT_DATE.search(text)
+    if match is None:
+        return None
+    year, month, day = (match.group("year", "month", "day") if match.group("year")
+                        else match.group("year2", "month2", "day2"))
+    try:
+        found = datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    return found if found <= today else None
 
 
 def _row_date(row: HtmlElement, anchor: HtmlElement, title: str, rest: str, today: datetime.date
@@ -349,7 +375,8 @@ def _row_date(row: HtmlElement, anchor: HtmlElement, title: str, rest: str, toda
         cells = [cell for cell in row.iter("td", "th") if anchor not in cell.iterdescendants()]
         dates = [parse_date_text(element_text(cell), today=today) for cell in cells]
     else:
-        dates = [parse_date_text(rest.replace(title, " ", 1), today=today)]
+        outside = rest.replace(title, " ", 1)
+        dates = [parse_date_text(outside, today=today) or _split_date(outside, today)]
         # Some templates print the date inside the anchor: <a><span>title</span><em>11-20</em></a>.
         dates += [
             parse_date_text(element_text(child), today=today)
@@ -387,7 +414,7 @@ def _rows(tree: HtmlElement, base: str, today: datetime.date, *, skip_nav: bool)
         if per_row[row] >= _SHARED_ROW_MIN_ANCHORS and row.tag != "tr":
             rest = _segment_text(anchor)
         else:
-            rest = element_text(row).replace(element_text(anchor), " ", 1)
+            rest = _spaced_text(row).replace(_spaced_text(anchor), " ", 1)
         yield _Row(row, anchor, url, title, _row_date(row, anchor, title, rest, today), rest)
 
 

@@ -368,3 +368,15 @@ def test_shared_container_reading_is_linear_in_the_links() -> None:
     finally:
         columns._segment_text = segment_text  # type: ignore[assignment]
     assert large_chars <= 8 * small_chars * 1.1
+
+
+def test_a_date_box_split_into_day_and_year_month_dates_the_row() -> None:
+    rows = "".join(
+        f"<li><div class='datebox'><span class='day'>{day:02d}</span><span class='ym'>2026-{month:02d}</span>"
+        f"</div><a href='/show-84-{day}.html'>防汛减灾备案办事指南{day}</a></li>"
+        for day, month in ((20, 11), (3, 10), (17, 9), (29, 11))
+    )
+    listing = parse_column_listing(f"<html><body><ul>{rows}</ul></body></html>", "http://a.gov.cn/l.html",
+                                   today=TODAY)
+    # 2026-11-29 lies after TODAY (2026-11-27): no valid date.
+    assert [entry.date for entry in listing.entries] == [D(2026, 11, 20), D(2026, 10, 3), D(2026, 9, 17), None]
