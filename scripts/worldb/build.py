@@ -8,14 +8,15 @@ import random
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from html import escape
 from typing import TYPE_CHECKING
 
 from scripts.farm.render import GUIDE_ELEMENTS, PEOPLE, _id_number
-from scripts.worldb.model import CHANNELS
+from scripts.worldb.model import CHANNELS, Article
 
 if TYPE_CHECKING:
-    from scripts.worldb.model import Article, Column, SiteModel
+    from scripts.worldb.model import Column, SiteModel
 
 WEEKDAYS = "一二三四五六日"
 CN_DIGITS = "〇一二三四五六七八九"
@@ -142,15 +143,8 @@ def article_url(model: SiteModel, column: Column, article: Article) -> str:
 
 def gone_url(model: SiteModel, column: Column, number: str) -> str:
     """Link to a deleted item, in the site's article URL scheme."""
-    fake = replace_article(column, int(number))
-    return article_url(model, column, fake)
-
-
-def replace_article(column: Column, number: int) -> Article:
-    from scripts.worldb.model import Article as _Article  # noqa: PLC0415 - avoid a cycle at import time
-
     day = column.articles[0].published if column.articles else date(2025, 3, 1)
-    return _Article(number, "", day, "", "none")
+    return article_url(model, column, Article(int(number), "", day, "", "none"))
 
 
 def _href(model: SiteModel, from_target: str, target: str) -> str:
@@ -206,17 +200,33 @@ class Skin:
     main: str
     list_date: str
     footer: str
+    heading: str  # opening tag of an article's title
+    body_box: str  # attributes of the article text container
+    list_box: str  # attributes of a list's <ul>
 
 
-def skin(model: SiteModel) -> Skin:
-    rng = random.Random(f"skin/{model.ident.site_id}")
+@lru_cache(maxsize=4096)
+def _skin(key: str) -> Skin:
+    rng = random.Random(key)
     return Skin(
         rng.choice(["header", "top", "head_box", "g-header"]),
         rng.choice(["nav", "menu", "mainNav"]),
         rng.choice(["main", "container", "wrap", "content_box"]),
         rng.choice(LIST_DATES[:5]),
         rng.choice(["footer", "foot", "bottom"]),
+        rng.choice(
+            ['<h1 class="title">', '<h2 class="article-title">', '<div class="bt">', '<h1 id="ivs_title">']
+        ),
+        rng.choice(
+            ['class="TRS_Editor"', 'id="zoom"', 'class="Custom_UnionStyle"', 'class="article-content"']
+        ),
+        rng.choice(['class="list"', 'class="news_list"', 'class="lb_list"', 'id="list"']),
     )
+
+
+def skin(model: SiteModel) -> Skin:
+    """The site's markup variation (drawn from its id and its own random web id)."""
+    return _skin(f"skin/{model.ident.site_id}/{model.webid}/{model.variant}")
 
 
 def head_meta(model: SiteModel) -> str:
@@ -394,6 +404,7 @@ def article_main(
     siblings: list[Article],
 ) -> tuple[str, str, tuple[int, int]]:
     """(main HTML, extra head, personal data counts) of an article page."""
+    sk = skin(model)
     day = article.published
     views = 100 + zlib.crc32(here.encode()) % 12000
     source = f"来源：{escape(model.ident.name)}"
@@ -468,7 +479,7 @@ def article_main(
     main = (
         f'<div class="location">当前位置：<a href="{doc.ref("/")}">首页</a> &gt; '
         f'<a href="{doc.ref(back)}">{escape(column.name)}</a></div><div class="article">'
-        f'<h1 class="title">{escape(article.title)}</h1>{show}<div class="TRS_Editor">{"".join(body)}</div>'
+        f"{sk.heading}{escape(article.title)}</{sk.heading[1:].split(' ')[0]}>{show}<div {sk.body_box}>{''.join(body)}</div>"
         f'<div class="tools"><a href="javascript:window.print()">【打印本页】</a> <a href="javascript:window.close()">'
         f"【关闭窗口】</a>{print_date}</div></div>"
         + (f'<div class="related"><h3>相关文章</h3><ul>{related}</ul></div>' if related else "")

@@ -155,9 +155,9 @@ class _Builder:
                 "document.write('" + entry_li(model, target, column, a, doc).replace("'", "\\'") + "');\n"
                 for a in chunk
             )
-            inner = f'<ul class="list"><script type="text/javascript">\n{lines}</script></ul>'
+            inner = f'<ul {skin(model).list_box}><script type="text/javascript">\n{lines}</script></ul>'
         else:
-            inner = f'<ul class="list">{"".join(entry_li(model, target, column, a, doc) for a in chunk)}</ul>'
+            inner = f"<ul {skin(model).list_box}>{''.join(entry_li(model, target, column, a, doc) for a in chunk)}</ul>"
         pager = pager_links(model, column, number, total, doc=doc, here=target) if chunk else ""
         if (
             number == 1
