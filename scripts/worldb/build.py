@@ -428,6 +428,7 @@ def article_main(
         f"<p>　　{escape(article.title)}。近日，{escape(model.ident.name)}围绕{escape(column.name)}工作"
         f"进行了专题研究，会议要求各地各部门认真落实相关部署，确保各项工作取得实效。</p>"
     ]
+    body += paragraphs(model, column, article)
     if article.written is not None and article.show != "table":
         body.append(f'<p class="wh" style="text-align:right">{cn_numeral_date(article.written)}</p>')
     body.append(f'<p><img src="{doc.ref(f"/uploadfiles/image/{article.ident}.jpg", "resource")}" alt=""></p>')
@@ -485,6 +486,29 @@ def article_main(
         + (f'<div class="related"><h3>相关文章</h3><ul>{related}</ul></div>' if related else "")
     )
     return main, extra, personal
+
+
+PARAGRAPHS = [
+    "会议指出，{t}工作事关群众切身利益，各级各部门要提高政治站位，压紧压实责任，细化工作措施，"
+    "确保各项目标任务按时保质完成。",
+    "会议强调，要坚持问题导向，聚焦{t}领域的突出问题和薄弱环节，建立健全长效机制，"
+    "加强部门协同配合，形成工作合力。",
+    "据了解，今年以来，{n}持续推进{t}各项工作，累计开展专项检查{k}次，整改问题{m}个，群众满意度进一步提升。",
+    "下一步，{n}将继续深化{t}工作，加大宣传力度，及时回应社会关切，推动工作取得新成效。",
+    "各乡镇（街道）、各有关部门主要负责同志参加会议。",
+]
+
+
+def paragraphs(model: SiteModel, column: Column, article: Article) -> list[str]:
+    """Two to five more paragraphs of ordinary article text."""
+    rng = random.Random(f"{model.ident.site_id}/{article.ident}/text")
+    topic = column.name if column.type in ("service", "consult") else article.title[-8:-4] or column.name
+    name = escape(model.ident.name)
+    chosen = rng.sample(PARAGRAPHS, rng.randint(2, 5))
+    return [
+        "<p>　　" + text.format(t=escape(topic), n=name, k=rng.randint(3, 90), m=rng.randint(1, 40)) + "</p>"
+        for text in chosen
+    ]
 
 
 def personal_block(model: SiteModel, article: Article) -> tuple[str, int, int]:
