@@ -252,22 +252,18 @@ def registry_key(prefix: str) -> str:
     return redis_key(prefix, "registry", "sites")
 
 
-def store_sites(client: redis.Redis, prefix: str, sites: Iterable[Site], *, replace: bool = False
-                ) -> list[Site]:
-    """Write sites to the Redis registry in one transaction; with replace, drop sites not given.
-
-    Returns the sites that were removed (only with replace).
-    """
+def store_sites(client: redis.Redis, prefix: str, sites: Iterable[Site], removed: Iterable[Site] = ()
+                ) -> None:
+    """Write sites to the Redis registry and drop the removed ones, in one transaction (idempotent)."""
     key = registry_key(prefix)
     mapping: dict[FieldT, EncodableT] = {site.site_id: site.to_json() for site in sites}
-    removed = [site for site in read_sites(client, prefix) if site.site_id not in mapping] if replace else []
+    gone = [site.site_id for site in removed]
     pipe = client.pipeline(transaction=True)
-    if removed:
-        pipe.hdel(key, *(site.site_id for site in removed))
+    if gone:
+        pipe.hdel(key, *gone)
     if mapping:
         pipe.hset(key, mapping=mapping)
     pipe.execute()
-    return removed
 
 
 def _ordered_sites(raw: Mapping[bytes | str, bytes | str]) -> list[Site]:

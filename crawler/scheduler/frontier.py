@@ -238,15 +238,23 @@ class Frontier:
     async def schedule_sites(self, sites: Iterable[Site], *, now: float | None = None) -> int:
         """Make every site's cycle due now and spread its probes over the probe interval (kept if set)."""
         now = time.time() if now is None else now
-        pipe = self.client.pipeline(transaction=False)
+        cycles: dict[int, dict[bytes, float]] = {}
+        probes: dict[int, dict[bytes, float]] = {}
         count = 0
         for site in sites:
             shard = self.shard(site.host)
             offset = random.Random(site.site_id).random() * self.config.probe_seconds
-            pipe.zadd(self.keys.due(shard), {CYCLE + b"|" + site.site_id.encode(): now})
-            pipe.zadd(self.keys.due(shard), {PROBE + b"|" + site.site_id.encode(): now + offset}, nx=True)
+            member = site.site_id.encode()
+            cycles.setdefault(shard, {})[CYCLE + b"|" + member] = now
+            probes.setdefault(shard, {})[PROBE + b"|" + member] = now + offset
             count += 1
-        await self._execute(pipe)
+        # One ZADD per shard and kind: 100,000 sites in a few hundred commands, not 200,000.
+        pipe = self.client.pipeline(transaction=False)
+        for shard, members in cycles.items():
+            pipe.zadd(self.keys.due(shard), members)
+            pipe.zadd(self.keys.due(shard), probes[shard], nx=True)
+        if cycles:
+            await self._execute(pipe)
         return count
 
     async def unschedule_sites(self, sites: Iterable[Site]) -> None:
