@@ -219,6 +219,26 @@ def test_a_shard_handed_over_carries_the_receivers_lease_and_its_held_requests(
     run(redis_url, redis_prefix, body)
 
 
+def test_a_heartbeat_tells_a_lease_taken_by_another_worker_from_one_that_was_gone(
+        redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        for shard in (0, 1, 2):
+            await frontier.try_acquire(shard, "w1")
+        await frontier.client.delete(frontier.keys.lease(1))  # expired, or lost with a Redis restart
+        await frontier.client.set(frontier.keys.lease(2), "w2")  # taken over by another worker
+        lost, retaken = await frontier.heartbeat("w1", [0, 1, 2], {"owned": 3})
+        assert (lost, retaken) == ([2], [1])
+        assert (await frontier.lease_owners())[:3] == ["w1", "w1", "w2"]
+        assert 0 < await frontier.client.pttl(frontier.keys.lease(1)) <= 5000
+        # A lease handed to a worker is only renewed, never taken again once gone.
+        await frontier.client.delete(frontier.keys.lease(0))
+        await frontier.client.rpush(frontier.keys.handed("w1"), 0)
+        assert await frontier.take_handed("w1") == []
+        assert (await frontier.lease_owners())[0] is None
+
+    run(redis_url, redis_prefix, body)
+
+
 def test_worker_loads_count_queued_and_held_of_workers_that_own_shards(redis_url: str, redis_prefix: str
                                                                       ) -> None:
     async def body(frontier: Frontier) -> None:

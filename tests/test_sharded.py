@@ -1,9 +1,10 @@
-"""The sharded scheduler in a real crawl: one bad stored request never stops a worker's feed."""
+"""The sharded scheduler in real crawls: a bad stored request never stops the feed; leases retaken quietly."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis.asyncio
 from elasticsearch import helpers
@@ -13,9 +14,10 @@ from crawler import settings as project_settings
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import QUEUED, Frontier, Link
 from crawler.scheduler.sharded import frontier_config_from_settings
-from tests.conftest import CRAWL_SETTINGS, free_port
+from tests.conftest import CRAWL_SETTINGS, free_port, terminate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from elasticsearch import Elasticsearch
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from tests.conftest import Env
 
 SITE_ID = "5101000001"
+T = TypeVar("T")
 
 
 def _frontier_settings(env: Env) -> Settings:
@@ -88,3 +91,34 @@ def test_a_request_that_cannot_be_rebuilt_is_recorded_and_the_crawl_finishes(
                                                      query={"query": {"match_all": {}}})]
     assert [(link["url"], link["found_on"], link["error"]) for link in links] == [
         (checked, home, "invalid_url")]
+
+
+def _lease_owners(client: redis.Redis, env: Env) -> list[bytes | None]:
+    return client.mget([f"{env.redis_prefix}:lease:{shard}" for shard in range(64)])
+
+
+def test_a_lone_worker_whose_leases_vanished_takes_them_again_without_blaming_another(
+        env: Env, redis_client: redis.Redis) -> None:
+    quick = ("-s", "GOVCRAWL_FRONTIER_HEARTBEAT_SECONDS=0.5", "-s", "GOVCRAWL_METRICS_ENABLED=False")
+    worker = env.popen("crawl", "govsite", settings=(*CRAWL_SETTINGS, *quick))
+    try:
+        owners = _wait_for(lambda: _lease_owners(redis_client, env),
+                           lambda found: None not in found and len(set(found)) == 1)
+        # What a Redis restart without the lease keys looks like to the worker.
+        redis_client.delete(*(f"{env.redis_prefix}:lease:{shard}" for shard in range(64)))
+        _wait_for(lambda: _lease_owners(redis_client, env), lambda found: found == owners)
+    finally:
+        log = terminate(worker)
+    assert "another worker took it over" not in log
+    assert log.count("Leases on 64 shards had expired") == 1, log[-3000:]
+    assert "unacknowledged requests redelivered" not in log
+
+
+def _wait_for(read: Callable[[], T], done: Callable[[T], bool], seconds: float = 30) -> T:
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, f"still {value!r} after {seconds}s"
+        time.sleep(0.1)

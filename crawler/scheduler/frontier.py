@@ -33,6 +33,8 @@ QUEUED: Final = -1
 OVER_BUDGET: Final = -2
 WAITING: Final = -3
 
+_RETAKEN: Final = 2  # RENEW's answer for a lease that was gone and is this worker's again
+
 CYCLE: Final = b"c"
 PROBE: Final = b"p"
 
@@ -380,8 +382,13 @@ class Frontier:
                                f"{etag or ''}\x1f{modified or ''}".encode("latin-1"))
 
     # --- leases ----------------------------------------------------------------------------------
-    async def heartbeat(self, worker_id: str, owned: Sequence[int], info: dict[str, Any]) -> list[int]:
-        """Announce this worker, renew its leases; returns the shards whose lease was lost."""
+    async def heartbeat(self, worker_id: str, owned: Sequence[int], info: dict[str, Any]
+                        ) -> tuple[list[int], list[int]]:
+        """Announce this worker and renew its leases: (shards another worker holds now, shards retaken).
+
+        A lease that no longer exists (it expired while this worker stalled, or Redis restarted without
+        it) is taken again: no other worker holds the shard.
+        """
         now_ms = int(time.time() * 1000)
         lease_ms = int(self.config.lease_seconds * 1000)
         pipe = self.client.pipeline(transaction=False)
@@ -389,10 +396,11 @@ class Frontier:
         pipe.hset(self.keys.worker(worker_id), mapping={k: str(v) for k, v in info.items()})
         pipe.pexpire(self.keys.worker(worker_id), lease_ms * 4)
         for shard in owned:
-            self._call(pipe, self._renew, [self.keys.lease(shard)], [worker_id, lease_ms])
+            self._call(pipe, self._renew, [self.keys.lease(shard)], [worker_id, lease_ms, 1])
         results = await self._execute(pipe)
-        renewed = results[3:]
-        return [shard for shard, ok in zip(owned, renewed, strict=True) if not ok]
+        outcomes = list(zip(owned, results[3:], strict=True))
+        return ([shard for shard, code in outcomes if code == 0],
+                [shard for shard, code in outcomes if code == _RETAKEN])
 
     async def live_workers(self) -> list[str]:
         cutoff = int((time.time() - self.config.lease_seconds) * 1000)
@@ -429,7 +437,7 @@ class Frontier:
         pipe = self.client.pipeline(transaction=False)
         for shard in shards:
             self._call(pipe, self._renew, [self.keys.lease(shard)], [worker_id,
-                                                                    int(self.config.lease_seconds * 1000)])
+                                                                    int(self.config.lease_seconds * 1000), 0])
         return [shard for shard, ok in zip(shards, await self._execute(pipe), strict=True) if ok]
 
     async def queue_depths(self, shards: Sequence[int]) -> list[int]:

@@ -127,8 +127,17 @@ redis.call('DEL', KEYS[2])
 return #held
 """
 
+# RENEW: extend this worker's lease. KEYS[1] lease; ARGV[1] worker id, ARGV[2] lease (ms), ARGV[3] '1' to
+# take a lease that no longer exists (expired while this worker stalled, or lost with a Redis restart):
+# nobody else holds it, so this worker keeps the shard and its buffered work.
+# Returns 1 renewed, 2 taken again, 0 held by another worker (or gone, without ARGV[3]).
 RENEW: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not owner and ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+  return 2
+end
 return 0
 """
 

@@ -345,7 +345,13 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
                 "queued": sum(self._depths.values()),
                 "started": int(self.crawler.stats.get_value("start_time").timestamp())
                 if self.crawler.stats and self.crawler.stats.get_value("start_time") else 0}
-        lost = await self.frontier.heartbeat(self.worker_id, sorted(self.owned), info)
+        lost, retaken = await self.frontier.heartbeat(self.worker_id, sorted(self.owned), info)
+        if retaken:
+            assert self.stats is not None
+            self.stats.inc_value("govcrawl/frontier/lease_retaken_count", len(retaken))
+            logger.warning("Leases on %(count)d shards had expired (Redis restarted, or this worker missed "
+                           "its heartbeats); no other worker held them: this worker holds them again",
+                           {"count": len(retaken)})
         for shard in lost:
             logger.warning("Lease on shard %(shard)d lost: another worker took it over", {"shard": shard})
             self._drop_shard(shard)
