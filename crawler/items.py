@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
 PageKind = Literal["home", "column", "article", "attachment", "other"]
 LinkError = Literal["http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop",
-                    "too_many_redirects", "other", "invalid_url"]
+                    "too_many_redirects", "other", "invalid_url", "too_large", "decompression_limit",
+                    "blocked", "blocked_redirect"]
 TargetKind = Literal["page", "image", "script", "stylesheet", "frame", "attachment", "external"]
 ColumnType = Literal["news", "notice", "policy", "personnel", "plan", "basic", "consult", "survey",
                      "interview", "service", "exempt", "other"]
@@ -109,7 +110,7 @@ class ProbeItem:
     elapsed_ms: int
     http_status: int | None = None
     final_url: str | None = None
-    error: str | None = None  # dns | tcp | tls | timeout | http | invalid_url
+    error: str | None = None  # dns | tcp | tls | timeout | http, or a refusal kept by its kind (blocked, ...)
     body_bytes: int = 0
     region: str = ""
     level: str = ""

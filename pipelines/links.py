@@ -14,11 +14,13 @@ import lxml.html
 from OpenSSL import SSL
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import defer
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 LinkKind = Literal["page", "image", "script", "stylesheet", "frame", "attachment", "external"]
 LinkError = Literal[
     "http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop", "too_many_redirects", "other",
-    "invalid_url",
+    "invalid_url", "too_large", "decompression_limit", "blocked", "blocked_redirect",
 ]
 
 ATTACHMENT_EXTENSIONS = frozenset(
@@ -469,3 +471,8 @@ def classify_exception(
         redirect_error: LinkError = "redirect_loop" if len(set(hops)) < len(hops) else "too_many_redirects"
         return LinkStatus(ok=False, status=None, error=redirect_error, confirmed=False)
     return LinkStatus(ok=False, status=None, error="other", confirmed=False)
+    if any(isinstance(cause, DownloadCancelledError | defer.CancelledError) for cause in _causes(value)):
+        # The handler cancels a download past DOWNLOAD_MAXSIZE (announced or received).
+        return LinkStatus(ok=False, status=None, error="too_large", confirmed=False)
+    if isinstance(value, IgnoreRequest) and "during decompression" in str(value):
+        return LinkStatus(ok=False, status=None, error="decompression_limit", confirmed=False)

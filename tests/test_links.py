@@ -10,6 +10,7 @@ from OpenSSL import SSL
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
@@ -17,6 +18,7 @@ from scrapy.exceptions import (
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
+from twisted.internet import defer
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
@@ -239,6 +241,18 @@ def test_too_many_redirects_from_real_redirect_middleware() -> None:
     exc, request = _follow_redirects(["http://a.gov.cn/chain"], max_times=5)
     status = classify_exception(exc, url=request.url, redirect_urls=request.meta["redirect_urls"])
     assert status == LinkStatus(False, None, "too_many_redirects", False)
+
+
+def test_a_download_past_the_size_limit_is_too_large() -> None:
+    announced = DownloadCancelledError("Expected to receive 200000 bytes, larger than download max size")
+    assert classify_exception(Failure(announced)) == LinkStatus(False, None, "too_large", False)
+    assert classify_exception(defer.CancelledError()) == LinkStatus(False, None, "too_large", False)
+
+
+def test_a_decompression_bomb_is_its_own_kind_even_on_a_redirect_url() -> None:
+    bomb = IgnoreRequest("Ignored response <200 http://a.gov.cn/redirect/> because its body (5 B compressed, "
+                         "100 B decompressed so far) exceeded DOWNLOAD_MAXSIZE (10 B) during decompression.")
+    assert classify_exception(bomb) == LinkStatus(False, None, "decompression_limit", False)
 
 
 def test_http_error_from_httperror_middleware_uses_response() -> None:

@@ -13,6 +13,8 @@ from elasticsearch.helpers import bulk
 from crawler.es_schema import install_templates
 from crawler.items import ColumnItem, LinkItem, MessageItem, PageItem, ProbeItem, SiteItem
 from crawler.naming import index_name
+from crawler.reports import site_record
+from crawler.scoring import DeadLink, SiteResult, SiteState
 from pipelines.indexing import to_action
 
 if TYPE_CHECKING:
@@ -132,9 +134,9 @@ def test_json_report_rows(env: Env, loaded: str, tmp_path: Path, es_client: Elas
                                                                                                  "2026-11-25")
     assert healthy["dead_links"] == [
         {"url": "http://old.example.cn/x.pdf", "found_on": "http://www.chengdu.gov.cn/tzgg/1.html",
-         "on_homepage": False, "status": None, "error": "dns", "confirmed": True},
+         "on_homepage": False, "status": None, "error": "dns", "error_kind": "dns", "confirmed": True},
         {"url": "http://www.chengdu.gov.cn/gone.html", "found_on": "http://www.chengdu.gov.cn/",
-         "on_homepage": True, "status": 404, "error": "http", "confirmed": True},
+         "on_homepage": True, "status": 404, "error": "http", "error_kind": "http", "confirmed": True},
     ]
     notice = next(column for column in healthy["columns"] if column["name"] == "通知公告")
     assert notice == {"name": "通知公告", "url": "http://www.chengdu.gov.cn/tzgg/", "type": "notice",
@@ -145,6 +147,7 @@ def test_json_report_rows(env: Env, loaded: str, tmp_path: Path, es_client: Elas
 
     failing = sites["5101060001"]
     assert failing["reachable"] is False
+    assert (failing["reason"], healthy["reason"]) == ("首页返回 HTTP 503", None)
     assert failing["availability"] == pytest.approx(130 / 140, abs=1e-4)
     assert sorted((finding["check"], finding["severity"]) for finding in failing["findings"]) == [
         ("D-NEWS", "deduction"), ("D-NEWS", "deduction"), ("V-AVAIL", "veto"), ("V-HOME", "veto")]
@@ -192,9 +195,11 @@ def test_xlsx_report_sheets(env: Env, loaded: str, tmp_path: Path) -> None:
     header = [cell.value for cell in sites[1]]
     assert header[:6] == ["站点标识码", "网站名称", "地市", "级别", "网址", "可访问"]
     assert sites.freeze_panes == "A2"
-    assert sites.auto_filter.ref == "A1:P5"
+    assert sites.auto_filter.ref == "A1:Q5"
+    assert header[16] == "无法访问原因"
     rows = {row[0]: row for row in sites.iter_rows(min_row=2, values_only=True)}
     assert rows["5101060001"][12:15] == ("V-AVAIL, V-HOME", 90, "不合格")
+    assert rows["5101060001"][16] == "首页返回 HTTP 503"
     assert rows["5101000001"][11] == 2
     assert sites.column_dimensions["B"].width > 20
     links = list(book["失效链接"].iter_rows(min_row=2, values_only=True))
@@ -242,3 +247,16 @@ def test_an_uppercase_index_prefix_is_refused_naming_the_rule(env: Env, tmp_path
         result.stderr)
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("kind", "contract"), [("blocked", "other"), ("too_large", "other"), ("dns", "dns"),
+                                                ("redirect_loop", "redirect_loop")])
+def test_dead_link_errors_keep_the_contracts_list_and_name_the_precise_kind(kind: str, contract: str) -> None:
+    link = DeadLink(url="http://10.1.2.3/oa", found_on="http://www.chengdu.gov.cn/", on_homepage=True,
+                    status=None, error=kind, confirmed=False)
+    state = SiteState(site_id="5101000001", name="成都市人民政府", url="http://www.chengdu.gov.cn/",
+                      region="成都市", level="city", dead_links=(link,))
+    result = SiteResult(findings=(), score=None, verdict="NO_DATA", deductions_by_group={})
+    record = site_record(state, result)
+    assert (record["dead_links"][0]["error"], record["dead_links"][0]["error_kind"]) == (contract, kind)
+    assert record["reason"] is None

@@ -56,11 +56,48 @@ def open_writer(path: Path, meta: ReportMeta, rules: Indicators) -> ReportWriter
     return HtmlReportWriter(path, meta, rules)
 
 
+# Why the newest home-page probe failed, in staff words (ProbeItem.error kinds).
+_PROBE_REASONS: dict[str, str] = {
+    "dns": "首页域名无法解析",
+    "tcp": "首页无法连接",
+    "tls": "首页 TLS 握手失败",
+    "timeout": "首页访问超时",
+    "blocked": "首页地址解析到内网或保留地址：已拒绝访问",
+    "blocked_redirect": "首页跳转到内网或保留地址：已拒绝访问",
+    "too_large": "首页超过下载大小上限：未读取",
+    "decompression_limit": "首页解压后超过下载大小上限：未读取",
+    "redirect_loop": "首页重定向循环",
+    "too_many_redirects": "首页重定向次数过多",
+    "invalid_url": "首页网址无效（如端口超出范围）：无法请求",
+}
+
+
+def unreachable_reason(state: SiteState) -> str | None:
+    """Why the site's newest home-page probe failed; None when it succeeded or no probe ran yet."""
+    if state.probes.latest_ok is not False:
+        return None
+    error = state.probes.latest_error
+    if error == "http" or error is None:
+        status = state.probes.latest_status
+        return f"首页返回 HTTP {status}" if status else "首页返回错误页面"
+    return _PROBE_REASONS.get(error, f"首页无法访问（{error}）")
+
+
+# The error kinds contract.md lists for dead links; finer kinds (blocked, too_large, ...) are "other"
+# there and keep their name in the additive `error_kind`.
+CONTRACT_LINK_ERRORS = frozenset({"http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop",
+                                  "too_many_redirects", "other"})
+
+
 def link_error(link: DeadLink) -> str:
     """The contract's error kind of a dead link ("http" when only a status is known)."""
     if link.error:
         return link.error
     return "http" if link.status else "other"
+
+
+def _contract_error(kind: str) -> str:
+    return kind if kind in CONTRACT_LINK_ERRORS else "other"
 
 
 def _day(value: date | None) -> str | None:
@@ -75,17 +112,20 @@ def finding_record(finding: Finding) -> dict[str, Any]:
 
 
 def site_record(state: SiteState, result: SiteResult) -> dict[str, Any]:
-    """One entry of the report's `sites` (contract.md), plus `verdict` and the info-level `warnings`."""
+    """One entry of the report's `sites` (contract.md), plus `verdict`, the info-level `warnings` and the
+    `reason` the home page is unreachable (None when reachable)."""
     return {
         "site_id": state.site_id, "name": state.name, "url": state.url, "region": state.region,
-        "level": state.level, "reachable": state.reachable, "availability": state.availability,
+        "level": state.level, "reachable": state.reachable, "reason": unreachable_reason(state),
+        "availability": state.availability,
         "homepage_latest_date": _day(state.homepage_latest_date),
         "columns": [{"name": column.name, "url": column.url, "type": column.type,
                      "latest_date": _day(column.latest_date),
                      "entries": column.entries, "stale": column.stale, "empty": column.empty}
                     for column in state.columns],
         "dead_links": [{"url": link.url, "found_on": link.found_on, "on_homepage": link.on_homepage,
-                        "status": link.status, "error": link_error(link), "confirmed": link.confirmed}
+                        "status": link.status, "error": _contract_error(link_error(link)),
+                        "error_kind": link_error(link), "confirmed": link.confirmed}
                        for link in state.dead_links],
         "findings": [finding_record(finding) for finding in result.findings if finding.severity != "info"],
         "score": result.score,

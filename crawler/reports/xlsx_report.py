@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 
-from crawler.reports import link_error
+from crawler.reports import link_error, unreachable_reason
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,7 +28,8 @@ _SEVERITIES = {"veto": "单项否决", "deduction": "扣分", "info": "提醒"}
 SHEETS: dict[str, list[tuple[str, int]]] = {
     "站点": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("级别", 10), ("网址", 36), ("可访问", 8),
              ("7天可用率", 10), ("首页最新日期", 13), ("栏目数", 8), ("过期栏目", 9), ("空白栏目", 9),
-             ("失效链接", 9), ("单项否决", 24), ("得分", 8), ("结论", 11), ("提醒", 40)],
+             ("失效链接", 9), ("单项否决", 24), ("得分", 8), ("结论", 11), ("提醒", 40),
+             ("无法访问原因", 36)],
     "失效链接": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("失效链接", 50), ("所在页面", 50),
                 ("首页链接", 9), ("状态码", 8), ("错误类型", 12), ("已确认", 8)],
     "栏目": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("栏目名称", 20), ("栏目网址", 50),
@@ -81,7 +82,8 @@ class XlsxReportWriter:
             state.homepage_latest_date.isoformat() if state.homepage_latest_date else "",
             len(state.columns), sum(1 for column in state.columns if column.stale and not column.empty),
             sum(1 for column in state.columns if column.empty), len(state.dead_links), ", ".join(vetoes),
-            result.score if result.score is not None else "", _VERDICTS[result.verdict], "; ".join(warnings)])
+            result.score if result.score is not None else "", _VERDICTS[result.verdict], "; ".join(warnings),
+            unreachable_reason(state) or ""])
         for link in state.dead_links:
             self._append("失效链接", [*who, link.url, link.found_on, "是" if link.on_homepage else "否",
                                    link.status if link.status is not None else "", link_error(link),

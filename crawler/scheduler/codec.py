@@ -25,7 +25,7 @@ STATUS_NAMES: Final[tuple[str, ...]] = (
     "500", "502", "503", "504", "5xx",
     "soft404", "dns", "timeout", "refused", "tls", "redirect_loop", "too_many_redirects", "other",
     # Appended only: stored codes are indices into this tuple.
-    "invalid_url",
+    "invalid_url", "too_large", "decompression_limit", "blocked", "blocked_redirect",
 )
 STATUS_CODES: Final[dict[str, int]] = {name: index for index, name in enumerate(STATUS_NAMES)}
 SKIPPED: Final = STATUS_CODES["skipped"]

@@ -306,9 +306,13 @@ class GovsiteSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         kind = meta.get("page_kind", "page")
-        if isinstance(failure.value, BlockedAddressError) or (
-            isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value)
-        ):
+        if isinstance(failure.value, BlockedAddressError):
+            # The network guard refused the host or a redirect hop: a record of its own, not a silent skip.
+            error = "blocked_redirect" if meta.get("redirect_urls") else "blocked"
+            async for item in self._failed(request, status=None, error=error):
+                yield item
+            return
+        if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
             self._stat("govcrawl/skipped/refused")
             async for item in self._finish(request, status=codec.SKIPPED, kind=kind):
                 yield item
@@ -451,8 +455,10 @@ def _change_signature(analysis: PageAnalysis) -> str:
     return xxhash.xxh64_hexdigest("\n".join(entries).encode("utf-8"))
 
 
-_PROBE_ERRORS = {"dns": "dns", "refused": "tcp", "tls": "tls", "timeout": "timeout",
-                 "invalid_url": "invalid_url"}
+_PROBE_ERRORS = {"dns": "dns", "refused": "tcp", "tls": "tls", "timeout": "timeout"}
+# Refusals and limits keep their own kind on probes too, so the report can name them.
+_OWN_PROBE_ERRORS = frozenset({"invalid_url", "too_large", "decompression_limit", "blocked",
+                               "blocked_redirect", "redirect_loop", "too_many_redirects"})
 
 
 def _probe_error(error: str | None) -> str:
@@ -465,6 +471,8 @@ def _probe_error(error: str | None) -> str:
 def public_url(url: str) -> str:
     """A frontier URL without the namespace suffix of probes and link checks."""
     return url.removesuffix(_CHECK_SUFFIX).removesuffix(_PROBE_SUFFIX)
+    if error in _OWN_PROBE_ERRORS:
+        return error
 
 
 def _link_item(url: str, waiter: dict[str, Any], code: int) -> LinkItem:
