@@ -465,14 +465,14 @@ def _probe_error(error: str | None) -> str:
     """Probe errors use indicators.md's words: dns / tcp / tls / timeout / http."""
     if error is None:
         return "tcp"
+    if error in _OWN_PROBE_ERRORS:
+        return error
     return _PROBE_ERRORS.get(error, "http")
 
 
 def public_url(url: str) -> str:
     """A frontier URL without the namespace suffix of probes and link checks."""
     return url.removesuffix(_CHECK_SUFFIX).removesuffix(_PROBE_SUFFIX)
-    if error in _OWN_PROBE_ERRORS:
-        return error
 
 
 def _link_item(url: str, waiter: dict[str, Any], code: int) -> LinkItem:
