@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final, Literal
 if TYPE_CHECKING:
     from datetime import date, datetime
 
-PageKind = Literal["home", "column", "article", "attachment", "other"]
+PageKind = Literal["home", "column", "channel", "article", "attachment", "other"]
 LinkError = Literal["http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop",
                     "too_many_redirects", "other", "invalid_url", "too_large", "decompression_limit",
                     "blocked", "blocked_redirect"]

@@ -6,6 +6,7 @@ import calendar
 import datetime
 import enum
 import functools
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -500,6 +501,90 @@ def parse_column_listing(
     )
 
 
+# --- lists loaded as data (JSON, or XML records) ------------------------------------------------
+
+_DATA_URL_KEY = re.compile(r"url|link|href|path", re.IGNORECASE)
+_DATA_TITLE_KEY = re.compile(r"title|name|^bt$|subject|标题", re.IGNORECASE)
+# Publish-date keys first; 成文日期 (cwrq, written) and other dates only when nothing says published.
+_DATA_PUBLISHED_KEY = re.compile(r"pub|publish|release|^fb|fbrq|fbsj|发布", re.IGNORECASE)
+_DATA_DATE_KEY = re.compile(r"date|time|rq$|sj$|日期|时间", re.IGNORECASE)
+_DATA_WRITTEN_KEY = re.compile(r"cwrq|成文|written|sign", re.IGNORECASE)
+_DATA_TOTAL_PAGES_KEY = re.compile(r"^(?:total_?pages?|page_?count|pages)$", re.IGNORECASE)
+_PAGE_PARAM = re.compile(
+    r"([?&](?:page|pageno|pagenum|pageindex|curpage|currentpage|p|pn)=)(\d+)", re.IGNORECASE
+)
+_XML_TOTAL_PAGES = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.IGNORECASE)
+_DATA_MAX_PAGES = 50
+
+
+def _data_entry(record: Mapping[str, object], base: str, today: datetime.date) -> ListEntry | None:
+    strings = {key: value.strip() for key, value in record.items()
+               if isinstance(value, str) and value.strip()}
+    url = next((absolute_url(value, base) for key, value in strings.items() if _DATA_URL_KEY.search(key)),
+               None)
+    title = max((value for key, value in strings.items() if _DATA_TITLE_KEY.search(key)), key=len,
+                default="")
+    if url is None or not title:
+        return None
+    published = [value for key, value in strings.items() if _DATA_PUBLISHED_KEY.search(key)]
+    dated = [value for key, value in strings.items()
+             if _DATA_DATE_KEY.search(key) and not _DATA_WRITTEN_KEY.search(key)]
+    dates = [day for value in published or dated if (day := parse_date_text(value, today=today)) is not None]
+    return ListEntry(url=url, title=title, date=max(dates) if dates else None)
+
+
+def _records(data: object) -> Iterator[Mapping[str, object]]:
+    """Every JSON object in the document, depth first."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+
+
+def _data_pages(url: str, total: int | None) -> list[str]:
+    """Further pages of a paged data address (page=1 of totalPage 3 → page=2, page=3)."""
+    match = _PAGE_PARAM.search(url)
+    if match is None or not total or int(match.group(2)) != 1:
+        return []
+    head, tail = url[: match.start(2)], url[match.end(2) :]
+    return [f"{head}{number}{tail}" for number in range(2, min(total, _DATA_MAX_PAGES) + 1)]
+
+
+def parse_data_listing(text: str, base_url: str, *, today: datetime.date) -> Listing | None:
+    """Entries of a list a page loads as data: JSON objects with an address, a title and dates, or
+    大汉 JCMS XML records (<record><![CDATA[<li>…</li>]]></record>); None when the text is neither."""
+    stripped = text.lstrip("\ufeff \r\n\t")
+    base = canonicalize_url(base_url, keep_fragments=False)
+    if stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return None
+        entries: dict[str, ListEntry] = {}
+        total: int | None = None
+        for record in _records(data):
+            entry = _data_entry(record, base, today)
+            if entry is not None:
+                entries.setdefault(entry.url, entry)
+            for key, value in record.items():
+                if total is None and _DATA_TOTAL_PAGES_KEY.match(key) and isinstance(value, int):
+                    total = value
+        return Listing(entries=list(entries.values()), next_pages=_data_pages(base, total),
+                       placeholder=False, body_text_chars=0)
+    fragments = hanweb_fragments(stripped)
+    if not fragments and "<datastore" not in stripped[:2000].lower():
+        return None
+    rows = [row for fragment in fragments for row in _rows(fragment, base, today, skip_nav=False)]
+    total_match = _XML_TOTAL_PAGES.search(stripped)
+    return Listing(entries=list({row.url: ListEntry(row.url, row.title, row.date) for row in rows}.values()),
+                   next_pages=_data_pages(base, int(total_match.group(1)) if total_match else None),
+                   placeholder=False, body_text_chars=0)
+
+
 def is_empty_listing(pages: Listing | Sequence[Listing]) -> bool:
     """V-EMPTY: no entry on any list page, and either a placeholder or < 50 characters of body text.
 
@@ -605,6 +690,64 @@ def find_columns(home_tree: HtmlElement | str | bytes, base_url: str) -> list[Co
             if parent is not None and (parent.tag in ("h2", "h3", "h4") or _HEADING_CLASS.search(marker)):
                 add(_column_name(text), url, 2)
     return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelBlock:
+    """A block of a channel page: the sub-column its "更多" link leads to, and the URLs the block lists."""
+
+    column: ColumnRef
+    urls: frozenset[str]
+
+
+_BLOCK_CLIMB_LIMIT = 4
+# Share of a page's list entries that must sit in its "更多" blocks for it to be a channel page.
+CHANNEL_ENTRY_SHARE = 0.8
+CHANNEL_MIN_BLOCKS = 2
+
+
+def _block_of(more: HtmlElement, target: str, base: str) -> tuple[HtmlElement, frozenset[str]] | None:
+    """The container a "更多" link closes (the nearest ancestor listing other URLs) and those URLs."""
+    for depth, ancestor in enumerate(more.iterancestors()):
+        if depth >= _BLOCK_CLIMB_LIMIT or ancestor.tag == "body":
+            return None
+        urls = frozenset(url for a in ancestor.iter("a")
+                         if (url := absolute_url(a.get("href"), base)) is not None and url != target)
+        if urls:
+            return ancestor, urls
+    return None
+
+
+def channel_blocks(tree_or_html: HtmlElement | str | bytes, base_url: str) -> list[ChannelBlock]:
+    """The "更多" blocks outside the navigation of a page, one per sub-column they lead to.
+
+    A channel page (政务公开, 新闻中心, 互动交流 landing pages) is made of such blocks: each shows the
+    newest items of one sub-column. A column page may have one or two beside its own list.
+    """
+    tree = parse_html(tree_or_html)
+    base = base_href(tree, base_url)
+    page = canonicalize_url(base_url, keep_fragments=False)
+    blocks: dict[str, ChannelBlock] = {}
+    for anchor in tree.iter("a"):
+        text = element_text(anchor) or (anchor.get("title") or "").strip()
+        if not (_MORE_TEXT.match(text.replace(" ", "")) or _MORE_TEXT.match(_column_name(text) or text)):
+            continue
+        url = absolute_url(anchor.get("href"), base)
+        if url is None or url == page or url in blocks or in_nav(anchor):
+            continue
+        found = _block_of(anchor, url, base)
+        name = _heading_for(anchor)
+        if found is not None and name:
+            blocks[url] = ChannelBlock(ColumnRef(name=name, url=url, level=2), found[1])
+    return list(blocks.values())
+
+
+def is_channel(blocks: Sequence[ChannelBlock], entries: Sequence[ListEntry]) -> bool:
+    """A page whose list entries (if any) lie mostly in two or more "更多" blocks of sub-columns."""
+    if len(blocks) < CHANNEL_MIN_BLOCKS:
+        return False
+    inside = frozenset().union(*(block.urls for block in blocks))
+    return sum(entry.url in inside for entry in entries) >= CHANNEL_ENTRY_SHARE * len(entries)
 
 
 # --- consultation columns ------------------------------------------------------------------------

@@ -200,6 +200,27 @@ def script_texts(tree: HtmlElement) -> str:
     return "\n".join(script.text or "" for script in tree.iter("script"))
 
 
+# Addresses a page's scripts load its data from: $.ajax({url: "…"}), $.getJSON("…"), fetch("…"),
+# jQuery's .load("…"), var jpage = {url: "…"} (大汉 JCMS), xhr.open("GET", "…").
+_SCRIPT_DATA_URL = re.compile(
+    r"""(?:\burl\s*[:=]\s*|\$\.(?:getJSON|get|post|ajax)\(\s*|\bfetch\(\s*|\.load\(\s*|"""
+    r"""\.open\(\s*['"](?:GET|POST)['"]\s*,\s*)['"]([^'"\s<>]{2,300})['"]""",
+    re.IGNORECASE,
+)
+_NOT_DATA_EXTENSIONS = frozenset({"js", "css", *IMAGE_EXTENSIONS})
+
+
+def script_data_urls(html_text: str, base_url: str) -> list[str]:
+    """Same-document data addresses the page's scripts fetch (lists loaded as JSON or XML), absolute."""
+    urls: list[str] = []
+    for match in _SCRIPT_DATA_URL.finditer(html_text):
+        href = match.group(1).replace("&amp;", "&")
+        url = absolute_url(href, base_url)
+        if url is not None and extension_of(url) not in _NOT_DATA_EXTENSIONS and url not in urls:
+            urls.append(url)
+    return urls
+
+
 def onclick_urls(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
     """(element, href) for `location.href='…'` / `window.open('…')` in onclick handlers."""
     for element in tree.xpath("//*[@onclick]"):
@@ -257,7 +278,11 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
         elif tag == "link" and "stylesheet" in (element.get("rel") or "").lower().split():
             add(element.get("href"), "stylesheet", element, "", None)
         elif tag in ("iframe", "frame"):
-            add(element.get("src"), "frame", element, "", None)
+            # A frame of the site's own is a page of it (a list shown in an iframe); another host's is
+            # only checked.
+            src = absolute_url(element.get("src"), base)
+            kind: LinkKind = "page" if src is not None and _same_site(src, site_host) else "frame"
+            add(element.get("src"), kind, element, "", None)
         elif tag == "embed":
             add(element.get("src"), None, element, "", None)
 
@@ -271,6 +296,9 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
             add(anchor.get("href"), None, body if body is not None else tree, element_text(anchor), False)
     for url in trs_page_urls(scripts, base):
         add(url, "page", tree, "", False)
+    for url in script_data_urls(scripts, base):
+        if _same_site(url, site_host):
+            add(url, "page", tree, "", False)
     return list(found.values())
 
 
@@ -466,13 +494,13 @@ def classify_exception(
         for types, error in _EXCEPTION_ERRORS:
             if isinstance(cause, types):
                 return LinkStatus(ok=False, status=None, error=error, confirmed=error in _CONFIRMED_ERRORS)
-    if isinstance(value, IgnoreRequest) and "redirect" in str(value):
-        hops = [*redirect_urls, *([url] if url else [])]
-        redirect_error: LinkError = "redirect_loop" if len(set(hops)) < len(hops) else "too_many_redirects"
-        return LinkStatus(ok=False, status=None, error=redirect_error, confirmed=False)
-    return LinkStatus(ok=False, status=None, error="other", confirmed=False)
     if any(isinstance(cause, DownloadCancelledError | defer.CancelledError) for cause in _causes(value)):
         # The handler cancels a download past DOWNLOAD_MAXSIZE (announced or received).
         return LinkStatus(ok=False, status=None, error="too_large", confirmed=False)
     if isinstance(value, IgnoreRequest) and "during decompression" in str(value):
         return LinkStatus(ok=False, status=None, error="decompression_limit", confirmed=False)
+    if isinstance(value, IgnoreRequest) and "redirect" in str(value):
+        hops = [*redirect_urls, *([url] if url else [])]
+        redirect_error: LinkError = "redirect_loop" if len(set(hops)) < len(hops) else "too_many_redirects"
+        return LinkStatus(ok=False, status=None, error=redirect_error, confirmed=False)
+    return LinkStatus(ok=False, status=None, error="other", confirmed=False)

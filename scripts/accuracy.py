@@ -38,6 +38,17 @@ def _canon(url: str) -> str:
     return canonicalize_url(url)
 
 
+def _aliases(truth: dict[str, Any]) -> dict[str, str]:
+    """Other URLs of a page (world b: session ids, parameter order) → the URL truth lists it under."""
+    return {_canon(alias): _canon(url) for site in truth["sites"]
+            for alias, url in site.get("aliases", {}).items()}
+
+
+def _page_url(url: str, aliases: dict[str, str]) -> str:
+    canonical = _canon(url)
+    return aliases.get(canonical, canonical)
+
+
 def _score(found: set[Any], true: set[Any]) -> Score:
     return Score(found=len(found), true=len(true), hits=len(found & true))
 
@@ -56,9 +67,41 @@ def dead_links(report: dict[str, Any], truth: dict[str, Any]) -> Score:
         for link in site["dead_links"]:
             if _canon(link["found_on"]) not in hidden:
                 true.add((_canon(link["url"]), _canon(link["found_on"])))
-    found = {(_canon(link["url"]), _canon(link["found_on"]))
+    aliases = _aliases(truth)
+    found = {(_canon(link["url"]), _page_url(link["found_on"], aliases))
              for site in report["sites"] if site["site_id"] in sites for link in site["dead_links"]}
     return _score(found, true)
+
+
+def soft404s(report: dict[str, Any], truth: dict[str, Any]) -> Score:
+    """Dead links whose target answers 200 with an error page, as (url, found_on) pairs."""
+    sites = _judged_sites(truth)
+    aliases = _aliases(truth)
+    true = {(_canon(link["url"]), _canon(link["found_on"])) for site in sites.values()
+            for link in site["dead_links"] if link["error"] == "soft404"}
+    found = {(_canon(link["url"]), _page_url(link["found_on"], aliases))
+             for site in report["sites"] if site["site_id"] in sites for link in site["dead_links"]}
+    return _score(found & true, true)
+
+
+def pages(stored_urls: set[str], truth: dict[str, Any]) -> Score:
+    """Live pages of the crawlable sites stored (robots-disallowed pages and attachments aside)."""
+    aliases = _aliases(truth)
+    true = {_canon(url) for site in _judged_sites(truth).values() for url, page in site["pages"].items()
+            if not page.get("robots_disallowed") and page["kind"] != "attachment"}
+    found = {_page_url(url, aliases) for url in stored_urls}
+    return _score(found & true, true)
+
+
+def column_dates(report: dict[str, Any], truth: dict[str, Any]) -> Score:
+    """Columns of truth found by the crawl whose newest date is the true one (hits = exact dates)."""
+    sites = _judged_sites(truth)
+    true = {(_canon(column["url"]), column["latest_date"]) for site in sites.values()
+            for column in site["columns"]}
+    true_urls = {url for url, _ in true}
+    found = {(_canon(column["url"]), column["latest_date"]) for site in report["sites"]
+             if site["site_id"] in sites for column in site["columns"] if _canon(column["url"]) in true_urls}
+    return Score(found=len(found), true=len(found), hits=len(found & true))
 
 
 def columns(report: dict[str, Any], truth: dict[str, Any], flag: str) -> Score:

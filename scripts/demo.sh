@@ -3,27 +3,31 @@
 # write the reports and print a summary. Called by `make demo` (which installs and starts services).
 #
 #   DEMO_SITES=30 DEMO_SEED=1 scripts/demo.sh
+#   DEMO_WORLD=b DEMO_SITES=40 scripts/demo.sh      # the second, independently written world
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+WORLD="${DEMO_WORLD:-a}"
 SITES="${DEMO_SITES:-30}"
 SEED="${DEMO_SEED:-1}"
 PORT="${DEMO_PORT:-8800}"
 OUT="${DEMO_OUT:-out/demo}"
-FARM_DIR="run/demo-farm"
+BASE_IP="${DEMO_BASE_IP:-127.0.1.1}"
+NAME="${DEMO_NAME:-demo}"
+FARM_DIR="run/$NAME-farm"
 PY="${PYTHON:-python}"
 
 eval "$(scripts/services.sh env)"
 export GOVCRAWL_REDIS_URL GOVCRAWL_ES_URL
 
 # Everything of this demo lives under its own prefixes, wiped at the start so a rerun starts fresh.
-PREFIX_SETTINGS=(-s GOVCRAWL_REDIS_PREFIX=govcrawl:demo -s GOVCRAWL_ES_INDEX_PREFIX=govcrawl-demo)
-"$PY" -m scripts.demo_reset govcrawl:demo govcrawl-demo
+PREFIX_SETTINGS=(-s "GOVCRAWL_REDIS_PREFIX=govcrawl:$NAME" -s "GOVCRAWL_ES_INDEX_PREFIX=govcrawl-$NAME")
+"$PY" -m scripts.demo_reset "govcrawl:$NAME" "govcrawl-$NAME"
 
 rm -rf "$FARM_DIR" && mkdir -p "$FARM_DIR" "$OUT"
-echo "== starting the farm: $SITES simulated government sites on 127.0.1.x:$PORT"
-"$PY" -m scripts.farm serve --sites "$SITES" --seed "$SEED" --out "$FARM_DIR" --port "$PORT" \
-    --slow-seconds 20 > "$FARM_DIR/farm.log" 2>&1 &
+echo "== starting the farm (world $WORLD): $SITES simulated government sites from $BASE_IP, port $PORT"
+"$PY" -m scripts.farm serve --world "$WORLD" --sites "$SITES" --seed "$SEED" --out "$FARM_DIR" \
+    --port "$PORT" --base-ip "$BASE_IP" --slow-seconds 20 > "$FARM_DIR/farm.log" 2>&1 &
 FARM_PID=$!
 trap 'kill $FARM_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -f "$FARM_DIR/ready" ] && break; sleep 0.2; done
@@ -58,7 +62,7 @@ for ext in json xlsx html; do
     step report "$OUT/report-$ext.log" scrapy report -o "$OUT/report.$ext" "${PREFIX_SETTINGS[@]}"
 done
 
-"$PY" -m scripts.demo_summary "$OUT/report.json" "$FARM_DIR/truth.json"
+"$PY" -m scripts.demo_summary "$OUT/report.json" "$FARM_DIR/truth.json" "govcrawl-$NAME"
 echo
 echo "Reports: $OUT/report.json  $OUT/report.xlsx  $OUT/report.html"
 echo "Elasticsearch indices: govcrawl-demo-* at $GOVCRAWL_ES_URL ; Redis keys: govcrawl:demo:*"

@@ -1,14 +1,31 @@
-"""Print the demo's summary: per-city figures from the report, and its accuracy against the farm's truth."""
+"""Print the demo's summary: per-city figures from the report, and its accuracy against the farm's truth.
+
+`python -m scripts.demo_summary REPORT.json [TRUTH.json [ES_PREFIX]]`: with the index prefix the pages
+the crawl stored are read from Elasticsearch (GOVCRAWL_ES_URL) for the page recall.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from elasticsearch import Elasticsearch, helpers
+
+from crawler import defaults
 from scripts import accuracy
+
+
+def stored_pages(es_prefix: str) -> set[str]:
+    """URLs of the pages a crawl stored with a 200 answer."""
+    client = Elasticsearch(os.environ.get("GOVCRAWL_ES_URL") or defaults.GOVCRAWL_ES_URL)
+    client.indices.refresh(index=f"{es_prefix}-pages")
+    hits = helpers.scan(client, index=f"{es_prefix}-pages", _source=["url"],
+                        query={"query": {"term": {"status": 200}}})
+    return {hit["_source"]["url"] for hit in hits}
 
 
 def main(argv: list[str]) -> int:
@@ -33,9 +50,13 @@ def main(argv: list[str]) -> int:
         )
     if truth is not None:
         out.write("\n== accuracy against the farm's ground truth\n")
+        if len(argv) > 2:
+            out.write(f"live pages     {accuracy.pages(stored_pages(argv[2]), truth)}\n")
         out.write(f"dead links     {accuracy.dead_links(report, truth)}\n")
+        out.write(f"soft 404s      {accuracy.soft404s(report, truth)}\n")
         out.write(f"stale columns  {accuracy.columns(report, truth, 'stale')}\n")
         out.write(f"empty columns  {accuracy.columns(report, truth, 'empty')}\n")
+        out.write(f"column dates   {accuracy.column_dates(report, truth)}\n")
         out.write(f"footer marks   {accuracy.identity(report, truth)}\n")
         out.write(f"service vetoes {accuracy.service_vetoes(report, truth)}\n")
         out.write(f"personal data  {accuracy.personal_data(report, truth)}\n")

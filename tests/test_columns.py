@@ -17,8 +17,10 @@ from pipelines.columns import (
     ListEntry,
     Listing,
     Message,
+    channel_blocks,
     classify_column,
     find_columns,
+    is_channel,
     is_empty_listing,
     is_stale,
     limit_for,
@@ -379,4 +381,36 @@ def test_a_date_box_split_into_day_and_year_month_dates_the_row() -> None:
     listing = parse_column_listing(f"<html><body><ul>{rows}</ul></body></html>", "http://a.gov.cn/l.html",
                                    today=TODAY)
     # 2026-11-29 lies after TODAY (2026-11-27): no valid date.
-    assert [entry.date for entry in listing.entries] == [D(2026, 11, 20), D(2026, 10, 3), D(2026, 9, 17), None]
+    dates = [entry.date for entry in listing.entries]
+    assert dates == [D(2026, 11, 20), D(2026, 10, 3), D(2026, 9, 17), None]
+
+
+def _block(column: str, name: str, entries: int) -> str:
+    items = "".join(f"<li><a href='/{column}/{i}.html'>{name}第{i}篇文章标题</a>"
+                    f"<span>2026-11-{i + 10}</span></li>" for i in range(entries))
+    return (f"<div class='lm-box'><div class='lm-title'><a href='/{column}/index.html'>{name}</a>"
+            f"<a class='more' href='/{column}/index.html'>更多&gt;&gt;</a></div><ul>{items}</ul></div>")
+
+
+def test_a_page_of_more_blocks_is_a_channel_and_names_its_sub_columns() -> None:
+    html = (f"<html><body><div class='nav'><a href='/'>首页</a></div><div class='channel'>"
+            f"{_block('bszn', '办事指南', 5)}{_block('bmfw', '便民服务', 3)}"
+            "</div></body></html>")
+    blocks = channel_blocks(html, "http://a.gov.cn/zwfw/index.html")
+    assert [(b.column.name, b.column.url) for b in blocks] == [
+        ("办事指南", "http://a.gov.cn/bszn/index.html"), ("便民服务", "http://a.gov.cn/bmfw/index.html")]
+    listing = parse_column_listing(html, "http://a.gov.cn/zwfw/index.html", today=TODAY)
+    assert len(listing.entries) == 8
+    assert is_channel(blocks, listing.entries)
+
+
+def test_a_column_with_side_blocks_is_no_channel() -> None:
+    own = "".join(f"<li><a href='/tzgg/{i}.html'>关于开展第{i}批检查的通知</a>"
+                  f"<span>2026-10-{i + 1:02d}</span></li>" for i in range(20))
+    html = (f"<html><body><div class='list'><ul>{own}</ul></div><div class='side'>"
+            f"{_block('rdxw', '热点新闻', 3)}{_block('tpxw', '图片新闻', 3)}</div></body></html>")
+    blocks = channel_blocks(html, "http://a.gov.cn/tzgg/index.html")
+    assert len(blocks) == 2
+    entries = parse_column_listing(html, "http://a.gov.cn/tzgg/index.html", today=TODAY).entries
+    assert not is_channel(blocks, entries)
+    assert not is_channel(blocks[:1], [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import re
@@ -16,13 +17,17 @@ import xxhash
 from crawler import defaults
 from crawler.items import ColumnItem, MessageItem, PageItem
 from pipelines.columns import (
+    ChannelBlock,
     ColumnClass,
     Listing,
+    channel_blocks,
     classify_column,
     find_columns,
+    is_channel,
     is_empty_listing,
     is_stale,
     parse_column_listing,
+    parse_data_listing,
     parse_message_listing,
 )
 from pipelines.content import OwnContent, PageContent, SiteTemplate, page_content, similarity
@@ -41,6 +46,8 @@ from pipelines.links import (
     extension_of,
     extract_links,
     in_nav,
+    script_data_urls,
+    script_texts,
     visible_text,
 )
 from pipelines.privacy import may_hold_personal_data, personal_data
@@ -189,6 +196,9 @@ class OutLink:
     column_level: int | None = None
     column_url: str | None = None  # articles and pagination pages: the first list page of their column
     listing_date: date | None = None  # the date the column list printed beside an article link
+    # The target shows the list of the column `column_url` (an iframe, a JSON or XML data address its
+    # page loads): its answer is that column's first list page.
+    lists_column: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -471,16 +481,7 @@ def _merge_links(links: list[Link], plans: dict[str, OutLink]) -> list[OutLink]:
 
 
 def _with_anchor(plan: OutLink, anchor_text: str) -> OutLink:
-    return OutLink(
-        url=plan.url,
-        crawl=plan.crawl,
-        target_kind=plan.target_kind,
-        anchor_text=anchor_text,
-        column_name=plan.column_name,
-        column_level=plan.column_level,
-        column_url=plan.column_url,
-        listing_date=plan.listing_date,
-    )
+    return dataclasses.replace(plan, anchor_text=anchor_text)
 
 
 def _plan_kind(url: str, site: Site) -> tuple[Crawl, TargetKind] | None:
@@ -504,6 +505,7 @@ def _add_plan(
     column_level: int | None = None,
     column_url: str | None = None,
     listing_date: date | None = None,
+    lists_column: bool = False,
 ) -> None:
     """Plan a URL as a column or article link; the first plan for a URL wins."""
     if url in plans:
@@ -520,6 +522,7 @@ def _add_plan(
         column_level=column_level,
         column_url=column_url,
         listing_date=listing_date,
+        lists_column=lists_column,
     )
 
 
@@ -586,7 +589,40 @@ def _read_identity(item: PageItem, tree: HtmlElement) -> None:
 class _ColumnRead:
     items: list[ColumnItem | MessageItem]
     entries: int
-    column_url: str
+    column_url: str | None
+    channel: bool = False
+
+
+# A column page that shows this little text of its own and no entries may load its list from elsewhere.
+_LIST_SOURCE_MAX_TEXT_CHARS = 200
+
+
+def _list_source(page: _Page, listing: Listing) -> str | None:
+    """Where a column page without entries loads its list from: its own iframe, else the first data
+    address its scripts fetch; None for a page that shows entries, a placeholder or text of its own."""
+    if listing.entries or listing.placeholder or listing.body_text_chars > _LIST_SOURCE_MAX_TEXT_CHARS:
+        return None
+    for frame in page.tree.iter("iframe", "frame"):
+        url = absolute_url(frame.get("src"), page.base)
+        if url is not None and _same_host(url, page.site.host) and canonical(url) != canonical(page.url):
+            return url
+    sources = [url for url in script_data_urls(script_texts(page.tree), page.base)
+               if _same_host(url, page.site.host)]
+    return sources[0] if sources else None
+
+
+def _channel(page: _Page, plans: dict[str, OutLink], blocks: list[ChannelBlock], listing: Listing,
+             level: int) -> _ColumnRead:
+    """A channel page: no column of its own; its blocks' sub-columns are, and each entry belongs to
+    the sub-column whose block lists it."""
+    for block in blocks:
+        _add_plan(plans, block.column.url, "column", page.site, column_name=block.column.name,
+                  column_level=level + 1)
+    for entry in listing.entries:
+        column_url = next((block.column.url for block in blocks if entry.url in block.urls), None)
+        _add_plan(plans, entry.url, "article", page.site, anchor_text=entry.title, column_url=column_url,
+                  listing_date=entry.date)
+    return _ColumnRead(items=[], entries=0, column_url=None, channel=True)
 
 
 def _column(
@@ -598,9 +634,13 @@ def _column(
     column_name: str | None,
     column_level: int | None,
     title: str,
+    data: Listing | None = None,
 ) -> _ColumnRead:
-    """A column list page: entries, pagination, sub-columns, messages, and on page 1 the ColumnItem."""
-    first_url = canonical(page.url if first_page or not column_url else column_url)
+    """A column list page: entries, pagination, sub-columns, messages, and on page 1 the ColumnItem.
+
+    `data` is the list of a JSON or XML answer (a column's data address), read instead of the page.
+    """
+    first_url = canonical(column_url or page.url)
     crumb = breadcrumb(page.tree, page.base, page.site)
     level = column_level or _column_level(page, first_url, crumb)
     name = column_name or page.meta.get("ColumnName") or title or (crumb.labels[-1] if crumb.labels else "")
@@ -612,7 +652,17 @@ def _column(
         overrides=page.overrides,
         url=first_url,
     )
-    listing = parse_column_listing(page.tree, page.final_url, today=page.today)
+    listing = data or parse_column_listing(page.tree, page.final_url, today=page.today)
+    if first_page and data is None:
+        blocks = channel_blocks(page.tree, page.final_url)
+        if is_channel(blocks, listing.entries):
+            return _channel(page, plans, blocks, listing, level)
+        source = _list_source(page, listing)
+        if source is not None:
+            # The list lives elsewhere: its answer brings the ColumnItem.
+            _add_plan(plans, source, "column", page.site, column_name=name, column_level=level,
+                      column_url=first_url, lists_column=True)
+            return _ColumnRead(items=[], entries=0, column_url=first_url)
     items: list[ColumnItem | MessageItem] = []
     dates = [entry.date for entry in listing.entries if entry.date is not None]
     count = len(listing.entries)
@@ -759,6 +809,36 @@ def _is_soft404(*, status: int, url: str, final_url: str, text: str, content_typ
 # --- the entry points ----------------------------------------------------------------------------
 
 
+@dataclass(slots=True, frozen=True)
+class _ColumnRequest:
+    """What the request of a column page said of its column."""
+
+    first_page: bool
+    url: str | None
+    name: str | None
+    level: int | None
+
+
+def _not_a_web_page(page: _Page, item: PageItem, body: bytes, content_type: str, *,
+                    column: _ColumnRequest | None, limits: PageLimits) -> PageAnalysis:
+    """A file, or a column's list loaded as data: its entries, further data pages and (first page) the
+    ColumnItem."""
+    data = None
+    if column is not None:
+        text = bounded_text(decode_html(body, content_type or None).text, limits)[0]
+        data = parse_data_listing(text, page.final_url, today=page.today)
+    if data is None or column is None:
+        item.page_kind = "other" if content_type.lower().startswith("text/") else "attachment"
+        return PageAnalysis(page=item)
+    plans: dict[str, OutLink] = {}
+    read = _column(page, plans, first_page=column.first_page, column_url=column.url, column_name=column.name,
+                   column_level=column.level, title=column.name or "", data=data)
+    item.list_entries, item.column_url = read.entries, read.column_url
+    links = _merge_links([], plans)
+    item.out_links = len(links)
+    return PageAnalysis(page=item, items=read.items, links=links)
+
+
 def not_found_features(*, body: bytes, status: int, content_type: str, template: SiteTemplate | None
                        ) -> frozenset[int] | None:
     """The own features of a site's 200 answer to a page that cannot exist; None for an error status
@@ -791,16 +871,19 @@ def analyze_page(
     overrides: Mapping[str, ColumnOverride] | None = None,
     limits: PageLimits = DEFAULT_PAGE_LIMITS,
     template: SiteTemplate | None = None,
+    lists_column: bool = False,
 ) -> PageAnalysis:
     """Read one fetched page once and return its PageItem, column/message items and out-links.
 
     `page_kind` is the crawl kind the link had when found (home/column/article/page); a "page" that
     shows an article (ArticleTitle/PubDate meta, or a publish date) is analysed as an article. The
-    first page of a column (`column_url` None or equal to `url`) emits the ColumnItem; a failed
-    (status >= 400) or soft-404 first column page emits it as dead (empty). Never raises on bad bytes.
+    first page of a column (`column_url` None or equal to `url`, or a page that `lists_column`: the
+    iframe or data address the column page loads its list from) emits the ColumnItem; a failed
+    (status >= 400) or soft-404 first column page emits it as dead (empty). A JSON or XML answer to a
+    column request is read as a list (pipelines.columns.parse_data_listing). Never raises on bad bytes.
     """
     first_column_page = page_kind == "column" and (
-        column_url is None or canonical(column_url) == canonical(url)
+        column_url is None or canonical(column_url) == canonical(url) or lists_column
     )
     item = PageItem(
         site_id=site.site_id,
@@ -825,7 +908,7 @@ def analyze_page(
         return [
             dead_column_item(
                 site=site,
-                url=url,
+                url=column_url if lists_column and column_url else url,
                 name=name,
                 level=column_level or 1,
                 today=today,
@@ -837,8 +920,13 @@ def analyze_page(
     if status >= 400:
         return PageAnalysis(page=item, items=dead())
     if not _is_html(content_type, body):
-        item.page_kind = "other" if content_type.lower().startswith("text/") else "attachment"
-        return PageAnalysis(page=item)
+        return _not_a_web_page(
+            _Page(site=site, url=url, final_url=final_url, text="", tree=_empty_tree(), base=final_url,
+                  meta={}, today=today, fetched_at=fetched_at, overrides=overrides),
+            item, body, content_type, limits=limits,
+            column=None if page_kind != "column" else _ColumnRequest(
+                first_page=first_column_page, url=column_url, name=column_name, level=column_level),
+        )
     decoded = decode_html(body, content_type or None)
     text, item.capped = bounded_text(_clean_text(decoded.text), limits)
     tree = _parse(text)
@@ -886,6 +974,8 @@ def analyze_page(
                 title=item.title,
             )
             items, item.list_entries, item.column_url = read.items, read.entries, read.column_url
+            if read.channel:
+                item.page_kind = "channel"
         else:
             crumb = breadcrumb(tree, page.base, site)
             _plan_crumb_columns(page, plans, crumb)

@@ -158,6 +158,8 @@ class GovsiteSpider(scrapy.Spider):
             meta["column_url"] = link.column_url
         if link.listing_date is not None:
             meta["listing_date"] = link.listing_date.isoformat()
+        if link.lists_column:
+            meta["lists_column"] = True
         method = "GET"
         callback = "parse"
         if crawl == "check":
@@ -210,6 +212,7 @@ class GovsiteSpider(scrapy.Spider):
             listing_date=date.fromisoformat(listing) if listing else None, today=today_in_shanghai(),
             fetched_at=fetched_at, limits=self.page_limits,
             template=None if kind == "home" else self.traps.template(site.site_id, cycle),
+            lists_column=meta.get("lists_column", False),
         )
         page = analysis.page
         page.repeated = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis,
@@ -349,9 +352,12 @@ class GovsiteSpider(scrapy.Spider):
                            fetched_at=now, page_kind=kind if kind != "page" else "other",
                            depth=meta.get("depth", 0), cycle=meta.get("cycle", 0), region=site.region,
                            level=site.level, column_url=meta.get("column_url"))
-        if site is not None and kind == "column" and meta.get("column_url") in (None, meta["govcrawl_url"]):
-            # V-EMPTY: a column whose own link is dead is an empty column.
-            yield dead_column_item(site=site, url=meta["govcrawl_url"], name=meta.get("column_name") or "",
+        lists_column = meta.get("lists_column", False)
+        if site is not None and kind == "column" and (
+                lists_column or meta.get("column_url") in (None, meta["govcrawl_url"])):
+            # V-EMPTY: a column whose own link (or the address its list loads from) is dead is empty.
+            column_url = meta["column_url"] if lists_column else meta["govcrawl_url"]
+            yield dead_column_item(site=site, url=column_url, name=meta.get("column_name") or "",
                                    level=meta.get("column_level") or 1, today=today_in_shanghai(),
                                    checked_at=now)
         async for item in self._finish(request, status=codec.status_code(status, error), kind=kind):
