@@ -25,6 +25,7 @@ from pipelines.links import (
     in_nav,
     is_nav_element,
     parse_html,
+    script_fragments,
     script_texts,
     trs_page_urls,
 )
@@ -488,7 +489,7 @@ def parse_column_listing(
     base = base_href(tree, base_url)
     scripts = script_texts(tree)
     rows = _list_rows(list(_rows(tree, base, today, skip_nav=True)))
-    for fragment in hanweb_fragments(scripts):
+    for fragment in script_fragments(scripts):
         rows += list(_rows(fragment, base, today, skip_nav=False))
     entries = list({row.url: ListEntry(url=row.url, title=row.title, date=row.date) for row in rows}.values())
     body = tree.find("body")
@@ -742,9 +743,12 @@ def channel_blocks(tree_or_html: HtmlElement | str | bytes, base_url: str) -> li
     return list(blocks.values())
 
 
-def is_channel(blocks: Sequence[ChannelBlock], entries: Sequence[ListEntry]) -> bool:
-    """A page whose list entries (if any) lie mostly in two or more "更多" blocks of sub-columns."""
-    if len(blocks) < CHANNEL_MIN_BLOCKS:
+def is_channel(blocks: Sequence[ChannelBlock], listing: Listing) -> bool:
+    """A page whose list entries lie mostly in "更多" blocks of sub-columns: two blocks or more (entries
+    or not), or one block holding entries on a page without a placeholder of its own (an empty column
+    with a side block of news is still a column)."""
+    entries = listing.entries
+    if len(blocks) < CHANNEL_MIN_BLOCKS and not (blocks and entries and not listing.placeholder):
         return False
     inside = frozenset().union(*(block.urls for block in blocks))
     return sum(entry.url in inside for entry in entries) >= CHANNEL_ENTRY_SHARE * len(entries)
@@ -814,7 +818,8 @@ def _message(
 def _labelled_parts(text: str) -> dict[str, str]:
     """ "留言时间：2026-10-01 回复时间：2026-10-05" → {"asked": "2026-10-01", "answered": "2026-10-05"}."""
     parts: dict[str, str] = {}
-    for label, role in ((_ANSWERED_LABEL, "answered"), (_ASKED_LABEL, "asked")):
+    # "已回复 2026-11-22": the status word dates the answer when no 回复时间 label does.
+    for label, role in ((_ANSWERED_LABEL, "answered"), (_ASKED_LABEL, "asked"), (_ANSWERED, "answered")):
         for match in label.finditer(text):
             value = _DATE_RUN.match(text[match.end() :].lstrip(" :：]】"))
             if value is not None and role not in parts:

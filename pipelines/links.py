@@ -195,6 +195,25 @@ def hanweb_fragments(html_text: str, *, pagers: bool = False) -> list[HtmlElemen
     return [parse_html(f"<html><body>{fragment}</body></html>") for fragment in fragments]
 
 
+# document.write('<li><a href="…">…</a></li>'): markup a script writes into the page as it loads.
+_DOCUMENT_WRITE = re.compile(r"""document\.write(?:ln)?\(\s*(['"])((?:\\.|(?!\1).)*)\1\s*\)""", re.DOTALL)
+_JS_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def written_fragments(html_text: str) -> list[HtmlElement]:
+    """The markup of a page's document.write calls (joined, so a list opened in one call and closed in
+    another stays one list), parsed as one HTML fragment; [] when the scripts write no link."""
+    written = "".join(_JS_ESCAPE.sub(r"\1", match.group(2)) for match in _DOCUMENT_WRITE.finditer(html_text))
+    if "<a" not in written.lower():
+        return []
+    return [parse_html(f"<html><body>{written}</body></html>")]
+
+
+def script_fragments(html_text: str) -> list[HtmlElement]:
+    """Entries scripts carry: Hanweb data-island records and document.write markup."""
+    return [*hanweb_fragments(html_text), *written_fragments(html_text)]
+
+
 def script_texts(tree: HtmlElement) -> str:
     """Text of every inline script, where TRS pagers and Hanweb data islands live."""
     return "\n".join(script.text or "" for script in tree.iter("script"))
@@ -291,7 +310,7 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
 
     scripts = script_texts(tree)
     body = tree.find("body")
-    for fragment in [*hanweb_fragments(scripts), *hanweb_fragments(scripts, pagers=True)]:
+    for fragment in [*script_fragments(scripts), *hanweb_fragments(scripts, pagers=True)]:
         for anchor in fragment.iter("a"):
             add(anchor.get("href"), None, body if body is not None else tree, element_text(anchor), False)
     for url in trs_page_urls(scripts, base):

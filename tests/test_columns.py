@@ -401,7 +401,7 @@ def test_a_page_of_more_blocks_is_a_channel_and_names_its_sub_columns() -> None:
         ("办事指南", "http://a.gov.cn/bszn/index.html"), ("便民服务", "http://a.gov.cn/bmfw/index.html")]
     listing = parse_column_listing(html, "http://a.gov.cn/zwfw/index.html", today=TODAY)
     assert len(listing.entries) == 8
-    assert is_channel(blocks, listing.entries)
+    assert is_channel(blocks, listing)
 
 
 def test_a_column_with_side_blocks_is_no_channel() -> None:
@@ -411,6 +411,32 @@ def test_a_column_with_side_blocks_is_no_channel() -> None:
             f"{_block('rdxw', '热点新闻', 3)}{_block('tpxw', '图片新闻', 3)}</div></body></html>")
     blocks = channel_blocks(html, "http://a.gov.cn/tzgg/index.html")
     assert len(blocks) == 2
-    entries = parse_column_listing(html, "http://a.gov.cn/tzgg/index.html", today=TODAY).entries
-    assert not is_channel(blocks, entries)
-    assert not is_channel(blocks[:1], [])
+    listing = parse_column_listing(html, "http://a.gov.cn/tzgg/index.html", today=TODAY)
+    assert not is_channel(blocks, listing)
+    empty = Listing(entries=[], next_pages=[], placeholder=True, body_text_chars=10)
+    assert not is_channel(blocks[:1], empty)
+
+
+def test_a_landing_page_of_one_block_is_a_channel() -> None:
+    html = f"<html><body><div class='channel'>{_block('ldxx', '咨询投诉', 6)}</div></body></html>"
+    blocks = channel_blocks(html, "http://a.gov.cn/hdjl/index.html")
+    assert is_channel(blocks, parse_column_listing(html, "http://a.gov.cn/hdjl/index.html", today=TODAY))
+
+
+def test_a_status_word_dates_the_answer() -> None:
+    html = ("<html><body><ul><li><a href='/x/1.html'>关于防汛减灾的咨询</a><span>来信时间：2026-09-05</span>"
+            "<span>已回复 2026-11-22</span></li></ul></body></html>")
+    [message] = parse_message_listing(html, "http://a.gov.cn/l.html", today=TODAY)
+    assert (message.asked_at, message.answered_at, message.answered) == (D(2026, 9, 5), D(2026, 11, 22), True)
+
+
+def test_entries_a_script_writes_into_the_page_are_entries() -> None:
+    writes = "".join(
+        f"document.write('<li><a href=\"./202611/t202611{day}_1.html\" title=\"关于做好第{day}项工作的通知\">"
+        f"关于做好第{day}项工作的通知</a><span class=\"time\">2026/11/{day}</span></li>');\n"
+        for day in (20, 12, 3)
+    )
+    html = f"<html><body><ul class='lb_list'><script type='text/javascript'>\n{writes}</script></ul></body></html>"
+    listing = parse_column_listing(html, "http://a.gov.cn/zwgk/tzgg/index.html", today=TODAY)
+    assert [(entry.url, entry.date) for entry in listing.entries] == [
+        (f"http://a.gov.cn/zwgk/tzgg/202611/t202611{day}_1.html", D(2026, 11, day)) for day in (20, 12, 3)]

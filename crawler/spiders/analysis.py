@@ -655,7 +655,7 @@ def _column(
     listing = data or parse_column_listing(page.tree, page.final_url, today=page.today)
     if first_page and data is None:
         blocks = channel_blocks(page.tree, page.final_url)
-        if is_channel(blocks, listing.entries):
+        if is_channel(blocks, listing):
             return _channel(page, plans, blocks, listing, level)
         source = _list_source(page, listing)
         if source is not None:
