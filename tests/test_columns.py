@@ -436,7 +436,7 @@ def test_entries_a_script_writes_into_the_page_are_entries() -> None:
         f"关于做好第{day}项工作的通知</a><span class=\"time\">2026/11/{day}</span></li>');\n"
         for day in (20, 12, 3)
     )
-    html = f"<html><body><ul class='lb_list'><script type='text/javascript'>\n{writes}</script></ul></body></html>"
+    html = f"<html><body><ul class='lb_list'><script>\n{writes}</script></ul></body></html>"
     listing = parse_column_listing(html, "http://a.gov.cn/zwgk/tzgg/index.html", today=TODAY)
     assert [(entry.url, entry.date) for entry in listing.entries] == [
         (f"http://a.gov.cn/zwgk/tzgg/202611/t202611{day}_1.html", D(2026, 11, day)) for day in (20, 12, 3)]
