@@ -6,6 +6,7 @@ import csv
 import io
 import ipaddress
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Final, Literal
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     import redis
     import redis.asyncio
     from redis.typing import EncodableT, FieldT
+
+logger = logging.getLogger(__name__)
 
 Level = Literal["province", "city", "county", "department"]
 COLUMNS: Final[tuple[str, ...]] = ("site_id", "name", "url", "level", "region", "department")
@@ -267,7 +270,16 @@ def store_sites(client: redis.Redis, prefix: str, sites: Iterable[Site], removed
 
 
 def _ordered_sites(raw: Mapping[bytes | str, bytes | str]) -> list[Site]:
-    return sorted((Site.from_json(value) for value in raw.values()), key=lambda site: site.site_id)
+    """The readable entries of the Redis registry; an unreadable one is logged and left out, so one bad
+    entry never stops a worker."""
+    sites = []
+    for site_id, value in raw.items():
+        try:
+            sites.append(Site.from_json(value))
+        except (ValueError, TypeError) as exc:
+            logger.error("Registry entry %(site)r in Redis is unreadable (%(error)s): left out; run scrapy "
+                         "seed again to rewrite it", {"site": site_id, "error": exc})
+    return sorted(sites, key=lambda site: site.site_id)
 
 
 def read_sites(client: redis.Redis, prefix: str) -> list[Site]:

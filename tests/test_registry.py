@@ -259,3 +259,16 @@ def test_a_seed_killed_midway_and_run_again_ends_as_one_clean_run(
         clean = clean_env.scrapy("seed", str(path))
         assert clean.returncode == 0, clean.stderr[-2000:]
         assert resumed == _seeded_state(clean_env, redis_client, es_client)
+
+
+def test_an_unreadable_registry_entry_in_redis_is_left_out_not_fatal(
+        env: Env, redis_client: redis.Redis, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    assert env.scrapy("seed", str(path)).returncode == 0
+    redis_client.hset(registry_key(env.redis_prefix),
+                      mapping={"broken": "{not json", "short": '{"site_id":"x"}'})
+    readable = [site.site_id for site in read_sites(redis_client, env.redis_prefix)]
+    assert readable == ["5101000001", "5107000003"]
+    assert "Registry entry b'broken' in Redis is unreadable" in caplog.text
+    assert "Registry entry b'short' in Redis is unreadable" in caplog.text
