@@ -220,6 +220,8 @@ def test_html_report_has_city_table(env: Env, loaded: str, tmp_path: Path) -> No
         ["成都市", "2", "94.5", "1", "0", "1", "1", "2"],
         ["自贡市", "2", "85.0", "0", "0", "0", "1", "0"],
     ]
+    attention = html[html.index('<table id="attention">'):]
+    assert "<th>无法访问原因</th>" in attention and "<td class=\"text\">首页返回 HTTP 503</td>" in attention
 
 
 def test_unknown_extension_is_refused(env: Env, tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from crawler.reports import unreachable_reason
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -33,6 +35,7 @@ class SiteLine:
     vetoes: tuple[str, ...]
     dead_links: int
     reachable: bool
+    reason: str | None = None  # why the newest home-page probe failed (reports.unreachable_reason)
 
 
 @dataclass(slots=True)
@@ -93,7 +96,7 @@ class HtmlReportWriter:
             site_id=state.site_id, name=state.name, url=state.url, region=state.region, level=state.level,
             score=result.score, verdict=result.verdict,
             vetoes=tuple(sorted({item.check for item in result.findings if item.severity == "veto"})),
-            dead_links=len(state.dead_links), reachable=state.reachable))
+            dead_links=len(state.dead_links), reachable=state.reachable, reason=unreachable_reason(state)))
 
     def close(self) -> None:
         cities: dict[str, CitySummary] = {}
