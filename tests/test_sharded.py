@@ -57,7 +57,7 @@ def _bad_link(url: str, *, kind: str, waiter: dict[str, Any] | None = None) -> L
 
 
 def test_a_request_that_cannot_be_rebuilt_is_recorded_and_the_crawl_finishes(
-        env: Env, es_client: Elasticsearch, tmp_path: Path) -> None:
+        env: Env, es_client: Elasticsearch, redis_client: redis.Redis, tmp_path: Path) -> None:
     # The site's home page answers nothing (a closed port): its cycle ends as soon as it is tried.
     home = f"http://127.0.0.1:{free_port()}/"
     registry = tmp_path / "registry.csv"
@@ -71,13 +71,18 @@ def test_a_request_that_cannot_be_rebuilt_is_recorded_and_the_crawl_finishes(
     injected = _inject(env, [_bad_link(article, kind="article"),
                              _bad_link(checked + "#govcrawl-check", kind="check", waiter=waiter)])
     assert injected == [QUEUED, QUEUED]
+    # And a payload that is not even JSON, as a corrupted queue entry would be.
+    shard = frontier_config_from_settings(_frontier_settings(env))
+    redis_client.zadd(f"{env.redis_prefix}:queue:{codec.shard_of('127.0.0.1', shard.shards)}",
+                      {b"\x00" * 8 + b"{not json": 0})
 
     # robots.txt off: Scrapy logs a traceback of its own for a robots.txt it cannot fetch.
     crawl = env.scrapy("crawl", "govsite", "-a", "once=1", timeout=90,
                        settings=(*CRAWL_SETTINGS, "-s", "GOVCRAWL_CRAWL_ROBOTS_ENABLED=False"))
 
     assert crawl.returncode == 0, crawl.stderr[-3000:]
-    assert crawl.stderr.count("Dropped a stored request Scrapy cannot rebuild") == 2, crawl.stderr[-3000:]
+    assert crawl.stderr.count("Dropped a stored request Scrapy cannot rebuild") == 3, crawl.stderr[-3000:]
+    assert "Unreadable request in the frontier" in crawl.stderr
     assert "Port out of range" in crawl.stderr
     assert "Scheduler close failure" not in crawl.stderr
     assert "Traceback" not in crawl.stderr

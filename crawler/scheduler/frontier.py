@@ -63,6 +63,17 @@ async def retrying(operation: Callable[[], Awaitable[T]], *, what: str, max_wait
         return result
 
 
+def _decoded(payload: bytes) -> tuple[bytes, dict[str, Any]]:
+    """A queued request; an unreadable payload becomes an empty request dict, which the scheduler
+    drops and acknowledges like any request it cannot rebuild, so it never stops the feed."""
+    try:
+        return codec.decode_payload(payload)
+    except ValueError as exc:  # JSON or UTF-8 errors
+        logger.error("Unreadable request in the frontier (%(error)s): %(start)r", {"error": exc,
+                                                                                  "start": payload[:80]})
+        return payload[:8], {"url": "", "meta": {}}
+
+
 @dataclass(slots=True, frozen=True, kw_only=True)
 class FrontierConfig:
     """Effective frontier settings, read once from GOVCRAWL_FRONTIER_* and GOVCRAWL_CRAWL_*."""
@@ -322,7 +333,7 @@ class Frontier:
                        [self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
                        [count, worker_id])
         return {
-            shard: None if payloads is None else [codec.decode_payload(payload) for payload in payloads]
+            shard: None if payloads is None else [_decoded(payload) for payload in payloads]
             for shard, payloads in zip(shards, await self._execute(pipe), strict=True)
         }
 
