@@ -160,6 +160,15 @@ def _statuses(es_client: Elasticsearch, prefix: str) -> set[str]:
     return {hit["_source"]["status"] for hit in hits["hits"]["hits"]}
 
 
+def test_a_worklist_with_no_verdict_yet_says_so(env: Env, es_client: Elasticsearch, es_prefix: str,
+                                               tmp_path: Path) -> None:
+    worklist = _drawn_worklist(env, es_client, es_prefix, tmp_path)
+    result = env.scrapy("sample", "--import", str(worklist), timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "none of its 16 sites has a 复核结论 (确认/推翻) yet: nothing to record" in result.stderr
+    assert _statuses(es_client, es_prefix) == {"pending"}
+
+
 def test_importing_a_file_that_is_not_a_workbook_is_one_error_line(env: Env, tmp_path: Path) -> None:
     fake = tmp_path / "filled.xlsx"
     fake.write_text("季度,站点标识码\n2026Q4,5100ci0000\n", encoding="utf-8")

@@ -267,6 +267,10 @@ class Command(ScrapyCommand):
                             "findings_overturned": sorted(set(outcome["overturned"])),
                             "notes": "\n".join(outcome["notes"])}}
                    for (quarter, site_id), outcome in decided.items()]
+        if not actions:
+            logger.warning("%(path)s: none of its %(sites)d sites has a 复核结论 (%(confirm)s/%(overturn)s) "
+                           "yet: nothing to record",
+                           {"path": path, "sites": len(outcomes), "confirm": CONFIRM, "overturn": OVERTURN})
         recorded, _ = bulk(client, actions, refresh="wait_for") if actions else (0, [])
         logger.info("Recorded %(count)d reviewed sites from %(path)s", {"count": recorded, "path": path})
 
