@@ -17,10 +17,11 @@ from urllib.parse import urljoin, urlsplit
 
 import xxhash
 
-from pipelines.content import SiteTemplate, similarity
+from pipelines.content import SiteTemplate
 
 if TYPE_CHECKING:
     from crawler.spiders.analysis import OutLink, PageAnalysis
+    from pipelines.content import OwnContent
 
 _RECENT_PAGES_PER_PATTERN = 8
 _MAX_PATTERNS_PER_SITE = 2000
@@ -54,7 +55,7 @@ def url_pattern(url: str) -> str:
 
 @dataclass(slots=True)
 class _Pattern:
-    recent: deque[frozenset[int]] = field(default_factory=lambda: deque(maxlen=_RECENT_PAGES_PER_PATTERN))
+    recent: deque[OwnContent] = field(default_factory=lambda: deque(maxlen=_RECENT_PAGES_PER_PATTERN))
     pages: int = 0
     repeats: int = 0
     closed: bool = False
@@ -121,12 +122,12 @@ class ContentTraps:
             if len(site.patterns) >= _MAX_PATTERNS_PER_SITE:
                 return False
             pattern = site.patterns[key] = _Pattern()
-        repeat = any(similarity(own.features, earlier) >= self.similar for earlier in pattern.recent)
+        repeat = any(own.repeats(earlier, self.similar) for earlier in pattern.recent)
         pattern.pages += 1
         if repeat:
             pattern.repeats += 1
         else:
-            pattern.recent.append(own.features)
+            pattern.recent.append(own)
         if pattern.pages >= self.min_pages and pattern.repeats >= self.repeat_ratio * pattern.pages:
             pattern.closed = True
         return repeat

@@ -32,16 +32,27 @@ class PageContent:
     def own(self, template: frozenset[int]) -> OwnContent:
         """The blocks the site's template (its home page) does not show: what this page itself says."""
         own = {key: text for key, text in self.blocks.items() if key not in template}
-        features = frozenset(own) | frozenset(_hash(f"entry {url}") for url in self.entry_urls)
-        return OwnContent(text=" ".join(own.values()), features=features)
+        return OwnContent(text=" ".join(own.values()), features=frozenset(own),
+                          entries=frozenset(_hash(url) for url in self.entry_urls))
 
 
 @dataclass(frozen=True, slots=True)
 class OwnContent:
-    """A page's own text and the features two pages are compared by (blocks and list entries)."""
+    """A page's own text, its text blocks' features and its list entries' (hashed URLs)."""
 
     text: str
     features: frozenset[int]
+    entries: frozenset[int] = frozenset()
+
+    def repeats(self, other: OwnContent, threshold: float) -> bool:
+        """The same page again: its blocks as similar, and its list (if either has one) the same list.
+
+        Two list pages of one section share their section's menus, so their text alone may look alike;
+        their entries tell them apart. A calendar or a re-sorted list shows the same entries again.
+        """
+        if similarity(self.features, other.features) < threshold:
+            return False
+        return not (self.entries or other.entries) or similarity(self.entries, other.entries) >= threshold
 
 
 def _hash(text: str) -> int:

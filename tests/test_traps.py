@@ -154,3 +154,22 @@ def test_a_new_cycle_forgets_the_patterns() -> None:
         traps.read(SITE.site_id, 1, url, _analyze(_calendar(day), url, traps=traps), home=False)
     traps.read(SITE.site_id, 2, SITE.url, _analyze(HOME, SITE.url, kind="home"), home=True)
     assert not traps.closed(SITE.site_id, 2, "http://127.0.9.1/calendar/?date=2026-12-25")
+
+
+def _section_list(column: int) -> bytes:
+    """A list page of one section: the section's long left menu, and a short list of its own."""
+    menu = "".join(f"<li><a href='/list.aspx?ClassID={i}'>栏目{chr(0x4E00 + i)}</a></li>" for i in range(30))
+    entries = "".join(f"<li><a href='/show.aspx?id={column * 100 + i}'>第{column}栏目第{i}篇文章的标题</a>"
+                      f"<span>2026-11-0{i + 1}</span></li>" for i in range(2))
+    return _page(f"<div class='left'><ul>{menu}</ul></div><div class='list'><ul>{entries}</ul></div>")
+
+
+def test_list_pages_of_one_section_are_told_apart_by_their_entries() -> None:
+    traps = _traps()
+    repeated = []
+    for column in range(1, 20):
+        url = f"http://127.0.9.1/list.aspx?ClassID={column}"
+        analysis = _analyze(_section_list(column), url, kind="column", traps=traps)
+        repeated.append(traps.read(SITE.site_id, 1, url, analysis, home=False))
+    assert not any(repeated)
+    assert not traps.closed(SITE.site_id, 1, "http://127.0.9.1/list.aspx?ClassID=99")
