@@ -38,8 +38,9 @@ def redis_async(settings: BaseSettings) -> redis.asyncio.Redis:
 
 
 def _quiet_transport_log() -> None:
-    # The transport logs every request at INFO; a crawl makes thousands of them.
-    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+    # The transport logs every request at INFO (a crawl makes thousands) and every retry at WARNING with
+    # a traceback; the node pool still warns when a node fails, and our callers say what failed.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.ERROR)
 
 
 def _es_options(settings: BaseSettings) -> dict[str, Any]:

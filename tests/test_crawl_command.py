@@ -29,3 +29,4 @@ def test_a_spider_closed_on_an_error_exits_non_zero(env: Env) -> None:
     result = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=90)
     assert result.returncode == 1
     assert "The spider closed on an error (Elasticsearch at" in result.stderr
+    assert "Traceback" not in result.stderr
