@@ -98,6 +98,7 @@ class LabelRules(_Strict):
     i_zombie: ZombieRules = Field(alias="I-ZOMBIE")
     i_soft404: dict[str, object] = Field(alias="I-SOFT404")
     i_privacy: PrivacyRules = Field(alias="I-PRIVACY")
+    i_crawl: dict[str, object] = Field(alias="I-CRAWL")
 
 
 class ReportRules(_Strict):

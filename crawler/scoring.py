@@ -99,6 +99,16 @@ class PersonalDataPage:
     mobiles: tuple[str, ...]
 
 
+@dataclass(slots=True, frozen=True)
+class LimitedPage:
+    """A page the crawl did not read whole: it repeated an earlier page of its URL pattern (its links
+    of that pattern were not followed), or its analysis stopped at a limit ("links", "text")."""
+
+    url: str
+    repeated: bool
+    capped: tuple[str, ...]
+
+
 @dataclass(slots=True, frozen=True, kw_only=True)
 class SiteState:
     """Everything the checks need about one site at the check point `as_of`."""
@@ -120,6 +130,7 @@ class SiteState:
     messages: tuple[MessageState, ...] = ()
     service_pages: tuple[ServicePage, ...] = ()
     personal_data: tuple[PersonalDataPage, ...] = ()
+    limited_pages: tuple[LimitedPage, ...] = ()  # pages not read whole (I-CRAWL)
 
     @property
     def crawled(self) -> bool:
@@ -425,6 +436,27 @@ def _privacy(state: SiteState, rules: Indicators) -> list[Finding]:
             for page in state.personal_data if page.id_numbers or len(page.mobiles) >= least]
 
 
+def _crawl_limits(state: SiteState, rules: Indicators) -> list[Finding]:
+    """I-CRAWL: what the crawl left unread on the site, so nobody takes a missing page for a fixed one."""
+    findings: list[Finding] = []
+    repeated = [page.url for page in state.limited_pages if page.repeated]
+    if repeated:
+        findings.append(Finding(
+            check="I-CRAWL", severity="info", points=0.0, confidence="suspected", key="repeated",
+            detail=f"{len(repeated)} pages repeat earlier pages of their URL pattern (a suspected crawler "
+                   "trap): links of that pattern on them were not followed",
+            evidence=tuple(repeated[:rules.report.evidence_items])))
+    capped = [page for page in state.limited_pages if page.capped]
+    if capped:
+        limits = sorted({limit for page in capped for limit in page.capped})
+        findings.append(Finding(
+            check="I-CRAWL", severity="info", points=0.0, confidence="confirmed", key="capped",
+            detail=f"{len(capped)} pages were read only up to the analysis limit ({', '.join(limits)}): "
+                   "what lies past it was not checked",
+            evidence=tuple(page.url for page in capped[:rules.report.evidence_items])))
+    return findings
+
+
 def _zombie(state: SiteState, as_of: date, findings: list[Finding], rules: Indicators) -> list[Finding]:
     if not state.crawled:
         return []
@@ -472,6 +504,7 @@ def score_site(state: SiteState, as_of: date, rules: Indicators) -> SiteResult:
     findings = _availability(state, rules) + _homepage(state, as_of, rules) + _columns(state, rules)
     findings += _links(state, rules) + _messages(state, as_of, rules) + _service(state, rules)
     findings += _service_statistics(state, rules) + _identity(state, rules) + _privacy(state, rules)
+    findings += _crawl_limits(state, rules)
     findings += _zombie(state, as_of, findings, rules)
     score, by_group = _score(state, findings, rules)
     vetoes = [finding for finding in findings if finding.severity == "veto"]

@@ -18,6 +18,7 @@ from crawler.naming import index_name
 from crawler.scoring import (
     ColumnState,
     DeadLink,
+    LimitedPage,
     MessageState,
     PersonalDataPage,
     ProbeSummary,
@@ -311,6 +312,18 @@ def _personal_data(client: Elasticsearch, prefix: str,
     return pages
 
 
+def _limited_pages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> dict[str, list[LimitedPage]]:
+    """Pages of the batch the crawl did not read whole (I-CRAWL)."""
+    pages: dict[str, list[LimitedPage]] = {}
+    query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}],
+                      "should": [{"term": {"repeated": True}}, {"exists": {"field": "capped"}}],
+                      "minimum_should_match": 1}}
+    for source in _stream(client, _index(prefix, "pages"), query, ["site_id", "url", "repeated", "capped"]):
+        pages.setdefault(source["site_id"], []).append(LimitedPage(
+            url=source["url"], repeated=bool(source.get("repeated")), capped=_strings(source.get("capped"))))
+    return pages
+
+
 def _strings(value: object) -> tuple[str, ...]:
     """A keyword field as stored: absent, one string, or a list of them."""
     if value is None:
@@ -331,6 +344,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
     messages = _messages(client, prefix, site_ids)
     service = _service_pages(client, prefix, site_ids, columns)
     personal = _personal_data(client, prefix, site_ids)
+    limited = _limited_pages(client, prefix, site_ids)
     states: list[SiteState] = []
     for site in sites:
         home = homepages.get(site.site_id)
@@ -346,6 +360,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
             messages=tuple(messages.get(site.site_id, ())),
             service_pages=tuple(sorted(service.get(site.site_id, ()), key=lambda page: page.url)),
             personal_data=tuple(sorted(personal.get(site.site_id, ()), key=lambda page: page.url)),
+            limited_pages=tuple(sorted(limited.get(site.site_id, ()), key=lambda page: page.url)),
         ))
     return states
 

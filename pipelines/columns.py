@@ -602,7 +602,10 @@ def is_empty_listing(pages: Listing | Sequence[Listing]) -> bool:
 
 # --- home-page columns ---------------------------------------------------------------------------
 
-_MENU_CLASS = re.compile(r"(?:^|[\s_-])(?:nav\w*|menu\w*|daohang|dh|lm|column)(?:$|[\s_-])", re.IGNORECASE)
+# Menu containers: nav/menu anywhere in a class or id token (nav, mainNav, topmenu, sub-nav), 导航, 栏目.
+_MENU_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:\w*nav\w*|\w*menu\w*|daohang|dh|lm|column)(?:$|[\s_-])", re.IGNORECASE
+)
 _HEADING_CLASS = re.compile(r"(?:^|[\s_-])(?:title|tit|hd|bt|head|name|lm|lmmc)(?:$|[\s_-])", re.IGNORECASE)
 _NOT_COLUMNS = re.compile(
     r"^(?:网站首页|首页|主页|english|无障碍|繁体|简体|登录|注册|长者模式|关怀版|返回顶部)$", re.I

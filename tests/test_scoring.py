@@ -12,6 +12,7 @@ from crawler.indicators import INDICATORS_PATH, load_indicators, parse_indicator
 from crawler.scoring import (
     ColumnState,
     DeadLink,
+    LimitedPage,
     MessageState,
     PersonalDataPage,
     ProbeSummary,
@@ -303,3 +304,18 @@ def test_a_privacy_label_points_at_the_page_and_shows_masked_numbers_only() -> N
         "I-PRIVACY", "info", "suspected", "http://s.gov.cn/gs/1.html")
     assert label.evidence == ("http://s.gov.cn/gs/1.html", "110105********002X", "138****5678")
     assert "1 resident ID numbers, 1 mobile numbers" in label.detail
+
+
+def test_pages_not_read_whole_are_listed_never_scored() -> None:
+    pages = (LimitedPage(url="http://s.gov.cn/calendar/?d=2", repeated=True, capped=()),
+             LimitedPage(url="http://s.gov.cn/calendar/?d=3", repeated=True, capped=()),
+             LimitedPage(url="http://s.gov.cn/wzdt.html", repeated=False, capped=("links",)))
+    result = score_site(site(limited_pages=pages), AS_OF, RULES)
+    assert result.score == 100.0
+    repeated, capped = result.findings
+    assert (repeated.check, repeated.key, repeated.severity) == ("I-CRAWL", "repeated", "info")
+    assert repeated.points == 0.0
+    assert repeated.evidence == ("http://s.gov.cn/calendar/?d=2", "http://s.gov.cn/calendar/?d=3")
+    assert repeated.detail.startswith("2 pages repeat earlier pages of their URL pattern")
+    assert (capped.key, capped.evidence) == ("capped", ("http://s.gov.cn/wzdt.html",))
+    assert "(links)" in capped.detail

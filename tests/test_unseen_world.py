@@ -39,7 +39,8 @@ def unseen(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         report_path = work / "report.json"
         assert env.scrapy("report", "-o", str(report_path)).returncode == 0
         stored = {hit["_source"]["url"] for hit in helpers.scan(
-            es_client, index=f"{es_prefix}-pages", _source=["url"], query={"query": {"term": {"status": 200}}})}
+            es_client, index=f"{es_prefix}-pages", _source=["url"],
+            query={"query": {"term": {"status": 200}}})}
         yield {"truth": farm.truth, "report": json.loads(report_path.read_text(encoding="utf-8")),
                "stored": stored}
 

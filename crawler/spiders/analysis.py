@@ -613,11 +613,14 @@ def _list_source(page: _Page, listing: Listing) -> str | None:
 
 def _channel(page: _Page, plans: dict[str, OutLink], blocks: list[ChannelBlock], listing: Listing,
              level: int) -> _ColumnRead:
-    """A channel page: no column of its own; its blocks' sub-columns are, and each entry belongs to
-    the sub-column whose block lists it."""
+    """A channel page: no column of its own; its blocks' sub-columns are (and those of its sub-menu),
+    and each entry belongs to the sub-column whose block lists it."""
     for block in blocks:
         _add_plan(plans, block.column.url, "column", page.site, column_name=block.column.name,
                   column_level=level + 1)
+    exclude = {canonical(page.url), canonical(page.final_url), *plans}
+    for url, name in _sub_columns(page.tree, page.base, page.site, exclude):
+        _add_plan(plans, url, "column", page.site, column_name=name, column_level=level + 1)
     for entry in listing.entries:
         column_url = next((block.column.url for block in blocks if entry.url in block.urls), None)
         _add_plan(plans, entry.url, "article", page.site, anchor_text=entry.title, column_url=column_url,
