@@ -826,3 +826,15 @@ def test_a_page_past_the_text_limit_is_cut_and_says_so() -> None:
     assert analysis.page.capped == ["text"]
     assert all("late" not in link.url for link in analysis.links)
     assert _analyze(body.encode()).page.capped == []
+
+
+def test_a_page_of_text_linked_as_a_column_is_no_column() -> None:
+    body = ("<html><head><title>政府信息公开指南</title></head><body><h1>政府信息公开指南</h1>"
+            + "<p>为了保障公民、法人和其他组织依法获取政府信息，提高政府工作的透明度，特编制本指南。</p>" * 3
+            + "</body></html>").encode()
+    analysis = _analyze(body, kind="column", column_name="公开指南", column_level=2)
+    assert analysis.items == []
+    assert analysis.page.page_kind in ("other", "article")
+    placeholder = b"<html><body><div class='list'>\xe6\x9a\x82\xe6\x97\xa0\xe4\xbf\xa1\xe6\x81\xaf</div></body></html>"
+    (empty,) = _analyze(placeholder, kind="column", column_name="通知公告", column_level=2).items
+    assert isinstance(empty, ColumnItem) and empty.empty

@@ -571,6 +571,18 @@ def _read_article(page: _Page, item: PageItem, shown: PublishDate | None, crumb:
         item.column_url = crumb.urls[-1]
 
 
+def _read_page(page: _Page, plans: dict[str, OutLink], item: PageItem, *, looks_article: bool,
+               listing_date: date | None) -> None:
+    """Any page that is no list: an article when it shows one (meta, a publish date, or a trail ending
+    on its column with a heading repeating its title), else a page of kind `other`."""
+    crumb = breadcrumb(page.tree, page.base, page.site)
+    _plan_crumb_columns(page, plans, crumb)
+    shown = _publish_date(page, listing_date)
+    item.title = page_title(page.tree, page.meta, page.site.name, article=looks_article or shown is not None)
+    if looks_article or shown is not None or _shows_article(page.tree, item.title, crumb):
+        _read_article(page, item, shown, crumb)
+
+
 def _read_personal_data(item: PageItem, text: str, tree: HtmlElement, today: date) -> None:
     """Resident ID and mobile numbers the page shows, masked (I-PRIVACY); most pages fail the precheck."""
     if may_hold_personal_data(text):
@@ -591,6 +603,7 @@ class _ColumnRead:
     entries: int
     column_url: str | None
     channel: bool = False
+    no_list: bool = False  # linked as a column, the page shows no list but text of its own: no column
 
 
 # A column page that shows this little text of its own and no entries may load its list from elsewhere.
@@ -666,6 +679,9 @@ def _column(
             _add_plan(plans, source, "column", page.site, column_name=name, column_level=level,
                       column_url=first_url, lists_column=True)
             return _ColumnRead(items=[], entries=0, column_url=first_url)
+        if not listing.entries and not listing.placeholder and not is_empty_listing(listing):
+            # A page of text (an article, 公开指南) linked from a menu: a column is a list of entries.
+            return _ColumnRead(items=[], entries=0, column_url=None, no_list=True)
     items: list[ColumnItem | MessageItem] = []
     dates = [entry.date for entry in listing.entries if entry.date is not None]
     count = len(listing.entries)
@@ -744,10 +760,6 @@ def _column_item(
 ) -> ColumnItem:
     empty = count == 0 and is_empty_listing(listing)
     latest = max(dates) if dates else None
-    if latest is None and count == 0 and not empty:
-        # A single-page column (机构职能): the page's own publish date is its latest update.
-        shown = extract_publish_date(page.text, page.final_url, today=page.today)
-        latest = shown.date if shown is not None else None
     parents = [crumb_url for crumb_url in crumb.urls if crumb_url != url]
     return ColumnItem(
         site_id=page.site.site_id,
@@ -979,13 +991,11 @@ def analyze_page(
             items, item.list_entries, item.column_url = read.items, read.entries, read.column_url
             if read.channel:
                 item.page_kind = "channel"
+            elif read.no_list:
+                item.page_kind = "other"
+                _read_page(page, plans, item, looks_article=looks_article, listing_date=listing_date)
         else:
-            crumb = breadcrumb(tree, page.base, site)
-            _plan_crumb_columns(page, plans, crumb)
-            shown = _publish_date(page, listing_date)
-            item.title = page_title(tree, meta, site.name, article=looks_article or shown is not None)
-            if looks_article or shown is not None or _shows_article(tree, item.title, crumb):
-                _read_article(page, item, shown, crumb)
+            _read_page(page, plans, item, looks_article=looks_article, listing_date=listing_date)
         if not item.title:
             item.title = page_title(tree, meta, site.name, article=item.page_kind == "article")
         links = _merge_links(extract_links(tree, final_url, site_host=site.host), plans)
