@@ -835,6 +835,6 @@ def test_a_page_of_text_linked_as_a_column_is_no_column() -> None:
     analysis = _analyze(body, kind="column", column_name="公开指南", column_level=2)
     assert analysis.items == []
     assert analysis.page.page_kind in ("other", "article")
-    placeholder = b"<html><body><div class='list'>\xe6\x9a\x82\xe6\x97\xa0\xe4\xbf\xa1\xe6\x81\xaf</div></body></html>"
+    placeholder = "<html><body><div class='list'>暂无信息</div></body></html>".encode()
     (empty,) = _analyze(placeholder, kind="column", column_name="通知公告", column_level=2).items
     assert isinstance(empty, ColumnItem) and empty.empty
