@@ -27,6 +27,7 @@ GOVCRAWL_FRONTIER_COLUMN_MIN_SECONDS = 3600.0  # fastest revisit of a column pag
 GOVCRAWL_FRONTIER_CYCLE_SECONDS = 86400.0  # a full crawl of every site, link checks included, this often
 GOVCRAWL_FRONTIER_HEARTBEAT_SECONDS = 2.0  # lease renewal, rebalancing; a new worker waits this long
 GOVCRAWL_FRONTIER_LEASE_SECONDS = 15.0  # a dead worker's shards are taken over after this long
+GOVCRAWL_FRONTIER_MAX_STALL_SECONDS = 300.0  # a worker whose reactor is blocked longer lets its leases go
 GOVCRAWL_FRONTIER_PREFETCH = 256  # requests a worker keeps buffered from its shards
 GOVCRAWL_FRONTIER_PROBE_SECONDS = 3600.0  # home-page availability probes (>= 20 a day: at most 4320)
 GOVCRAWL_FRONTIER_SEEN_BUCKETS = 64  # seen-set hashes per shard; size for ~500-1000 URLs per bucket

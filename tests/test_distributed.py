@@ -246,3 +246,45 @@ def test_sigterm_finishes_in_flight_work_and_releases_the_shards(env: Env, slow_
     assert all(row["owner"] is None for row in status["shard_rows"])
     assert status["in_flight"] == 0  # held requests went back to the queues, for the next worker
     assert status["queued"] > 0
+
+
+BLOCK_SECONDS = 8.0  # over twice WORKER_SETTINGS' 3 s lease
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["renewed-by-the-lease-thread", "past-the-stall-limit"])
+def test_a_callback_blocking_the_reactor_past_the_lease_keeps_the_shards(
+        env: Env, slow_farm: RunningFarm, es_client: Elasticsearch, kept: bool) -> None:
+    """A parse that holds the reactor for 8 s with 3 s leases: the lease thread keeps the shards.
+
+    Past GOVCRAWL_FRONTIER_MAX_STALL_SECONDS (set to the lease here) the thread lets them go: the other
+    worker takes them over, as every worker did before the thread, and nothing is lost either way.
+    """
+    seed(env, slow_farm)
+    stall_limit = ("-s", f"GOVCRAWL_FRONTIER_MAX_STALL_SECONDS={300 if kept else 3}")
+    blocker = env.popen("crawl", "govsite_blocking", "-a", "once=1", "-a", "block_at=60",
+                        "-a", f"block_seconds={BLOCK_SECONDS}", settings=(
+                            *WORKER_SETTINGS, *stall_limit, "-s", "BOT_NAME=blocker",
+                            "-s", "SPIDER_MODULES=crawler.spiders,tests.blocking_spider"))
+    other = start_worker(env, "other")
+    blocker_output, other_output = finish(blocker), finish(other)
+    assert "Blocking the reactor for 8 s" in blocker_output, blocker_output[-3000:]
+    assert stat(blocker_output, "govcrawl/frontier/reactor_stall_max_ms") >= BLOCK_SECONDS * 1000 - 500
+    assert "The reactor was blocked for" in blocker_output
+    assert stat(other_output, "response_received_count") > 20, "the second worker took no part"
+    taken = stat(other_output, "govcrawl/frontier/recovered_count")
+    if kept:
+        assert "Lease on shard" not in blocker_output and "had expired" not in blocker_output
+        assert taken == 0, other_output[-3000:]
+        assert "The reactor has been blocked for" not in blocker_output
+    else:
+        assert "The reactor has been blocked for" in blocker_output
+        assert taken > 0 or "Lease on shard" in blocker_output, blocker_output[-3000:]
+    assert_everything_crawled_once(es_client, env, slow_farm)
+
+
+def test_a_stall_limit_below_the_lease_is_named(env: Env) -> None:
+    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", timeout=120,
+                       settings=(*WORKER_SETTINGS, "-s", "GOVCRAWL_FRONTIER_MAX_STALL_SECONDS=1"))
+    assert crawl.returncode != 0
+    assert ("GOVCRAWL_FRONTIER_MAX_STALL_SECONDS is 1.0: it must be at least GOVCRAWL_FRONTIER_LEASE_SECONDS "
+            "(3.0)") in crawl.stderr, crawl.stderr[-2000:]

@@ -160,3 +160,20 @@ else
 end
 return 1
 """
+
+# RENEW_HELD: the lease thread's renewal (crawler/scheduler/leases.py): keep this worker in the live set
+# and extend only the leases it still holds; never takes one back.
+# KEYS[1] live-worker zset, KEYS[2] this worker's info hash, KEYS[3..] leases of the shards it owns;
+# ARGV[1] worker id, ARGV[2] now (ms), ARGV[3] lease (ms). Returns how many leases were extended.
+RENEW_HELD: Final = """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]) * 4)
+local renewed = 0
+for i = 3, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[3])
+    renewed = renewed + 1
+  end
+end
+return renewed
+"""

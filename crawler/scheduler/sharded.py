@@ -1,6 +1,7 @@
 """ShardedScheduler: scrapy-redis scheduler with shard leases, acknowledged delivery and a prefetch buffer.
 
-Settings: GOVCRAWL_FRONTIER_* (shards, leases, prefetch, revisit intervals), GOVCRAWL_CRAWL_*.
+Settings: GOVCRAWL_FRONTIER_* (shards, leases, prefetch, revisit intervals), GOVCRAWL_CRAWL_*. Leases are
+also renewed by a thread of their own (crawler/scheduler/leases.py), so a long callback never loses them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from crawler.items import AckItem
 from crawler.registry import Site, read_sites_async
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import CYCLE, Frontier, FrontierConfig, Link
+from crawler.scheduler.leases import LeaseKeeper
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -83,7 +85,8 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
     """Feeds the engine from the Redis shards this worker leases; see the README's frontier section."""
 
     def __init__(self, crawler: Crawler, server: redis.Redis, config: FrontierConfig, *, prefetch: int,
-                 heartbeat_seconds: float, per_host: int, retry_max_seconds: float) -> None:
+                 heartbeat_seconds: float, per_host: int, retry_max_seconds: float,
+                 max_stall_seconds: float) -> None:
         super().__init__(server=server, persist=True)
         self.crawler = crawler
         self.stats = crawler.stats
@@ -92,8 +95,10 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         self.heartbeat_seconds = heartbeat_seconds
         self.per_host = per_host
         self.retry_max_seconds = retry_max_seconds
+        self.max_stall_seconds = max_stall_seconds
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
         self.frontier: Frontier | None = None
+        self.leases: LeaseKeeper | None = None
         self.once = False
         self.done = False
         self.owned: set[int] = set()
@@ -129,12 +134,18 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         except redis.RedisError as exc:
             raise ValueError(f"Redis at GOVCRAWL_REDIS_URL is unreachable ({exc}): start it "
                              "(scripts/services.sh start) or fix GOVCRAWL_REDIS_URL") from exc
+        config = frontier_config_from_settings(settings)
+        max_stall_seconds = settings.getfloat("GOVCRAWL_FRONTIER_MAX_STALL_SECONDS")
+        if max_stall_seconds < config.lease_seconds:
+            raise ValueError(f"GOVCRAWL_FRONTIER_MAX_STALL_SECONDS is {max_stall_seconds}: it must be at "
+                             f"least GOVCRAWL_FRONTIER_LEASE_SECONDS ({config.lease_seconds})")
         scheduler = cls(
-            crawler, server, frontier_config_from_settings(settings),
+            crawler, server, config,
             prefetch=settings.getint("GOVCRAWL_FRONTIER_PREFETCH"),
             heartbeat_seconds=settings.getfloat("GOVCRAWL_FRONTIER_HEARTBEAT_SECONDS"),
             per_host=settings.getint("GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST"),
             retry_max_seconds=settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS"),
+            max_stall_seconds=max_stall_seconds,
         )
         crawler.signals.connect(scheduler._on_stored, signal=requests_stored)
         crawler.signals.connect(scheduler._on_spider_idle, signal=signals.spider_idle)
@@ -160,6 +171,12 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         # see each other and each takes its share, instead of the first taking all and handing half over
         # as its requests are acknowledged (about 7 s on the 100-site farm).
         await self._heartbeat()
+        assert self.stats is not None
+        self.leases = LeaseKeeper(connections.redis_sync(self.crawler.settings), self.frontier.keys,
+                                  self.worker_id, lease_seconds=self.config.lease_seconds,
+                                  interval_seconds=self.heartbeat_seconds,
+                                  max_stall_seconds=self.max_stall_seconds, stats=self.stats)
+        self.leases.start()
         self._join_until = self._next_acquire = time.monotonic() + self.heartbeat_seconds
         self._pump = asyncio.get_running_loop().create_task(self._run())
         logger.info(
@@ -178,6 +195,8 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
         assert self.frontier is not None
+        if self.leases is not None:
+            await self.leases.stop()  # before the shards go: it would keep this worker in the live set
         try:
             await self._flush()
             for shard in sorted(self.owned):
@@ -252,6 +271,8 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
         next_sites = time.monotonic() + 60
         while not self._closing:
             self._wake.clear()
+            if self.leases is not None:
+                self.leases.hold(self.owned)
             try:
                 now = time.monotonic()
                 if now >= next_beat:
