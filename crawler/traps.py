@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 _RECENT_PAGES_PER_PATTERN = 8
 _MAX_PATTERNS_PER_SITE = 2000
+_MAX_PATHS_PER_SITE = 5000
 
 
 def repeats_path_segments(url: str, max_repeats: int) -> bool:
@@ -55,7 +56,8 @@ def url_pattern(url: str) -> str:
 
 @dataclass(slots=True)
 class _Pattern:
-    recent: deque[OwnContent] = field(default_factory=lambda: deque(maxlen=_RECENT_PAGES_PER_PATTERN))
+    recent: deque[tuple[str, OwnContent]] = field(
+        default_factory=lambda: deque(maxlen=_RECENT_PAGES_PER_PATTERN))
     pages: int = 0
     repeats: int = 0
     closed: bool = False
@@ -66,6 +68,9 @@ class _Site:
     cycle: int
     template: SiteTemplate | None = None
     patterns: dict[str, _Pattern] = field(default_factory=dict)
+    # Per path (host + path, no query): the exact signature of the pages seen under it, so a list
+    # re-sorted or re-addressed by a query (?order=asc&sid=…) is known at its first variant.
+    paths: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
 class ContentTraps:
@@ -116,21 +121,37 @@ class ContentTraps:
             self.learn_home(site_id, cycle, own.features)
             return False
         site = self._site(site_id, cycle)
+        same_path = self._same_path(site, url, own)
         key = url_pattern(url)
         pattern = site.patterns.get(key)
         if pattern is None:
             if len(site.patterns) >= _MAX_PATTERNS_PER_SITE:
-                return False
+                return same_path
             pattern = site.patterns[key] = _Pattern()
-        repeat = any(own.repeats(earlier, self.similar) for earlier in pattern.recent)
+        repeat = same_path or any(own.repeats(earlier, self.similar)
+                                  for seen_at, earlier in pattern.recent if seen_at != url)
         pattern.pages += 1
         if repeat:
             pattern.repeats += 1
         else:
-            pattern.recent.append(own)
+            pattern.recent.append((url, own))
         if pattern.pages >= self.min_pages and pattern.repeats >= self.repeat_ratio * pattern.pages:
             pattern.closed = True
         return repeat
+
+    @staticmethod
+    def _same_path(site: _Site, url: str, own: OwnContent) -> bool:
+        """True when another URL of this path showed exactly this content (blocks and entries)."""
+        parts = urlsplit(url)
+        path = f"{parts.netloc}{parts.path}"
+        signature = own.exact
+        seen = site.paths.get(path)
+        if seen is None:
+            if len(site.paths) < _MAX_PATHS_PER_SITE:
+                site.paths[path] = {signature: url}
+            return False
+        first = seen.setdefault(signature, url)
+        return first != url
 
     def closed(self, site_id: str, cycle: int, url: str) -> bool:
         """True when the URL's pattern mostly repeated itself this cycle: new URLs of it are traps."""

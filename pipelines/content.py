@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 import xxhash
@@ -20,20 +20,24 @@ _INVISIBLE: Final = frozenset(
 _DIGITS = re.compile(r"\d+")
 _BLANKS = re.compile(r"\s+")
 _MIN_BLOCK_CHARS = 2
+_MASK_64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True, slots=True)
 class PageContent:
-    """A page's text blocks (hash -> text, digits folded) and the entries its lists point to."""
+    """A page's text blocks (hash -> text, digits folded; hash -> hash of the text as written) and the
+    entries its lists point to."""
 
     blocks: Mapping[int, str]
+    written: Mapping[int, int] = field(default_factory=dict)
     entry_urls: frozenset[str] = frozenset()
 
     def own(self, template: frozenset[int]) -> OwnContent:
         """The blocks the site's template (its home page) does not show: what this page itself says."""
         own = {key: text for key, text in self.blocks.items() if key not in template}
-        return OwnContent(text=" ".join(own.values()), features=frozenset(own),
-                          entries=frozenset(_hash(url) for url in self.entry_urls))
+        entries = frozenset(_hash(url) for url in self.entry_urls)
+        exact = hash((frozenset(self.written.get(key, key) for key in own), entries))
+        return OwnContent(text=" ".join(own.values()), features=frozenset(own), entries=entries, exact=exact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,7 @@ class OwnContent:
     text: str
     features: frozenset[int]
     entries: frozenset[int] = frozenset()
+    exact: int = 0  # the own blocks as written (digits kept) and the entries: equal means the same page
 
     def repeats(self, other: OwnContent, threshold: float) -> bool:
         """The same page again: its blocks as similar, and its list (if either has one) the same list.
@@ -59,31 +64,32 @@ def _hash(text: str) -> int:
     return xxhash.xxh64_intdigest(text.encode("utf-8"))
 
 
-def _block_text(text: str) -> str:
-    return _DIGITS.sub("#", _BLANKS.sub("", text))
-
-
 def page_content(tree: HtmlElement, entry_urls: Iterable[str] = ()) -> PageContent:
     """The visible text blocks of a page's body (one per text node), each hashed once."""
     blocks: dict[int, str] = {}
+    written: dict[int, int] = {}
     body = tree.find("body")
     if body is not None:
         for element in body.iter():
             tag = element.tag
             if isinstance(tag, str) and tag not in _INVISIBLE:
-                _add_block(blocks, element.text)
+                _add_block(blocks, written, element.text)
             parent = element.getparent()
             if parent is not None and isinstance(parent.tag, str) and parent.tag not in _INVISIBLE:
-                _add_block(blocks, element.tail)
-    return PageContent(blocks=blocks, entry_urls=frozenset(entry_urls))
+                _add_block(blocks, written, element.tail)
+    return PageContent(blocks=blocks, written=written, entry_urls=frozenset(entry_urls))
 
 
-def _add_block(blocks: dict[int, str], raw: str | None) -> None:
+def _add_block(blocks: dict[int, str], written: dict[int, int], raw: str | None) -> None:
     if not raw:
         return
-    text = _block_text(raw)
+    compact = _BLANKS.sub("", raw)
+    text = _DIGITS.sub("#", compact)
     if len(text) >= _MIN_BLOCK_CHARS:
-        blocks[_hash(text)] = text
+        key = _hash(text)
+        blocks[key] = text
+        # Blocks that fold alike (第1条, 第2条) add up as written, in any order.
+        written[key] = (written.get(key, 0) + _hash(compact)) & _MASK_64
 
 
 def similarity(first: frozenset[int], second: frozenset[int]) -> float:

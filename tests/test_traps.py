@@ -173,3 +173,22 @@ def test_list_pages_of_one_section_are_told_apart_by_their_entries() -> None:
         repeated.append(traps.read(SITE.site_id, 1, url, analysis, home=False))
     assert not any(repeated)
     assert not traps.closed(SITE.site_id, 1, "http://127.0.9.1/list.aspx?ClassID=99")
+
+
+def _sorted_list(order: str) -> bytes:
+    rows = [(f"/show-{i}.html", f"第{i}条公告的标题文字", f"2026-11-{i + 10}") for i in range(5)]
+    rows = rows if order == "asc" else rows[::-1]
+    return _page("<ul>" + "".join(f"<li><a href='{url}'>{title}</a><span>{day}</span></li>"
+                                  for url, title, day in rows) + "</ul>")
+
+
+def test_a_list_re_sorted_by_a_query_is_its_path_again_at_the_first_variant() -> None:
+    traps = _traps()
+    base = "http://127.0.9.1/list-14-1.html"
+    first = _analyze(_sorted_list("asc"), base, kind="column", traps=traps)
+    assert not traps.read(SITE.site_id, 1, base, first, home=False)
+    variant = base + "?order=desc&sid=0A0F3&sort=title"
+    analysis = _analyze(_sorted_list("desc"), variant, kind="column", traps=traps)
+    assert traps.read(SITE.site_id, 1, variant, analysis, home=False)
+    again = _analyze(_sorted_list("asc"), base, kind="column", traps=traps)
+    assert not traps.read(SITE.site_id, 1, base, again, home=False), "the same URL again is no repeat"

@@ -1006,7 +1006,8 @@ def analyze_page(
         )
         links = _merge_links([], plans)
     item.out_links = len(links)
-    entries = PageContent(content.blocks, frozenset(link.url for link in links if link.crawl == "article"))
+    entries = PageContent(content.blocks, content.written,
+                          frozenset(link.url for link in links if link.crawl == "article"))
     return PageAnalysis(page=item, items=items, links=links, soft404=False, own=entries.own(template_blocks))
 
 

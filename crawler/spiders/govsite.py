@@ -236,14 +236,16 @@ class GovsiteSpider(scrapy.Spider):
         if response.status < 400 and not analysis.soft404:
             links = without_own_pattern(meta["govcrawl_url"], analysis) if page.repeated else analysis.links
             known_broken, offers, keys = self._offers(links, site=site, meta=meta)
-            for item in known_broken:
-                yield item
+            if not page.repeated:
+                # A repeated page is an earlier page again: its broken links were reported there.
+                for item in known_broken:
+                    yield item
             if kind == "home":
                 # Fetched first of the site's pages: later pages are compared with its answer.
                 offers.insert(0, self._not_found_request(site, cycle))
                 keys.insert(0, None)
         async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis),
-                                       offers=offers, keys=keys):
+                                       offers=offers, keys=keys, report_known=not page.repeated):
             yield item
         async for item in self._done(response.request):
             yield item
@@ -373,12 +375,12 @@ class GovsiteSpider(scrapy.Spider):
             yield ack
 
     async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-", *,
-                      offers: Sequence[Link] = (), keys: Sequence[_KnownKey | None] = ()
-                      ) -> AsyncIterator[LinkItem]:
+                      offers: Sequence[Link] = (), keys: Sequence[_KnownKey | None] = (),
+                      report_known: bool = True) -> AsyncIterator[LinkItem]:
         """Record this URL's outcome and offer its links, in one round trip.
 
         Yields a LinkItem for every page that linked to this URL while it was pending, if it is broken,
-        and for every offered link whose status is already known and broken.
+        and (with `report_known`) for every offered link whose status is already known and broken.
         """
         assert self.frontier is not None
         url = meta["govcrawl_url"]
@@ -398,7 +400,7 @@ class GovsiteSpider(scrapy.Spider):
         for offer, known_key, code in zip(offers, keys, codes, strict=True):
             if code > 0 and known_key is not None:
                 self._known[known_key] = (code, expires)
-            if code > 0 and codec.is_broken(code):
+            if code > 0 and codec.is_broken(code) and report_known:
                 assert offer.waiter is not None
                 yield _link_item(offer.url, offer.waiter, code)
             elif code == OVER_BUDGET:
