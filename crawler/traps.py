@@ -10,6 +10,7 @@ and a pattern whose pages mostly repeat is closed for the rest of the cycle. The
 
 from __future__ import annotations
 
+import enum
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -52,6 +53,14 @@ def url_pattern(url: str) -> str:
     segments = parts.path.split("/")[1:]
     keys = sorted({pair.split("=", 1)[0] for pair in parts.query.split("&") if pair})
     return f"{parts.netloc}/{segments[0] if segments else ''}/{len(segments)}?{'&'.join(keys)}"
+
+
+class Repeat(enum.Enum):
+    """How a page repeats an earlier one of its site this cycle."""
+
+    NO = 0
+    SIMILAR = 1  # like a recent page of its URL pattern: the way on into the pattern is cut
+    SAME = 2  # exactly what another URL of its path showed: nothing of it is new, not even broken links
 
 
 @dataclass(slots=True)
@@ -111,25 +120,26 @@ class ContentTraps:
         blocks = site.template.blocks if site.template is not None else frozenset()
         site.template = SiteTemplate(blocks=blocks, not_found=features)
 
-    def read(self, site_id: str, cycle: int, url: str, analysis: PageAnalysis, *, home: bool) -> bool:
+    def read(self, site_id: str, cycle: int, url: str, analysis: PageAnalysis, *, home: bool) -> Repeat:
         """Learn from an analysed page: a home page's blocks become the cycle's template; another page is
-        recorded under its URL pattern. True when it repeats an earlier page of that pattern."""
+        recorded under its path and URL pattern. Says whether it repeats an earlier page."""
         own = analysis.own
         if own is None or analysis.soft404:
-            return False
+            return Repeat.NO
         if home:
             self.learn_home(site_id, cycle, own.features)
-            return False
+            return Repeat.NO
         site = self._site(site_id, cycle)
         same_path = self._same_path(site, url, own)
         key = url_pattern(url)
         pattern = site.patterns.get(key)
         if pattern is None:
             if len(site.patterns) >= _MAX_PATTERNS_PER_SITE:
-                return same_path
+                return Repeat.SAME if same_path else Repeat.NO
             pattern = site.patterns[key] = _Pattern()
-        repeat = same_path or any(own.repeats(earlier, self.similar)
-                                  for seen_at, earlier in pattern.recent if seen_at != url)
+        similar = any(own.repeats(earlier, self.similar)
+                      for seen_at, earlier in pattern.recent if seen_at != url)
+        repeat = same_path or similar
         pattern.pages += 1
         if repeat:
             pattern.repeats += 1
@@ -137,7 +147,9 @@ class ContentTraps:
             pattern.recent.append((url, own))
         if pattern.pages >= self.min_pages and pattern.repeats >= self.repeat_ratio * pattern.pages:
             pattern.closed = True
-        return repeat
+        if same_path:
+            return Repeat.SAME
+        return Repeat.SIMILAR if similar else Repeat.NO
 
     @staticmethod
     def _same_path(site: _Site, url: str, own: OwnContent) -> bool:

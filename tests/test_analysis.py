@@ -26,7 +26,7 @@ from crawler.spiders.analysis import (
     not_found_features,
     page_title,
 )
-from crawler.traps import ContentTraps, not_found_url, repeats_path_segments, without_own_pattern
+from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, without_own_pattern
 from pipelines.columns import ColumnClass, ColumnOverride
 from pipelines.links import classify_response, parse_html
 from scripts.farm import build_truth, generate
@@ -211,7 +211,7 @@ def walk_site(
             template=None if kind == "home" else traps.template(site.site_id, 0),
         )
         walk.analyses[link.url] = result
-        repeated = traps.read(site.site_id, 0, link.url, result, home=kind == "home")
+        repeated = traps.read(site.site_id, 0, link.url, result, home=kind == "home") is not Repeat.NO
         if kind == "home":
             _learn_not_found(traps, server, host, site)
         farm_answer = answer(farm_pages, _target(got.final_url))

@@ -443,7 +443,8 @@ def test_entries_a_script_writes_into_the_page_are_entries() -> None:
 
 
 def test_a_menu_named_by_any_nav_token_is_the_navigation() -> None:
-    html = ("<html><body><div class='mainNav'><ul><li><a href='/'>首页</a></li><li><a href='/c/1'>新闻中心</a>"
-            "<ul class='sub'><li><a href='/l?ClassID=31'>图片新闻</a></li></ul></li></ul></div></body></html>")
+    html = ("<html><body><div class='mainNav'><ul><li><a href='/'>首页</a></li>"
+            "<li><a href='/c/1'>新闻中心</a><ul class='sub'><li><a href='/l?ClassID=31'>图片新闻</a></li>"
+            "</ul></li></ul></div></body></html>")
     found = {(ref.name, ref.level) for ref in find_columns(html, "http://a.gov.cn/")}
     assert found == {("新闻中心", 1), ("图片新闻", 2)}

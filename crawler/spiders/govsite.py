@@ -25,7 +25,7 @@ from crawler.spiders.analysis import (
     dead_column_item,
     not_found_features,
 )
-from crawler.traps import ContentTraps, not_found_url, repeats_path_segments, without_own_pattern
+from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, without_own_pattern
 from pipelines.links import classify_exception, classify_response
 
 if TYPE_CHECKING:
@@ -215,8 +215,8 @@ class GovsiteSpider(scrapy.Spider):
             lists_column=meta.get("lists_column", False),
         )
         page = analysis.page
-        page.repeated = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis,
-                                        home=kind == "home")
+        repeat = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis, home=kind == "home")
+        page.repeated = repeat is not Repeat.NO
         if page.repeated:
             self._stat("govcrawl/skipped/repeated_page")
         for limit in page.capped:
@@ -236,8 +236,9 @@ class GovsiteSpider(scrapy.Spider):
         if response.status < 400 and not analysis.soft404:
             links = without_own_pattern(meta["govcrawl_url"], analysis) if page.repeated else analysis.links
             known_broken, offers, keys = self._offers(links, site=site, meta=meta)
-            if not page.repeated:
-                # A repeated page is an earlier page again: its broken links were reported there.
+            if repeat is not Repeat.SAME:
+                # A page showing exactly what another URL of its path showed is that page again: its
+                # broken links were reported there.
                 for item in known_broken:
                     yield item
             if kind == "home":
@@ -245,7 +246,7 @@ class GovsiteSpider(scrapy.Spider):
                 offers.insert(0, self._not_found_request(site, cycle))
                 keys.insert(0, None)
         async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis),
-                                       offers=offers, keys=keys, report_known=not page.repeated):
+                                       offers=offers, keys=keys, report_known=repeat is not Repeat.SAME):
             yield item
         async for item in self._done(response.request):
             yield item
