@@ -838,3 +838,19 @@ def test_a_page_of_text_linked_as_a_column_is_no_column() -> None:
     placeholder = "<html><body><div class='list'>暂无信息</div></body></html>".encode()
     (empty,) = _analyze(placeholder, kind="column", column_name="通知公告", column_level=2).items
     assert isinstance(empty, ColumnItem) and empty.empty
+
+
+def test_short_titles_in_a_channels_blocks_are_articles_not_sub_columns() -> None:
+    def block(column: str, name: str) -> str:
+        items = "".join(f"<li><a href='/{column}/2026/{i}.html'>短标题第{i}篇</a>"
+                        f"<span>2026-11-{i + 10}</span></li>" for i in range(4))
+        return (f"<div class='lm-box'><div class='lm-title'><a href='/{column}/index.html'>{name}</a>"
+                f"<a class='more' href='/{column}/index.html'>更多&gt;&gt;</a></div><ul>{items}</ul></div>")
+    blocks = block("gzdt", "工作动态") + block("tzgg", "通知公告")
+    body = f"<html><body><div class='channel'>{blocks}</div></body></html>"
+    analysis = _analyze(body.encode(), kind="column", column_name="新闻中心", column_level=1,
+                        url="http://www.example.gov.cn/xwzx/index.html")
+    assert analysis.page.page_kind == "channel" and analysis.items == []
+    kinds = {link.url.removeprefix("http://www.example.gov.cn"): link.crawl for link in analysis.links}
+    assert kinds["/gzdt/index.html"] == kinds["/tzgg/index.html"] == "column"
+    assert {kinds[f"/gzdt/2026/{i}.html"] for i in range(4)} == {"article"}

@@ -631,7 +631,9 @@ def _channel(page: _Page, plans: dict[str, OutLink], blocks: list[ChannelBlock],
     for block in blocks:
         _add_plan(plans, block.column.url, "column", page.site, column_name=block.column.name,
                   column_level=level + 1)
-    exclude = {canonical(page.url), canonical(page.final_url), *plans}
+    # Short entry titles inside the blocks (their class often says 栏目: lm-box) are no sub-menu.
+    exclude = {canonical(page.url), canonical(page.final_url), *plans,
+               *(url for block in blocks for url in block.urls)}
     for url, name in _sub_columns(page.tree, page.base, page.site, exclude):
         _add_plan(plans, url, "column", page.site, column_name=name, column_level=level + 1)
     for entry in listing.entries:
