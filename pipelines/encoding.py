@@ -20,6 +20,7 @@ _DETECTION_CANDIDATES = ["utf_8", "gb18030", "big5", "cp1252"]
 # one but carries bytes above 0x7f is treated as undeclared.
 _WEAK_DECLARATIONS = frozenset({"cp1252", "latin_1", "iso8859_1", "ascii"})
 _GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "hz"})
+_UTF8_MAJORITY = 10  # valid multi-byte characters per broken spot that make invalid bytes UTF-8 still
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,16 @@ def _decodes_strictly(body: bytes, encoding: str) -> bool:
     return True
 
 
+def _mostly_utf8(body: bytes) -> bool:
+    """UTF-8 with a few broken bytes (a CMS that cut a character in half, a stray byte): its valid
+    multi-byte characters outnumber the broken spots ten to one. GBK text read as UTF-8 is nearly all
+    broken spots (fewer than one in ten of its characters happen to form valid UTF-8)."""
+    text = body.decode("utf_8", "replace")
+    broken = text.count("\ufffd")
+    wide = len(text) - len(text.encode("ascii", "ignore")) - broken
+    return wide >= _UTF8_MAJORITY * broken
+
+
 def _header_charset(declared: str | None) -> str | None:
     """Charset from either a full Content-Type value or a bare charset name."""
     if not declared:
@@ -88,8 +99,9 @@ def decode_html(body: bytes, declared: str | None) -> DecodedHtml:
         encoding = _codec_name(bom_encoding) or "utf_8"
     elif is_ascii:
         encoding = claimed or "utf_8"
-    elif _decodes_strictly(body, "utf_8"):
-        # Multi-byte GB text is practically never valid UTF-8, so validity settles it.
+    elif _decodes_strictly(body, "utf_8") or _mostly_utf8(body):
+        # Multi-byte GB text is practically never valid UTF-8, so validity settles it; a few broken bytes
+        # in UTF-8 text are replaced (read as GB18030, which takes almost any bytes, all of it was garbled).
         encoding = "utf_8"
     else:
         encoding = ""

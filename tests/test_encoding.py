@@ -98,3 +98,21 @@ def test_broken_bytes_are_replaced_not_raised() -> None:
     body = "<title>政务公开</title>".encode("gbk") + b"\x81"
     decoded = decode_html(body, "text/html; charset=gbk")
     assert decoded.text.startswith("<title>政务公开</title>")
+
+
+@pytest.mark.parametrize("header", ["text/html; charset=utf-8", None, "text/html; charset=gbk"])
+def test_utf8_with_a_few_broken_bytes_stays_utf8(header: str | None) -> None:
+    # A CMS cut a character in half and left stray bytes: read as GB18030 the whole page was garbled.
+    title = TITLES["utf-8"]
+    body = _page(title, "utf-8", None).replace(b"<p>", b"<p>\xc3\x28\xa0\xa1\xfe")
+    decoded = decode_html(body, header)
+    assert decoded.encoding == "utf_8"
+    assert _title(decoded.text) == title
+    assert "发布日期：2026-11-20" in decoded.text
+
+
+def test_gbk_read_as_utf8_is_mostly_broken() -> None:
+    body = _page(TITLES["gbk"] * 3, "gbk", None)
+    decoded = decode_html(body, "text/html; charset=utf-8")
+    assert decoded.encoding == "gb18030"
+    assert _title(decoded.text) == TITLES["gbk"] * 3
