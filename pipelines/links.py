@@ -55,6 +55,9 @@ _TRS_PAGER = re.compile(
     r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w.-]+)['\"]\s*,"
     r"\s*['\"](\w+)['\"]"
 )
+_TRS_COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*['\"]?(\d+)")
+_TRS_PRE_PAGE = re.compile(r"\bprePage\s*=\s*['\"]([\w.-]+)['\"]")
+_TRS_FILE_EXT = re.compile(r"\bfileExt\s*=\s*['\"](\w+)['\"]")
 _HANWEB_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
 _HANWEB_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>", re.DOTALL | re.IGNORECASE)
 _SCRIPT_LOCATION = re.compile(
@@ -177,11 +180,26 @@ def _same_site(url: str, site_host: str) -> bool:
     return host == site_host.lower().split(":")[0].removeprefix("www.")
 
 
-def trs_page_urls(html_text: str, base_url: str) -> list[str]:
-    """Pages announced by TRS `createPageHTML(total, current, "index", "html")`: index_1 … index_{n-1}."""
-    urls: list[str] = []
+def _trs_pagers(html_text: str, base_url: str) -> Iterator[tuple[int, str, str]]:
+    """(page count, file name, extension) of each TRS pager in the page's scripts."""
     for match in _TRS_PAGER.finditer(html_text):
-        total, name, ext = int(match.group(1)), match.group(3), match.group(4)
+        yield int(match.group(1)), match.group(3), match.group(4)
+    # var countPage = 7; var prePage = "index"; var fileExt = "shtml"; (the names default to the page's)
+    count = _TRS_COUNT_PAGE.search(html_text)
+    if count is not None:
+        name = _TRS_PRE_PAGE.search(html_text)
+        ext = _TRS_FILE_EXT.search(html_text)
+        own = urlsplit(base_url).path.rsplit("/", 1)[-1]
+        stem = re.sub(r"_\d+$", "", own.rsplit(".", 1)[0]) or "index"  # index_2.html's pages are index_N
+        yield (int(count.group(1)), name.group(1) if name else stem,
+               ext.group(1) if ext else (extension_of(base_url) or "html"))
+
+
+def trs_page_urls(html_text: str, base_url: str) -> list[str]:
+    """Pages announced by TRS pagers, `createPageHTML(total, current, "index", "html")` or
+    `var countPage = total`: index_1 … index_{n-1}."""
+    urls: list[str] = []
+    for total, name, ext in _trs_pagers(html_text, base_url):
         for number in range(1, min(total, 1000)):
             url = absolute_url(f"{name}_{number}.{ext}", base_url)
             if url is not None and url not in urls:

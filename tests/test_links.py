@@ -23,7 +23,15 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
-from pipelines.links import Link, LinkStatus, classify_exception, classify_response, extract_links, parse_html
+from pipelines.links import (
+    Link,
+    LinkStatus,
+    classify_exception,
+    classify_response,
+    extract_links,
+    parse_html,
+    trs_page_urls,
+)
 
 DATA = Path(__file__).parent / "data" / "links"
 
@@ -267,3 +275,12 @@ def test_http_error_from_httperror_middleware_uses_response() -> None:
     assert classify_exception(HttpError(response, "Ignoring non-200 response")) == LinkStatus(
         False, 404, "http", True
     )
+
+
+def test_trs_count_page_pagers_announce_their_pages() -> None:
+    script = ('<html><body><script>var countPage = 3//共多少页\nvar currentPage = 0;var prePage = "index";'
+              'var fileExt = "shtml";</script></body></html>')
+    assert trs_page_urls(script, "http://a.gov.cn/xwzx/bmdt/index.shtml") == [
+        "http://a.gov.cn/xwzx/bmdt/index_1.shtml", "http://a.gov.cn/xwzx/bmdt/index_2.shtml"]
+    assert trs_page_urls("<script>var countPage = 2;</script>", "http://a.gov.cn/x/index_1.htm") == [
+        "http://a.gov.cn/x/index_1.htm"]
