@@ -85,7 +85,8 @@ class _Site:
 class ContentTraps:
     """One worker's memory of the sites it crawls this cycle: their template, their answer to a missing
     page, and the recent pages of each URL pattern. Bounded (least recently used sites are forgotten);
-    a site handed to another worker is judged there with what that worker learns."""
+    a site handed to another worker is judged there with what that worker learns: until it reads the
+    site's home page, only a page repeating another URL of its path exactly."""
 
     def __init__(self, *, similar: float, min_pages: int, repeat_ratio: float, max_sites: int = 20_000
                  ) -> None:
@@ -131,6 +132,11 @@ class ContentTraps:
             return Repeat.NO
         site = self._site(site_id, cycle)
         same_path = self._same_path(site, url, own)
+        if site.template is None or not site.template.blocks:
+            # This worker has not read the site's home page this cycle (its shard was handed over): menus
+            # and footers would count as every page's own content and every page would look like the next
+            # (real articles were closed as a trap), so only an exact repeat of a path is judged.
+            return Repeat.SAME if same_path else Repeat.NO
         key = url_pattern(url)
         pattern = site.patterns.get(key)
         if pattern is None:

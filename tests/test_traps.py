@@ -193,3 +193,25 @@ def test_a_list_re_sorted_by_a_query_is_its_path_again_at_the_first_variant() ->
     again = _analyze(_sorted_list("asc"), base, kind="column", traps=traps)
     # The same URL read again (a column revisited within the cycle) repeats nothing.
     assert traps.read(SITE.site_id, 1, base, again, home=False) is Repeat.NO
+
+
+def test_a_worker_that_never_read_the_home_page_closes_no_pattern() -> None:
+    # A shard handed over mid-cycle: another worker read the site's home page and its answer to a missing
+    # page. Without the template, menus and footers counted as every page's own content, articles looked
+    # alike, and their pattern was closed as a trap: 14 real articles of a farm site were never fetched.
+    menu = "".join(f"<li><a href='/col/{i}/index.html'>政务公开专题栏目{chr(0x4E00 + i)}</a></li>"
+                   for i in range(40))
+
+    def article(number: int) -> bytes:
+        return _page(f"<div class='side'><ul>{menu}</ul></div>" + _article(number).decode().split(
+            "<div class='main'>", 1)[1].split("</div>", 1)[0])
+
+    traps = ContentTraps(similar=0.8, min_pages=8, repeat_ratio=0.75)
+    traps.learn_not_found(SITE.site_id, 1, None)
+    verdicts = []
+    for number in range(1, 40):
+        url = f"http://127.0.9.1/content.jsp?id={number}"
+        analysis = _analyze(article(number), url, traps=traps)
+        verdicts.append(traps.read(SITE.site_id, 1, url, analysis, home=False))
+    assert set(verdicts) == {Repeat.NO}
+    assert not traps.closed(SITE.site_id, 1, "http://127.0.9.1/content.jsp?id=99")
