@@ -69,7 +69,8 @@ class PageItem:
     # (510104********123X) and distinct mobile numbers (138****5678).
     id_numbers: list[str] = field(default_factory=list)
     mobiles: list[str] = field(default_factory=list)
-    # Limits the analysis hit (links, text: GOVCRAWL_CRAWL_MAX_PAGE_*): what lies past them was not read.
+    # Limits the analysis hit (links, text: GOVCRAWL_CRAWL_MAX_PAGE_*; nesting: elements deeper than 256
+    # levels, dropped by libxml2): what lies past them was not read.
     capped: list[str] = field(default_factory=list)
     # The page repeats an earlier page of its URL pattern this cycle (crawler/traps.py): links of that
     # pattern on it were not followed.

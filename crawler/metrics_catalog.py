@@ -203,7 +203,7 @@ SKIPPED_TOTAL = MetricSpec(
     name="govcrawl_skipped_total", kind=_C, labels=(*WORKER_LABELS, "reason"),
     help="Work the crawl left undone on purpose, by reason: links not followed (trap, page_budget, "
          "check_budget), requests refused (refused: robots.txt, network guard) and pages cut at an "
-         "analysis limit (capped_links, capped_text).",
+         "analysis limit (capped_links, capped_text, capped_nesting).",
 )
 WORKER_BUFFERED_REQUESTS = MetricSpec(
     name="govcrawl_worker_buffered_requests", kind=_G, labels=WORKER_LABELS,

@@ -191,6 +191,21 @@ def _links(count: int) -> Callable[[_Handler, _SiteServer], None]:
     return answer
 
 
+UNCLOSED_ROWS = 400  # rows of the unclosed-tags list: past libxml2's 256 levels of nesting
+
+
+def _unclosed_tags(handler: _Handler, server: _SiteServer) -> None:
+    """A list whose every row opens a <div> and never closes it: each row is nested in the one before."""
+    if handler.path == "/":
+        rows = "".join(f'<div class="row"><a href="/art/{number}.html">关于第{number}项工作的通知</a>'
+                       " 2026-11-20" for number in range(1, UNCLOSED_ROWS + 1))
+        handler._answer(200, _page("通知公告", f'<div class="list">{rows}</div>').encode("utf-8"))
+    elif handler.path.startswith("/art/") and handler.path.endswith(".html"):
+        handler._answer(200, _article(f"第{handler.path[5:-5]}项工作的通知").encode("utf-8"))
+    else:
+        handler._not_found()
+
+
 def _gzip_bomb(handler: _Handler, server: _SiteServer) -> None:
     if handler.path != "/":
         handler._not_found()
@@ -321,6 +336,7 @@ KINDS: dict[str, Callable[[_Handler, _SiteServer], None]] = {
     "links-10000": _links(10_000),
     "links-50000": _links(50_000),
     "links-100000": _links(100_000),
+    "unclosed-tags": _unclosed_tags,
     "gzip-bomb": _gzip_bomb,
     "huge-declared": _huge(declared=True),
     "huge-streamed": _huge(declared=False),

@@ -165,6 +165,7 @@ class PageLimits:
 
 DEFAULT_PAGE_LIMITS: Final = PageLimits()
 _ANCHOR_START = re.compile(r"<a[\s>]", re.IGNORECASE)
+_TOO_DEEP = "Excessive depth in document"  # libxml2's message when it drops deeper elements
 
 
 def bounded_text(text: str, limits: PageLimits) -> tuple[str, list[str]]:
@@ -281,15 +282,23 @@ def _empty_tree() -> HtmlElement:
     return lxml.html.document_fromstring("<html><body></body></html>")
 
 
-def _parse(text: str) -> HtmlElement:
-    """One lxml parse of the page; broken markup gives what libxml2 recovers, never an exception."""
+def _parse(text: str) -> tuple[HtmlElement, bool]:
+    """One lxml parse of the page; broken markup gives what libxml2 recovers, never an exception.
+
+    Also says whether the page hit the nesting cap: libxml2 drops elements nested deeper than 256
+    levels (rows that each open a tag and never close it reach that after ~250 rows). The cap stays:
+    the analysis costs more than linear time in the depth (a page of 1,000 such rows parsed whole took
+    6 s and overflowed Python's recursion limit), so it is reported instead (PageItem.capped "nesting").
+    """
     if not text.strip():
-        return _empty_tree()
+        return _empty_tree(), False
+    parser = lxml.html.HTMLParser()
     try:
-        return lxml.html.document_fromstring(text)
+        tree = lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, lxml.etree.ParseError, ValueError) as exc:
         logger.debug("Unparseable page text (%(error)s): analysed as empty", {"error": exc})
-        return _empty_tree()
+        return _empty_tree(), False
+    return tree, any(_TOO_DEEP in entry.message for entry in parser.error_log)
 
 
 def _clean_text(text: str) -> str:
@@ -863,7 +872,7 @@ def not_found_features(*, body: bytes, status: int, content_type: str, template:
     if status >= 300 or not _is_html(content_type, body):
         return None
     text, _ = bounded_text(_clean_text(decode_html(body, content_type or None).text), DEFAULT_PAGE_LIMITS)
-    tree = _parse(text)
+    tree, _ = _parse(text)
     blocks = template.blocks if template is not None else frozenset()
     return page_content(tree).own(blocks).features
 
@@ -946,7 +955,9 @@ def analyze_page(
         )
     decoded = decode_html(body, content_type or None)
     text, item.capped = bounded_text(_clean_text(decoded.text), limits)
-    tree = _parse(text)
+    tree, too_deep = _parse(text)
+    if too_deep:
+        item.capped.append("nesting")
     item.encoding = decoded.encoding
     meta = item.meta = page_meta(tree)
     _read_personal_data(item, text, tree, today)
