@@ -19,6 +19,7 @@ from w3lib.url import canonicalize_url
 from crawler import defaults
 from crawler.registry import load_registry
 from crawler.scheduler import codec
+from crawler.scheduler.frontier import Keys
 from tests.conftest import CRAWL_SETTINGS, ROOT, run_farm
 
 if TYPE_CHECKING:
@@ -280,6 +281,12 @@ def test_a_callback_blocking_the_reactor_past_the_lease_keeps_the_shards(
         assert "The reactor has been blocked for" in blocker_output
         assert taken > 0 or "Lease on shard" in blocker_output, blocker_output[-3000:]
     assert_everything_crawled_once(es_client, env, slow_farm)
+    # The lease thread stopped before its worker left: it did not put the worker back in the live set.
+    client = redis.Redis.from_url(env.redis_url)
+    try:
+        assert client.zcard(Keys(env.redis_prefix).workers) == 0
+    finally:
+        client.close()
 
 
 def test_a_stall_limit_below_the_lease_is_named(env: Env) -> None:
