@@ -43,16 +43,16 @@ def not_found_url(site_url: str, site_id: str) -> str:
 
 
 def url_pattern(url: str) -> str:
-    """The family a URL belongs to: its first path segment, its depth and its query's parameter names.
+    """The family a URL belongs to: its first path segment and its query's parameter names.
 
-    content.jsp?id=5 and content.jsp?id=6 share one ("<host>/content.jsp/1?id"), as do /tag/a/?sort=1
-    and /tag/b/?sort=2 ("<host>/tag/3?sort", the trailing slash's empty segment counted); values never
-    count.
+    content.jsp?id=5 and content.jsp?id=6 share one ("<host>/content.jsp?id"), as do /tag/a/?sort=1
+    and /tag/b/?sort=2 ("<host>/tag?sort"); values never count, and neither does depth: a path that
+    grows (/docs/a1/b2/c3/…) stays in its family, so a repeating level cuts the way deeper.
     """
     parts = urlsplit(url)
-    segments = parts.path.split("/")[1:]
+    first = parts.path.split("/")[1] if parts.path.count("/") >= 1 else ""
     keys = sorted({pair.split("=", 1)[0] for pair in parts.query.split("&") if pair})
-    return f"{parts.netloc}/{segments[0] if segments else ''}/{len(segments)}?{'&'.join(keys)}"
+    return f"{parts.netloc}/{first}?{'&'.join(keys)}"
 
 
 class Repeat(enum.Enum):

@@ -248,12 +248,7 @@ def test_rows_nested_past_the_parsers_depth_are_reported_as_cut(hostile_crawl: H
     assert site.busy_seconds() <= 30, f"the worker spent {site.busy_seconds():.1f} s on it"
 
 
-GROWING_PATH_OPEN = pytest.mark.xfail(strict=True, reason=(
-    "a growing path (/docs/a1/b2/c3/..., each level a new URL pattern) is followed to the page budget: "
-    "a repeating page cuts only links of its own pattern, and one level deeper is another pattern"))
-
-
-@pytest.mark.parametrize("kind", ["calendar-trap", pytest.param("growing-path", marks=GROWING_PATH_OPEN)])
+@pytest.mark.parametrize("kind", ["calendar-trap", "growing-path"])
 def test_an_endless_site_is_stopped_early(hostile_crawl: HostileCrawl, kind: str) -> None:
     crawl = hostile_crawl
     pages = crawl.site_pages(kind)

@@ -104,7 +104,8 @@ def test_url_patterns_ignore_values() -> None:
     assert url_pattern("http://h/content.jsp?id=5") == url_pattern("http://h/content.jsp?id=6")
     assert url_pattern("http://h/tag/a/?sort=1") == url_pattern("http://h/tag/b/?sort=2")
     assert url_pattern("http://h/list.jsp?cid=1&page=2") != url_pattern("http://h/list.jsp?cid=1")
-    assert url_pattern("http://h/a/b.html") != url_pattern("http://h/a/b/c.html")
+    assert url_pattern("http://h/docs/a1/") == url_pattern("http://h/docs/a1/b2/c3/")
+    assert url_pattern("http://h/xwzx/a.html") != url_pattern("http://h/xxgk/a.html")
     assert not_found_url(SITE.url, SITE.site_id) == not_found_url(SITE.url, SITE.site_id)
 
 
