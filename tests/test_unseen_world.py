@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from elasticsearch import helpers
+from elasticsearch import Elasticsearch, helpers
 
 from scripts import accuracy
 from tests.conftest import CRAWL_SETTINGS, Env, run_farm, service_prefixes
@@ -18,15 +18,13 @@ from tests.conftest import CRAWL_SETTINGS, Env, run_farm, service_prefixes
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from elasticsearch import Elasticsearch
-
 HELD_OUT_SEEDS = {3: "127.0.8.1", 4: "127.0.9.1"}
 SITES = 12
 
 
 @pytest.fixture(scope="module", params=sorted(HELD_OUT_SEEDS), ids=lambda seed: f"seed{seed}")
 def unseen(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_url: str,
-           es_url: str, es_client: Elasticsearch) -> Iterator[dict[str, Any]]:
+           es_url: str) -> Iterator[dict[str, Any]]:
     seed: int = request.param
     work = tmp_path_factory.mktemp(f"world-b-{seed}")
     with run_farm(work / "farm", sites=SITES, seed=seed, base_ip=HELD_OUT_SEEDS[seed],
@@ -38,9 +36,10 @@ def unseen(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         assert crawl.returncode == 0, crawl.stderr[-3000:]
         report_path = work / "report.json"
         assert env.scrapy("report", "-o", str(report_path)).returncode == 0
-        stored = {hit["_source"]["url"] for hit in helpers.scan(
-            es_client, index=f"{es_prefix}-pages", _source=["url"],
-            query={"query": {"term": {"status": 200}}})}
+        with Elasticsearch(es_url) as es_client:
+            stored = {hit["_source"]["url"] for hit in helpers.scan(
+                es_client, index=f"{es_prefix}-pages", _source=["url"],
+                query={"query": {"term": {"status": 200}}})}
         yield {"truth": farm.truth, "report": json.loads(report_path.read_text(encoding="utf-8")),
                "stored": stored}
 
