@@ -25,17 +25,16 @@ _MASK_64 = (1 << 64) - 1
 
 @dataclass(frozen=True, slots=True)
 class PageContent:
-    """A page's text blocks (hash -> text, digits folded; hash -> hash of the text as written) and the
-    entries its lists point to."""
+    """A page's text blocks: hash -> text (digits folded), and hash -> hash of the text as written."""
 
     blocks: Mapping[int, str]
     written: Mapping[int, int] = field(default_factory=dict)
-    entry_urls: frozenset[str] = frozenset()
 
-    def own(self, template: frozenset[int]) -> OwnContent:
-        """The blocks the site's template (its home page) does not show: what this page itself says."""
+    def own(self, template: frozenset[int], entry_urls: Iterable[str] = ()) -> OwnContent:
+        """The blocks the site's template (its home page) does not show: what this page itself says,
+        with the entries its lists point to."""
         own = {key: text for key, text in self.blocks.items() if key not in template}
-        entries = frozenset(_hash(url) for url in self.entry_urls)
+        entries = frozenset(_hash(url) for url in entry_urls)
         exact = hash((frozenset(self.written.get(key, key) for key in own), entries))
         return OwnContent(text=" ".join(own.values()), features=frozenset(own), entries=entries, exact=exact)
 
@@ -64,7 +63,7 @@ def _hash(text: str) -> int:
     return xxhash.xxh64_intdigest(text.encode("utf-8"))
 
 
-def page_content(tree: HtmlElement, entry_urls: Iterable[str] = ()) -> PageContent:
+def page_content(tree: HtmlElement) -> PageContent:
     """The visible text blocks of a page's body (one per text node), each hashed once."""
     blocks: dict[int, str] = {}
     written: dict[int, int] = {}
@@ -77,7 +76,7 @@ def page_content(tree: HtmlElement, entry_urls: Iterable[str] = ()) -> PageConte
             parent = element.getparent()
             if parent is not None and isinstance(parent.tag, str) and parent.tag not in _INVISIBLE:
                 _add_block(blocks, written, element.tail)
-    return PageContent(blocks=blocks, written=written, entry_urls=frozenset(entry_urls))
+    return PageContent(blocks=blocks, written=written)
 
 
 def _add_block(blocks: dict[int, str], written: dict[int, int], raw: str | None) -> None:

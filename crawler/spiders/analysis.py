@@ -30,7 +30,7 @@ from pipelines.columns import (
     parse_data_listing,
     parse_message_listing,
 )
-from pipelines.content import OwnContent, PageContent, SiteTemplate, page_content, similarity
+from pipelines.content import OwnContent, SiteTemplate, page_content, similarity
 from pipelines.dates import PublishDate, extract_publish_date, parse_date_text
 from pipelines.encoding import decode_html
 from pipelines.identity import identity_marks
@@ -1019,9 +1019,8 @@ def analyze_page(
         )
         links = _merge_links([], plans)
     item.out_links = len(links)
-    entries = PageContent(content.blocks, content.written,
-                          frozenset(link.url for link in links if link.crawl == "article"))
-    return PageAnalysis(page=item, items=items, links=links, soft404=False, own=entries.own(template_blocks))
+    own = content.own(template_blocks, (link.url for link in links if link.crawl == "article"))
+    return PageAnalysis(page=item, items=items, links=links, soft404=False, own=own)
 
 
 def crawlable(links: Iterable[OutLink]) -> list[OutLink]:
