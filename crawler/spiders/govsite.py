@@ -217,6 +217,9 @@ class GovsiteSpider(scrapy.Spider):
         page = analysis.page
         repeat = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis, home=kind == "home")
         page.repeated = repeat is not Repeat.NO
+        # A page showing exactly what another URL of its path showed is that page again: its broken
+        # links were reported there.
+        report_known = repeat is not Repeat.SAME
         if page.repeated:
             self._stat("govcrawl/skipped/repeated_page")
         for limit in page.capped:
@@ -236,9 +239,7 @@ class GovsiteSpider(scrapy.Spider):
         if response.status < 400 and not analysis.soft404:
             links = without_own_pattern(meta["govcrawl_url"], analysis) if page.repeated else analysis.links
             known_broken, offers, keys = self._offers(links, site=site, meta=meta)
-            if repeat is not Repeat.SAME:
-                # A page showing exactly what another URL of its path showed is that page again: its
-                # broken links were reported there.
+            if report_known:
                 for item in known_broken:
                     yield item
             if kind == "home":
@@ -246,7 +247,7 @@ class GovsiteSpider(scrapy.Spider):
                 offers.insert(0, self._not_found_request(site, cycle))
                 keys.insert(0, None)
         async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis),
-                                       offers=offers, keys=keys, report_known=repeat is not Repeat.SAME):
+                                       offers=offers, keys=keys, report_known=report_known):
             yield item
         async for item in self._done(response.request):
             yield item
