@@ -854,3 +854,18 @@ def test_short_titles_in_a_channels_blocks_are_articles_not_sub_columns() -> Non
     kinds = {link.url.removeprefix("http://www.example.gov.cn"): link.crawl for link in analysis.links}
     assert kinds["/gzdt/index.html"] == kinds["/tzgg/index.html"] == "column"
     assert {kinds[f"/gzdt/2026/{i}.html"] for i in range(4)} == {"article"}
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (b'{"data": [{"title": "x", "url": ', "application/json"),
+    (b"[1, 2, 3]", "application/json"),
+    (b"<?xml version='1.0'?><datastore><recordset><record><![CDATA[<li><a href='/a", "text/xml"),
+    (b"\xff\xfe\x00garbage", "application/json"),
+])
+def test_a_broken_data_list_is_no_list_and_no_error(body: bytes, content_type: str) -> None:
+    analysis = _analyze(body, kind="column", content_type=content_type, column_name="通知公告",
+                        column_url="http://www.example.gov.cn/tzgg/index.html", lists_column=True)
+    assert [link for link in analysis.links if link.crawl == "article"] == []
+    for item in analysis.items:
+        assert isinstance(item, ColumnItem) and item.url == "http://www.example.gov.cn/tzgg/index.html"
+        assert item.entries == 0
