@@ -506,6 +506,15 @@ def score_site(state: SiteState, as_of: date, rules: Indicators) -> SiteResult:
     findings += _service_statistics(state, rules) + _identity(state, rules) + _privacy(state, rules)
     findings += _crawl_limits(state, rules)
     findings += _zombie(state, as_of, findings, rules)
+    return judge_findings(state, findings, rules)
+
+
+def judge_findings(state: SiteState, findings: list[Finding], rules: Indicators) -> SiteResult:
+    """The score (capped per group) and verdict of a site from its findings.
+
+    score_site ends here; the case ledger calls it again once reviewers' decisions have dropped
+    false alarms or confirmed suspected findings (crawler.cases.apply_decisions).
+    """
     score, by_group = _score(state, findings, rules)
     vetoes = [finding for finding in findings if finding.severity == "veto"]
     verdict: Verdict
