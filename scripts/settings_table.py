@@ -1,4 +1,4 @@
-"""Print the README's settings table from crawler/defaults.py; `--write` updates README.md in place."""
+"""Print the settings table of docs/operations.md from crawler/defaults.py; `--write` rewrites it in place."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_DOC = ROOT / "docs" / "operations.md"
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 _SETTING = re.compile(r"^(GOVCRAWL_\w+)(?::[^=]+)?\s*=\s*(.*?)(?:\s+#\s*(.*))?$")
 
@@ -27,11 +28,10 @@ def main(argv: list[str]) -> int:
     if "--write" not in argv:
         sys.stdout.write(table + "\n")
         return 0
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
+    text = SETTINGS_DOC.read_text(encoding="utf-8")
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
-    readme.write_text(f"{before}{START}\n{table}\n{END}{after}", encoding="utf-8")
+    SETTINGS_DOC.write_text(f"{before}{START}\n{table}\n{END}{after}", encoding="utf-8")
     return 0
 
 
