@@ -40,7 +40,8 @@ class PageItem:
     status: int
     fetched_at: datetime
     final_url: str | None = None
-    error: str | None = None  # why no answer was read: a LinkError kind (dns, timeout, invalid_url, ...)
+    error: str | None = None  # why no answer was read: a LinkError kind (dns, timeout, invalid_url, ...),
+    # or parse_error: the answer was read but its analysis raised
     title: str = ""
     content_hash: str = ""
     content_type: str = ""

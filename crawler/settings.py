@@ -92,4 +92,9 @@ EXTENSIONS = {
 
 ITEM_PIPELINES = {
     "pipelines.indexing.IndexingPipeline": 900,
+# Closest to the spider: a callback that raises still records its page and acknowledges its request.
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.acknowledge.AcknowledgeFailedCallbacks": 950,
+}
+
 }

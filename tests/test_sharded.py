@@ -14,7 +14,7 @@ from crawler import settings as project_settings
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import QUEUED, Frontier, Link
 from crawler.scheduler.sharded import frontier_config_from_settings
-from tests.conftest import CRAWL_SETTINGS, free_port, terminate
+from tests.conftest import CRAWL_SETTINGS, free_port, run_farm, terminate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -127,3 +127,28 @@ def _wait_for(read: Callable[[], T], done: Callable[[T], bool], seconds: float =
             return value
         assert time.monotonic() < deadline, f"still {value!r} after {seconds}s"
         time.sleep(0.1)
+
+
+def test_a_callback_that_raises_is_recorded_and_acknowledged_and_the_crawl_finishes(
+        env: Env, es_client: Elasticsearch, tmp_path: Path) -> None:
+    with run_farm(tmp_path / "farm", sites=2, seed=11, base_ip="127.0.16.1") as farm:
+        seeded = env.scrapy("seed", str(farm.registry))
+        assert seeded.returncode == 0, seeded.stderr[-2000:]
+        modules = ("-s", "SPIDER_MODULES=crawler.spiders,tests.raising_spider")
+        crawl = env.scrapy("crawl", "govsite_raising", "-a", "once=1", "-a", "raise_on=/art_4", timeout=180,
+                           settings=(*CRAWL_SETTINGS, *modules))
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert "Every registered site's cycle is done" in crawl.stderr, crawl.stderr[-3000:]
+    raised = {line.rsplit(" ", 1)[-1] for line in crawl.stderr.splitlines()
+              if "Raising in the parse of" in line}
+    assert raised, "the planted failure never ran"
+    assert crawl.stderr.count("recorded as parse_error and acknowledged") == len(raised)
+    pages = {hit["_source"]["url"]: hit["_source"] for hit in helpers.scan(
+        es_client, index=f"{env.es_prefix}-pages", query={"query": {"match_all": {}}})}
+    failed = {url for url, page in pages.items() if page.get("error") == "parse_error"}
+    assert failed == raised
+    truth = {url: page for site in farm.truth["sites"] for url, page in site["pages"].items()}
+    assert all(truth[url]["kind"] == "article" for url in failed)
+    assert all(pages[url]["status"] == 200 for url in failed)
+    # The rest of the site was crawled as usual.
+    assert len(pages) - len(failed) > 100

@@ -338,6 +338,27 @@ class GovsiteSpider(scrapy.Spider):
         async for item in self._failed(response.request, status=None, error="invalid_url"):
             yield item
 
+    async def recover(self, request: scrapy.Request, response: Response, exception: Exception
+                      ) -> AsyncIterator[Any]:
+        """The records of a fetched page whose analysis raised (crawler.middlewares.acknowledge).
+
+        The site answered, so the URL settles with its HTTP status (its links are not reported broken
+        for our failure); the page is stored with error `parse_error` and the request acknowledged.
+        """
+        meta = request.meta
+        kind = meta.get("page_kind", "page")
+        self._stat("govcrawl/crawl/failed/parse_error")
+        site = self.sites.get(meta.get("site_id", ""))
+        if site is not None and kind in _CRAWLED:
+            yield PageItem(site_id=site.site_id, url=meta["govcrawl_url"], status=response.status,
+                           error="parse_error", fetched_at=datetime.now(UTC),
+                           page_kind=kind if kind != "page" else "other", final_url=response.url,
+                           body_bytes=len(response.body), depth=meta.get("depth", 0),
+                           cycle=meta.get("cycle", 0), region=site.region, level=site.level,
+                           column_url=meta.get("column_url"))
+        async for item in self._finish(request, status=codec.status_code(response.status, None), kind=kind):
+            yield item
+
     async def _failed(self, request: scrapy.Request, *, status: int | None, error: str | None
                       ) -> AsyncIterator[Any]:
         """The records of a request that got no answer: probe, page, dead column; then settle and ack."""
