@@ -61,3 +61,10 @@ GOVCRAWL_CRAWL_TRAP_MIN_PAGES = 8  # pages of a URL pattern fetched before it ca
 GOVCRAWL_CRAWL_TRAP_REPEAT_RATIO = 0.75  # share of a pattern's pages repeating earlier ones that closes it
 GOVCRAWL_CRAWL_TRAP_SIMILARITY = 0.8  # own-content similarity (Jaccard) at which a page repeats another
 GOVCRAWL_CRAWL_USER_AGENT = "govcrawl/0.1 (+government website monitoring)"
+
+# --- Case ledger, notification and the quarterly report (docs/cases.md) ----------------------------
+GOVCRAWL_CASES_DUE_DAYS_VETO = 7  # days an owner has to fix a veto case (单项否决) once it is found
+GOVCRAWL_CASES_DUE_DAYS_DEDUCTION = 30  # days to fix a deduction case (扣分项)
+GOVCRAWL_CASES_REPEAT_COUNT = 3  # a site with this many cases of one check in the window is a repeat offender
+GOVCRAWL_CASES_REPEAT_QUARTERS = 4  # the window: this quarter and the ones before it
+GOVCRAWL_QUARTERLY_MIN_FRACTION = 0.2  # share of a city's sites its quarterly spot check must cover

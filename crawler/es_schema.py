@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Final, Literal, get_args, get_origin
 from elasticsearch import ApiError
 
 from crawler import items
+from crawler.cases import CaseItem
 from crawler.items import ITEM_INDEX
 from crawler.naming import INDEX_KINDS, IndexKind, index_name
+from crawler.reports import QuarterlyReportItem
 
 if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch, Elasticsearch
@@ -41,7 +44,7 @@ LOCAL_SETTINGS: Final[Body] = {"index": {"number_of_shards": 1, "number_of_repli
 # refreshes what it wrote when a crawl ends, so reports after `once=1` see everything.
 REFRESH_INTERVALS: Final[dict[IndexKind, str]] = {
     "sites": "5s", "pages": "30s", "links": "30s", "probes": "30s", "reviews": "1s", "columns": "30s",
-    "messages": "30s", "findings": "5s",
+    "messages": "30s", "findings": "5s", "cases": "1s", "quarterly": "1s",
 }
 
 # Free text staff search by word; each keeps a `.keyword` sub-field for exact filters and sorting.
@@ -49,7 +52,10 @@ TEXT_FIELDS: Final[frozenset[str]] = frozenset(
     {"name", "title", "detail", "anchor_text", "notes", "department", "evidence"}
 )
 
-_ITEM_CLASS: Final[dict[str, type]] = {kind: cls for cls, kind in ITEM_INDEX.items()}
+# The crawl's items (crawler.items), then the documents commands write: the case ledger and the
+# quarterly reports as issued.
+_ITEM_CLASS: Final[dict[str, type]] = {**{kind: cls for cls, kind in ITEM_INDEX.items()},
+                                       "cases": CaseItem, "quarterly": QuarterlyReportItem}
 _ANALYZER_KEYS: Final = frozenset({"analyzer", "search_analyzer", "search_quote_analyzer"})
 
 
@@ -101,7 +107,7 @@ def field_mapping(name: str, annotation: Any) -> Body:
 
 def item_fields(cls: type) -> dict[str, Any]:
     """The resolved annotation of every field of an item dataclass."""
-    namespace = {**vars(items), "date": date, "datetime": datetime}
+    namespace = {**vars(items), **vars(sys.modules[cls.__module__]), "date": date, "datetime": datetime}
     hints = typing.get_type_hints(cls, globalns=namespace)
     return {item_field.name: hints[item_field.name] for item_field in dataclasses.fields(cls)}
 

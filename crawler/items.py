@@ -29,6 +29,9 @@ class SiteItem:
     department: str = ""
     host: str = ""
     registered_at: datetime | None = None
+    owner: str = ""  # the person responsible for the site (registry column owner)
+    contact: str = ""  # how to reach them: phone or e-mail
+    supervisor: str = ""  # the supervising office
 
 
 @dataclass(slots=True, kw_only=True)

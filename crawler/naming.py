@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Final, Literal
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-IndexKind = Literal["sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings"]
+IndexKind = Literal["sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings", "cases",
+                    "quarterly"]
 INDEX_KINDS: Final[tuple[IndexKind, ...]] = (
-    "sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings",
+    "sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings", "cases", "quarterly",
 )
 
 

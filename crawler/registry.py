@@ -1,4 +1,5 @@
-"""Load and validate the site registry CSV (contract.md: site_id,name,url,level,region,department)."""
+"""Load and validate the site registry CSV (contract.md: site_id,name,url,level,region,department, then
+optionally owner,contact,supervisor); regions must be known cities (KNOWN_REGIONS)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,21 @@ logger = logging.getLogger(__name__)
 
 Level = Literal["province", "city", "county", "department"]
 COLUMNS: Final[tuple[str, ...]] = ("site_id", "name", "url", "level", "region", "department")
+# Who answers for a site (专人负责): the person responsible, how to reach them, the supervising office.
+OWNER_COLUMNS: Final[tuple[str, ...]] = ("owner", "contact", "supervisor")
+# The cities and prefectures (市州) of Sichuan, and the short names of its three autonomous
+# prefectures; 四川省 for provincial sites. A region outside these is a typo (成都, Chengdu).
+KNOWN_REGIONS: Final[tuple[str, ...]] = (
+    "四川省", "成都市", "自贡市", "攀枝花市", "泸州市", "德阳市", "绵阳市", "广元市", "遂宁市", "内江市",
+    "乐山市", "南充市", "眉山市", "宜宾市", "广安市", "达州市", "雅安市", "巴中市", "资阳市",
+    "阿坝藏族羌族自治州", "甘孜藏族自治州", "凉山彝族自治州", "阿坝州", "甘孜州", "凉山州",
+)
+
+
+def unknown_region_message(region: str, known: Iterable[str]) -> str:
+    """The one-line refusal of a region that is not a known city, naming the known ones."""
+    names = "、".join(known)
+    return f"region {region!r} is not a known city (市州); known: {names}"
 _SITE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # One DNS label after IDNA conversion; '_' is not valid DNS but some registered hosts carry it.
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
@@ -124,6 +140,9 @@ class Site:
     level: Level
     region: str
     department: str
+    owner: str = ""
+    contact: str = ""
+    supervisor: str = ""
 
     @property
     def host(self) -> str:
@@ -151,6 +170,9 @@ class _Row(BaseModel):
     level: Level
     region: str
     department: str = ""
+    owner: str = ""
+    contact: str = ""
+    supervisor: str = ""
 
     @field_validator("site_id")
     @classmethod
@@ -170,6 +192,13 @@ class _Row(BaseModel):
     @classmethod
     def _check_url(cls, value: str) -> str:
         return normalize_site_url(value)
+
+    @field_validator("region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        if value and value not in KNOWN_REGIONS:
+            raise ValueError(unknown_region_message(value, KNOWN_REGIONS).removeprefix("region "))
+        return value
 
 
 def _describe(error: ValidationError) -> str:
@@ -193,9 +222,12 @@ def parse_registry(text: str, source: str = "registry") -> ParsedRegistry:
     if header is None:
         raise RegistryError(source, ["line 1: the file is empty; expected the header " + ",".join(COLUMNS)])
     header = [name.strip() for name in header]
-    if tuple(header) != COLUMNS:
+    extra = header[len(COLUMNS):]
+    if (tuple(header[:len(COLUMNS)]) != COLUMNS or any(name not in OWNER_COLUMNS for name in extra)
+            or len(set(extra)) != len(extra)):
         raise RegistryError(
-            source, [f"line 1: header is {','.join(header)!r}; expected {','.join(COLUMNS)!r}"]
+            source, [f"line 1: header is {','.join(header)!r}; expected {','.join(COLUMNS)!r}, optionally "
+                     f"followed by any of {','.join(OWNER_COLUMNS)}"]
         )
     sites: list[Site] = []
     problems: list[str] = []
@@ -205,11 +237,11 @@ def parse_registry(text: str, source: str = "registry") -> ParsedRegistry:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(COLUMNS):
-            problems.append(f"line {line}: {len(row)} fields; expected {len(COLUMNS)} ({','.join(COLUMNS)})")
+        if len(row) != len(header):
+            problems.append(f"line {line}: {len(row)} fields; expected {len(header)} ({','.join(header)})")
             continue
         try:
-            parsed = _Row.model_validate(dict(zip(COLUMNS, row, strict=True)))
+            parsed = _Row.model_validate(dict(zip(header, row, strict=True)))
         except ValidationError as exc:
             problems.append(f"line {line}: {_describe(exc)}")
             continue

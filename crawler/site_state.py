@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from elasticsearch import NotFoundError
 
+from crawler.clock import SHANGHAI
+from crawler.content_findings import ContentIssue, ContentPage
 from crawler.naming import index_name
 from crawler.scoring import (
     ColumnState,
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 _KEEP_ALIVE = "2m"
 
 
@@ -66,6 +67,12 @@ class RegisteredSite:
     region: str
     level: str
     department: str = ""
+    owner: str = ""  # the person responsible (registry column owner)
+    contact: str = ""
+    supervisor: str = ""
+
+
+_SITE_FIELDS = ("site_id", "name", "url", "region", "level", "department", "owner", "contact", "supervisor")
 
 
 def _index(prefix: str, kind: IndexKind) -> str:
@@ -79,7 +86,7 @@ def iter_registered_sites(client: Elasticsearch, prefix: str, *, region: str | N
     after: list[Any] | None = None
     while True:
         body: dict[str, Any] = {"query": query, "sort": [{"site_id": "asc"}], "size": batch_size,
-                                "_source": ["site_id", "name", "url", "region", "level", "department"]}
+                                "_source": list(_SITE_FIELDS)}
         if after is not None:
             body["search_after"] = after
         try:
@@ -89,10 +96,45 @@ def iter_registered_sites(client: Elasticsearch, prefix: str, *, region: str | N
                               "(scrapy seed REGISTRY.csv) and crawl before reporting") from exc
         if not hits:
             return
-        yield [RegisteredSite(**{key: str(hit["_source"].get(key) or "") for key in
-                                 ("site_id", "name", "url", "region", "level", "department")})
+        yield [RegisteredSite(**{key: str(hit["_source"].get(key) or "") for key in _SITE_FIELDS})
                for hit in hits]
         after = hits[-1]["sort"]
+
+
+def known_regions(client: Elasticsearch, prefix: str) -> list[str]:
+    """The regions of the registered sites (govcrawl-sites), sorted; LookupError without a registry."""
+    try:
+        answer = client.search(index=_index(prefix, "sites"), size=0,
+                               aggs={"regions": {"terms": {"field": "region", "size": 1000}}})
+    except NotFoundError as exc:
+        raise LookupError(f"index {_index(prefix, 'sites')} does not exist: load the registry "
+                          "(scrapy seed REGISTRY.csv) first") from exc
+    return sorted(bucket["key"] for bucket in answer["aggregations"]["regions"]["buckets"])
+
+
+def check_region(client: Elasticsearch, prefix: str, region: str | None) -> None:
+    """A --region value must be a city of the registry: LookupError naming the known ones otherwise."""
+    if region is None:
+        return
+    known = known_regions(client, prefix)
+    if region not in known:
+        raise LookupError(f"--region {region!r} is not a city of the registry; known: "
+                          f"{'、'.join(known) or '(none: load the registry with scrapy seed)'}")
+
+
+def first_crawl_day(client: Elasticsearch, prefix: str, site_ids: list[str] | None = None) -> date | None:
+    """The day (Asia/Shanghai) of the earliest home-page probe or page fetched, or None without any."""
+    days: list[date] = []
+    sources: tuple[tuple[IndexKind, str], ...] = (("probes", "started_at"), ("pages", "fetched_at"))
+    for kind, field_name in sources:
+        query: dict[str, Any] = ({"terms": {"site_id": site_ids}} if site_ids is not None
+                                 else {"match_all": {}})
+        answer = client.search(index=_index(prefix, kind), size=0, query=query, ignore_unavailable=True,
+                               aggs={"first": {"min": {"field": field_name}}})
+        value = answer.get("aggregations", {}).get("first", {}).get("value")
+        if value is not None:
+            days.append(datetime.fromtimestamp(value / 1000, SHANGHAI).date())
+    return min(days) if days else None
 
 
 def stream_ids(client: Elasticsearch, index: str, query: dict[str, Any]) -> Iterator[str]:
@@ -251,15 +293,35 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str],
     return columns
 
 
+def _page_fetches(client: Elasticsearch, prefix: str, urls: list[str],
+                  point: CheckPoint) -> dict[str, datetime]:
+    """When each given page was last fetched by the check point (pages not stored are left out)."""
+    fetched: dict[str, datetime] = {}
+    for start in range(0, len(urls), 10_000):
+        query = {"bool": {"filter": [{"terms": {"url": urls[start:start + 10_000]}},
+                                     {"range": {"fetched_at": {"lte": point.until.isoformat()}}}]}}
+        for source in _stream(client, _index(prefix, "pages"), query, ["url", "fetched_at"]):
+            at = _datetime(source.get("fetched_at"))
+            if at is not None and (source["url"] not in fetched or at > fetched[source["url"]]):
+                fetched[source["url"]] = at
+    return fetched
+
+
 def _dead_links(client: Elasticsearch, prefix: str, site_ids: list[str],
                 point: CheckPoint) -> dict[str, list[DeadLink]]:
+    """Broken links still current at the check point: a link reported before its page was fetched again
+    (and not reported by that fetch) was fixed or removed, so it no longer counts."""
     links: dict[str, list[DeadLink]] = {}
     seen: set[tuple[str, str]] = set()
+    checked: dict[tuple[str, str], datetime | None] = {}
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"ok": False}},
                                  {"range": {"checked_at": {"lte": point.until.isoformat()}}}]}}
-    fields = ["site_id", "url", "found_on", "on_homepage", "status", "error", "confirmed", "target_kind"]
+    fields = ["site_id", "url", "found_on", "on_homepage", "status", "error", "confirmed", "target_kind",
+              "checked_at"]
     for source in _stream(client, _index(prefix, "links"), query, fields):
         pair = (source["url"], source["found_on"])
+        checked[pair] = max(filter(None, (checked.get(pair), _datetime(source.get("checked_at")))),
+                            default=None)
         if pair in seen:
             continue
         seen.add(pair)
@@ -267,7 +329,16 @@ def _dead_links(client: Elasticsearch, prefix: str, site_ids: list[str],
             url=source["url"], found_on=source["found_on"], on_homepage=bool(source.get("on_homepage")),
             status=source.get("status"), error=source.get("error"), confirmed=bool(source.get("confirmed")),
             target_kind=str(source.get("target_kind") or "page")))
+    fetched = _page_fetches(client, prefix, sorted({pair[1] for pair in checked}), point)
+    for site_id, site_links in links.items():
+        links[site_id] = [link for link in site_links if not _refetched_since(
+            fetched.get(link.found_on), checked[(link.url, link.found_on)])]
     return links
+
+
+def _refetched_since(page_fetched: datetime | None, link_checked: datetime | None) -> bool:
+    """The page a broken link was found on was fetched again after the link was last reported."""
+    return page_fetched is not None and link_checked is not None and page_fetched > link_checked
 
 
 def _messages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> dict[str, list[MessageState]]:
@@ -324,6 +395,20 @@ def _limited_pages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> d
     return pages
 
 
+def _content_pages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> dict[str, list[ContentPage]]:
+    """Pages and attachments of the batch with content issues (V-SEVERE, D-TYPO; crawler.content_findings)."""
+    pages: dict[str, list[ContentPage]] = {}
+    query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"exists": {"field": "content_issues"}}]}}
+    for source in _stream(client, _index(prefix, "pages"), query, ["site_id", "url", "content_issues"]):
+        records = source.get("content_issues") or []
+        records = records if isinstance(records, list) else [records]
+        issues = [ContentIssue.from_record(record) for record in records if isinstance(record, dict)]
+        known = tuple(issue for issue in issues if issue is not None)
+        if known:
+            pages.setdefault(source["site_id"], []).append(ContentPage(url=source["url"], issues=known))
+    return pages
+
+
 def _strings(value: object) -> tuple[str, ...]:
     """A keyword field as stored: absent, one string, or a list of them."""
     if value is None:
@@ -345,6 +430,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
     service = _service_pages(client, prefix, site_ids, columns)
     personal = _personal_data(client, prefix, site_ids)
     limited = _limited_pages(client, prefix, site_ids)
+    content = _content_pages(client, prefix, site_ids)
     states: list[SiteState] = []
     for site in sites:
         home = homepages.get(site.site_id)
@@ -361,8 +447,19 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
             service_pages=tuple(sorted(service.get(site.site_id, ()), key=lambda page: page.url)),
             personal_data=tuple(sorted(personal.get(site.site_id, ()), key=lambda page: page.url)),
             limited_pages=tuple(sorted(limited.get(site.site_id, ()), key=lambda page: page.url)),
+            content_pages=tuple(sorted(content.get(site.site_id, ()), key=lambda page: page.url)),
         ))
     return states
+
+
+SiteBatch = list[tuple[RegisteredSite, SiteState]]
+
+
+def iter_site_state_batches(client: Elasticsearch, prefix: str, point: CheckPoint, *,
+                            region: str | None = None, batch_size: int = 500) -> Iterator[SiteBatch]:
+    """Each batch of registered sites with its SiteState (the registry entry carries the owner)."""
+    for batch in iter_registered_sites(client, prefix, region=region, batch_size=batch_size):
+        yield list(zip(batch, build_site_states(client, prefix, batch, point), strict=True))
 
 
 def iter_site_states(client: Elasticsearch, prefix: str, point: CheckPoint, *, region: str | None = None,

@@ -49,7 +49,8 @@ TEXT = "text"  # a text field with a .keyword sub-field
 # The type staff rely on for every field: written out by hand, so a rule change in es_schema shows here.
 INTENDED_TYPES: dict[str, dict[str, str]] = {
     "sites": {"site_id": "keyword", "name": TEXT, "url": "keyword", "level": "keyword", "region": "keyword",
-              "department": TEXT, "host": "keyword", "registered_at": "date"},
+              "department": TEXT, "host": "keyword", "registered_at": "date", "owner": "keyword",
+              "contact": "keyword", "supervisor": "keyword"},
     "pages": {"site_id": "keyword", "url": "keyword", "status": "long", "fetched_at": "date",
               "final_url": "keyword", "title": TEXT, "content_hash": "keyword", "content_type": "keyword",
               "body_bytes": "long", "encoding": "keyword", "page_kind": "keyword", "depth": "long",

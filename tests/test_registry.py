@@ -272,3 +272,57 @@ def test_an_unreadable_registry_entry_in_redis_is_left_out_not_fatal(
     assert readable == ["5101000001", "5107000003"]
     assert "Registry entry b'broken' in Redis is unreadable" in caplog.text
     assert "Registry entry b'short' in Redis is unreadable" in caplog.text
+
+
+OWNED = ("site_id,name,url,level,region,department,owner,contact,supervisor\n"
+         "5101000001,成都市人民政府,http://www.chengdu.gov.cn/,city,成都市,,张三,028-12345678,成都市政务服务管理局\n"
+         "5107000003,绵阳市教育局,https://edu.my.gov.cn/,department,绵阳市,教育局,,,\n")
+
+
+def test_owner_columns_are_optional_and_read_when_present() -> None:
+    parsed = parse_registry(OWNED)
+    assert parsed.problems == []
+    first, second = parsed.sites
+    assert (first.owner, first.contact, first.supervisor) == ("张三", "028-12345678", "成都市政务服务管理局")
+    assert (second.owner, second.contact, second.supervisor) == ("", "", "")
+    # Any of them alone, after the six required columns.
+    only_contact = parse_registry(HEADER.strip() + ",contact\n"
+                                  "5101000001,成都市人民政府,http://www.chengdu.gov.cn/,city,成都市,,a@b.cn\n")
+    assert only_contact.sites[0].contact == "a@b.cn"
+    # The older six-column registry still loads, owners empty.
+    assert parse_registry(GOOD).sites[0].owner == ""
+
+
+@pytest.mark.parametrize("header", [
+    "site_id,name,url,level,region,department,phone",
+    "site_id,name,url,level,region,department,owner,owner",
+    "site_id,name,url,level,region,owner,department",
+])
+def test_an_unknown_or_misplaced_optional_column_is_refused(header: str) -> None:
+    with pytest.raises(RegistryError, match="optionally followed by any of owner,contact,supervisor"):
+        parse_registry(header + "\n")
+
+
+@pytest.mark.parametrize("region", ["Chengdu", "成都", "成都市 ", "四川"])
+def test_a_region_that_is_not_a_known_city_is_named_with_the_known_ones(region: str) -> None:
+    parsed = parse_registry(HEADER + f"5101000001,成都市人民政府,http://www.chengdu.gov.cn/,city,{region},\n")
+    if region.strip() == "成都市":  # surrounding spaces are trimmed like every field
+        assert parsed.problems == []
+        return
+    assert parsed.sites == []
+    [problem] = parsed.problems
+    assert problem.startswith(f"line 2: region {region!r} is not a known city (市州); known: ")
+    assert "成都市" in problem and "凉山彝族自治州" in problem
+
+
+def test_seed_stores_the_owner_where_reports_read_it(env: Env, es_client: Elasticsearch, tmp_path: Path
+                                                     ) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(OWNED, encoding="utf-8")
+    result = env.scrapy("seed", str(path))
+    assert result.returncode == 0, result.stderr
+    [hit] = es_client.search(index=f"{env.es_prefix}-sites", query={"term": {"site_id": "5101000001"}}
+                             )["hits"]["hits"]
+    source = hit["_source"]
+    assert (source["owner"], source["contact"], source["supervisor"]) == (
+        "张三", "028-12345678", "成都市政务服务管理局")

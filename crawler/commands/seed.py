@@ -45,7 +45,8 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "INFO"}
 
     def syntax(self) -> str:
-        return "REGISTRY.csv [--replace]"
+        return ("REGISTRY.csv [--replace]  (columns site_id,name,url,level,region,department"
+                "[,owner,contact,supervisor])")
 
     def short_desc(self) -> str:
         return "Validate and load (or update) the site registry; schedule every site"
@@ -154,7 +155,8 @@ def _site_actions(prefix: str, sites: list[Site], removed: list[Site]) -> Iterat
     for site in sites:
         yield to_action(SiteItem(site_id=site.site_id, name=site.name, url=site.url, level=site.level,
                                  region=site.region, department=site.department, host=site.host,
-                                 registered_at=now), prefix)
+                                 registered_at=now, owner=site.owner, contact=site.contact,
+                                 supervisor=site.supervisor), prefix)
     for site in removed:
         yield {"_op_type": "delete", "_index": index_name(prefix, "sites"), "_id": document_id(site.site_id)}
 

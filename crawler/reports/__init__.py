@@ -17,6 +17,18 @@ SCHEMA = "govcrawl.report/1"
 FORMATS = (".json", ".xlsx", ".html")
 
 
+@dataclass(slots=True, kw_only=True)
+class QuarterlyReportItem:
+    """A quarterly report as issued (govcrawl-quarterly, id = (quarter, region)): its JSON `body` is
+    what `scrapy report --quarter` writes again for that quarter later, whatever the data then."""
+
+    quarter: str  # 2026Q4
+    region: str  # "" for every region
+    generated_at: datetime
+    final: bool  # made after the quarter ended: issued as it stands
+    body: str  # the report document as JSON text (kept in _source, not searched)
+
+
 @dataclass(slots=True, frozen=True)
 class ReportMeta:
     """What a report is about: when it was made, the day judged, an optional region filter."""
