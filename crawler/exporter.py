@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, cast
 
 import redis
@@ -21,13 +21,13 @@ from elasticsearch import ApiError
 
 from crawler import connections
 from crawler import metrics_catalog as catalog
+from crawler.clock import SHANGHAI, day_start
 from crawler.commands.status import ClusterStatus, read_status
 from crawler.metrics import new_family
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
-from crawler.scoring import homepage_date, score_site
+from crawler.scoring import homepage_date, late_messages, score_site
 from crawler.site_state import CheckPoint, iter_site_states
-from pipelines.columns import StaleLimit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 _CORE_CLASSES = frozenset(catalog.SITE_COLUMN_LAST_UPDATE_EXPORTED_CLASSES)
 _COLUMN_CLASSES = frozenset(catalog.COLUMN_CLASSES)
 _VETO_CHECKS = frozenset(catalog.VETO_CHECKS)
@@ -65,8 +64,8 @@ class SiteRecord:
     columns: tuple[tuple[str, str, int], ...]  # (class, state, count), non-zero counts only
     broken_links: tuple[tuple[str, str, int], ...]  # (where, confidence, count), non-zero only
     unanswered_messages: int
-    findings: tuple[tuple[str, int], ...]  # (severity, count), non-zero only
-    vetoes: tuple[str, ...]
+    findings: tuple[tuple[str, str, int], ...]  # (severity, confidence, count), non-zero only
+    vetoes: tuple[tuple[str, str], ...]  # (check, confidence): confirmed if any finding of it is
     score: float | None
 
     @property
@@ -85,20 +84,23 @@ class Snapshot:
 
 def day_timestamp(day: date) -> float:
     """Unix time of the start of `day` in Asia/Shanghai (the day staleness is counted from)."""
-    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).timestamp()
+    return day_start(day).timestamp()
 
 
 def unanswered_messages(state: SiteState, as_of: date, rules: Indicators) -> int:
-    """Messages of the V-REPLY window (asked 12 to 3 months ago) answered late or not at all."""
-    reply = rules.vetoes.v_reply
-    exempt = {column.url for column in state.columns if column.type == "exempt"}
-    oldest = StaleLimit(months=reply.lookback_months).cutoff(as_of)
-    youngest = StaleLimit(months=reply.min_age_months).cutoff(as_of)
-    return sum(1 for message in state.messages
-               if message.column_url not in exempt and message.asked_at is not None
-               and oldest < message.asked_at <= youngest
-               and (message.answered_at is None
-                    or (message.answered_at - message.asked_at).days > reply.unanswered_days))
+    """Messages of the V-REPLY window answered late or not at all (scoring.late_messages counts them)."""
+    return len(late_messages(state, as_of, rules))
+
+
+def _veto_confidences(result: SiteResult) -> tuple[tuple[str, str], ...]:
+    """Each exported veto check of the site and its confidence: confirmed if any of its findings is."""
+    confidences: dict[str, str] = {}
+    for finding in result.findings:
+        if finding.severity == "veto" and finding.check in _VETO_CHECKS:
+            known = confidences.get(finding.check)
+            confirmed = "confirmed" in (known, finding.confidence)
+            confidences[finding.check] = "confirmed" if confirmed else "suspected"
+    return tuple(sorted(confidences.items()))
 
 
 def site_record(state: SiteState, result: SiteResult, as_of: date, rules: Indicators) -> SiteRecord:
@@ -121,7 +123,8 @@ def site_record(state: SiteState, result: SiteResult, as_of: date, rules: Indica
     broken: Counter[tuple[str, str]] = Counter(
         ("home" if link.on_homepage else "other", "confirmed" if link.confirmed else "suspected")
         for link in state.dead_links)
-    severities = Counter(finding.severity for finding in result.findings if finding.severity != "info")
+    severities = Counter((finding.severity, finding.confidence) for finding in result.findings
+                         if finding.severity != "info")
     return SiteRecord(
         site_id=state.site_id, name=state.name, region=state.region, level=state.level, up=up,
         probes_1d=probes.total_1d, failed_1d=probes.failed_1d, probes_7d=probes.total_7d,
@@ -132,9 +135,9 @@ def site_record(state: SiteState, result: SiteResult, as_of: date, rules: Indica
         broken_links=tuple((where, confidence, count)
                            for (where, confidence), count in sorted(broken.items())),
         unanswered_messages=unanswered_messages(state, as_of, rules),
-        findings=tuple(sorted(severities.items())),
-        vetoes=tuple(sorted({finding.check for finding in result.findings
-                             if finding.severity == "veto" and finding.check in _VETO_CHECKS})),
+        findings=tuple((severity, confidence, count)
+                       for (severity, confidence), count in sorted(severities.items())),
+        vetoes=_veto_confidences(result),
         score=result.score,
     )
 
@@ -182,10 +185,10 @@ def site_families(sites: Sequence[SiteRecord]) -> Iterator[Metric]:
             broken.add_metric([*site.labels, where, confidence], float(count))
         if site.unanswered_messages:
             unanswered.add_metric(site.labels, float(site.unanswered_messages))
-        for severity, count in site.findings:
-            findings.add_metric([*site.labels, severity], float(count))
-        for check in site.vetoes:
-            vetoes.add_metric([*site.labels, check], 1.0)
+        for severity, confidence, count in site.findings:
+            findings.add_metric([*site.labels, severity, confidence], float(count))
+        for check, confidence in site.vetoes:
+            vetoes.add_metric([*site.labels, check, confidence], 1.0)
         if site.score is not None:
             score.add_metric(site.labels, site.score)
     yield from (broken, unanswered, findings, vetoes, score)

@@ -97,6 +97,22 @@ ALERT_SEVERITIES: Final[Mapping[str, str]] = _frozen({"critical": "严重", "war
 # Where a broken link was found (metrics: govcrawl_site_broken_links{where}).
 LINK_PLACES: Final[Mapping[str, str]] = _frozen({"home": "首页", "other": "其他页面"})
 
+# Why a home-page probe failed (ProbeItem.error kinds), in staff words.
+PROBE_FAILURES: Final[Mapping[str, str]] = _frozen({
+    "dns": "首页域名无法解析",
+    "tcp": "首页无法连接",
+    "refused": "首页拒绝连接",
+    "tls": "首页 TLS 握手失败",
+    "timeout": "首页访问超时",
+    "blocked": "首页地址解析到内网或保留地址：已拒绝访问",
+    "blocked_redirect": "首页跳转到内网或保留地址：已拒绝访问",
+    "too_large": "首页超过下载大小上限：未读取",
+    "decompression_limit": "首页解压后超过下载大小上限：未读取",
+    "redirect_loop": "首页重定向循环",
+    "too_many_redirects": "首页重定向次数过多",
+    "invalid_url": "首页网址无效（如端口超出范围）：无法请求",
+})
+
 YES: Final = "是"
 NO: Final = "否"
 NOT_CHECKABLE: Final = "无法检查"
@@ -117,6 +133,13 @@ def check_label(check: str) -> str:
     """The id and its Chinese name, as lists and alerts show a check: "V-HOME 首页信息不更新"."""
     name = CHECK_NAMES.get(check)
     return f"{check} {name}" if name else check
+
+
+def probe_failure(error: str | None, status: int | None) -> str:
+    """Why a home-page probe failed, in staff words: its error kind, or the HTTP status it got."""
+    if error == "http" or error is None:
+        return f"首页返回 HTTP {status}" if status else "首页返回错误页面"
+    return PROBE_FAILURES.get(error, f"首页无法访问（{error}）")
 
 
 def yes_no(value: bool | None) -> str:

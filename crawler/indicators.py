@@ -37,6 +37,7 @@ class AvailabilityRules(_Strict):
     warn_ratio: float = Field(gt=0, le=1)
     window_days: int = Field(ge=1)
     min_probes: int = Field(ge=1)
+    day_warn_min_probes: int = Field(ge=1)  # alerts only: probes the 1-day early warning needs
     confidence: Confidence
 
 

@@ -114,14 +114,15 @@ SITE_UNANSWERED_MESSAGES = MetricSpec(
     help="Consultation messages unanswered after 3 months within the last 12 months (V-REPLY).",
 )
 SITE_FINDINGS = MetricSpec(
-    name="govcrawl_site_findings", kind=_G, labels=(*SITE_LABELS, "severity"),
-    label_values={"severity": SEVERITIES}, sparse=True,
-    help="Open findings of this severity (veto or deduction).",
+    name="govcrawl_site_findings", kind=_G, labels=(*SITE_LABELS, "severity", "confidence"),
+    label_values={"severity": SEVERITIES, "confidence": CONFIDENCES}, sparse=True,
+    help="Open findings of this severity (veto or deduction), confirmed or suspected (awaiting a person).",
 )
 SITE_VETO = MetricSpec(
-    name="govcrawl_site_veto", kind=_G, labels=(*SITE_LABELS, "check"),
-    label_values={"check": VETO_CHECKS}, sparse=True,
-    help="1 while the veto check (indicators.md section 5 id) is true for the site; absent otherwise.",
+    name="govcrawl_site_veto", kind=_G, labels=(*SITE_LABELS, "check", "confidence"),
+    label_values={"check": VETO_CHECKS, "confidence": CONFIDENCES}, sparse=True,
+    help="1 while the veto check (indicators.md section 5 id) is true for the site, with its confidence "
+         "(suspected: a person must confirm it, so alerts never page it as critical); absent otherwise.",
 )
 SITE_SCORE = MetricSpec(
     name="govcrawl_site_score", kind=_G, labels=SITE_LABELS,
@@ -265,8 +266,8 @@ MAX_SERIES_PER_SITE: Final[Mapping[str, int]] = {
     SITE_COLUMNS.name: len(COLUMN_CLASSES) * len(SITE_COLUMN_EXPORTED_STATES),
     SITE_BROKEN_LINKS.name: len(BROKEN_LINK_WHERE) * len(CONFIDENCES),
     SITE_UNANSWERED_MESSAGES.name: 1,
-    SITE_FINDINGS.name: len(SEVERITIES),
-    SITE_VETO.name: len(VETO_CHECKS),
+    SITE_FINDINGS.name: len(SEVERITIES) * len(CONFIDENCES),
+    SITE_VETO.name: len(VETO_CHECKS),  # one confidence per check at a time: the label adds no series
     SITE_SCORE.name: 1,
 }
 

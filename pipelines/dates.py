@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import charset_normalizer
 from w3lib.encoding import html_to_unicode
 
+from crawler.clock import SHANGHAI
+
 if TYPE_CHECKING:
     import lxml.html
 
@@ -20,7 +22,6 @@ logger = logging.getLogger(__name__)
 
 DateSource = Literal["meta", "label", "url", "listing", "text"]
 
-SHANGHAI = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
 OLDEST_YEAR = 1990
 
 _META_CONFIDENCE = 0.85

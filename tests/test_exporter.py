@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from crawler import metrics_catalog as catalog
+from crawler.clock import SHANGHAI
 from crawler.commands.status import ClusterStatus, ShardStatus
 from crawler.exporter import (
     FrontierFigures,
@@ -26,7 +27,6 @@ from crawler.exporter import (
 )
 from crawler.indicators import load_indicators
 from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, SiteState, score_site
-from crawler.site_state import SHANGHAI
 from pipelines.columns import ColumnClass, is_stale
 from tests.conftest import free_port
 
@@ -113,8 +113,8 @@ def test_empty_columns_count_as_empty_only_and_exempt_columns_not_at_all() -> No
     record = record_of(healthy(as_of, columns=columns), as_of)
     assert record.columns == (("news", "stale", 2), ("notice", "empty", 1), ("other", "empty", 5))
     # Scoring agrees: 8 stale-or-empty (V-STALE warning), 6 empty (>= 5: V-EMPTY veto).
-    assert record.vetoes == ("V-EMPTY",)
-    assert ("veto", 1) in record.findings
+    assert record.vetoes == (("V-EMPTY", "confirmed"),)
+    assert ("veto", "confirmed", 1) in record.findings
 
 
 def test_unanswered_messages_agree_with_the_v_reply_finding() -> None:
@@ -129,8 +129,21 @@ def test_unanswered_messages_agree_with_the_v_reply_finding() -> None:
     result = score_site(state, as_of, RULES)
     reply = [finding for finding in result.findings if finding.check == "V-REPLY"]
     assert unanswered_messages(state, as_of, RULES) == 2
-    assert reply and reply[0].detail.startswith("2 messages")
-    assert "V-REPLY" in site_record(state, result, as_of, RULES).vetoes
+    assert reply and reply[0].detail.startswith("2 条留言")
+    # V-REPLY is suspected in indicators.yaml: the veto series says so, and so do the findings.
+    record = site_record(state, result, as_of, RULES)
+    assert ("V-REPLY", "suspected") in record.vetoes
+    assert ("veto", "suspected", 1) in record.findings
+
+
+def test_a_site_never_read_and_down_exports_a_suspected_availability_veto_only() -> None:
+    as_of = today()
+    down = ProbeSummary(latest_ok=False, latest_error="tcp", total_1d=2, failed_1d=2, total_7d=2, failed_7d=2)
+    state = healthy(as_of, probes=down, homepage_latest_date=None, columns=(), home_fetched=True)
+    record = record_of(state, as_of)
+    assert (record.up, record.score) == (0.0, None)
+    assert record.vetoes == (("V-AVAIL", "suspected"),)
+    assert record.findings == (("veto", "suspected", 1),)
 
 
 def _families(exporter: SiteStateExporter) -> dict[str, list[Any]]:

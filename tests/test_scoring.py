@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from crawler import glossary
+from crawler.glossary import CHECK_NAMES, check_label, check_name
 from crawler.indicators import INDICATORS_PATH, load_indicators, parse_indicators
+from crawler.registry import Level
 from crawler.scoring import (
     ColumnState,
+    Confidence,
     DeadLink,
     LimitedPage,
     MessageState,
     PersonalDataPage,
     ProbeSummary,
     ServicePage,
+    Severity,
     SiteState,
+    Verdict,
+    judge_findings,
     score_site,
 )
 from pipelines.columns import ColumnClass, is_stale
@@ -89,8 +96,10 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
      "PASS", 100.0, [], [], []),
     ("navigation-only homepage, no fresh level-2 column", site(homepage_latest_date=None),
      "FAIL", 100.0, ["V-HOME"], [], ["I-ZOMBIE"]),
-    ("4 stale news columns deduct", site(columns=(*BASE_COLUMNS, *stale_news(4))),
-     "PASS", 80.0, [], ["D-NEWS"] * 4, []),
+    ("4 stale news columns deduct and warn of V-CORE", site(columns=(*BASE_COLUMNS, *stale_news(4))),
+     "PASS", 80.0, [], ["D-NEWS"] * 4, ["V-CORE"]),
+    ("2 stale news columns deduct, no V-CORE warning", site(columns=(*BASE_COLUMNS, *stale_news(2))),
+     "PASS", 90.0, [], ["D-NEWS"] * 2, []),
     ("5 stale core columns veto", site(columns=(*BASE_COLUMNS, *stale_news(3), column("notice", 200),
                                                 column("policy", 200), column("policy", 200, level=2))),
      "FAIL", 75.0, ["V-CORE"], ["D-NEWS"] * 3 + ["D-NOTICE"] * 2, ["I-ZOMBIE", "V-STALE"]),
@@ -107,7 +116,7 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
      "FAIL", 100.0, ["V-STALE"], [], []),
     ("3 empty columns warn, not also stale-deducted", site(columns=(*BASE_COLUMNS, *(column(
         "news", None, empty=True, name=str(index)) for index in range(3)))),
-     "PASS", 85.0, [], ["D-EMPTY"] * 3, ["V-EMPTY"]),
+     "PASS", 85.0, [], ["D-EMPTY"] * 3, ["V-CORE", "V-EMPTY"]),
     ("5 empty columns veto", site(columns=(*BASE_COLUMNS, *(column("other", None, empty=True, name=str(index))
                                                            for index in range(5)))),
      "FAIL", 75.0, ["V-EMPTY"], ["D-EMPTY"] * 5, []),
@@ -154,7 +163,19 @@ CASES: list[tuple[str, SiteState, str, float | None, list[str], list[str], list[
                                                                         asked_at=date(2026, 11, 1),
                                                                         answered_at=None),)),
      "FAIL", 57.0, [], ["D-LINK-HOME"] * 10 + ["D-NEWS"] * 4 + ["D-PERS"] * 2 + ["D-REPLY-LIST"],
-     ["V-STALE"]),
+     ["V-CORE", "V-STALE"]),
+    ("refusing connections and never read: a suspected V-AVAIL veto, no score, nothing else judged",
+     site(probes=ProbeSummary(latest_ok=False, latest_error="tcp", total_1d=2, failed_1d=2, total_7d=2,
+                              failed_7d=2),
+          homepage_latest_date=None, columns=()),
+     "REVIEW", None, ["V-AVAIL"], [], []),
+    ("never read, down for a week of probes: a confirmed V-AVAIL veto fails it",
+     site(probes=ProbeSummary(latest_ok=False, latest_error="dns", total_7d=168, failed_7d=168),
+          homepage_latest_date=None, columns=(), home_fetched=False),
+     "FAIL", None, ["V-AVAIL"], [], []),
+    ("down now but read before: judged on the last crawl, with a note that it is down",
+     site(probes=ProbeSummary(latest_ok=False, latest_error="timeout", total_7d=10, failed_7d=1)),
+     "PASS", 100.0, [], [], ["V-AVAIL"]),
     ("home page shows every mark and links the error report",
      site(site_code_shown="5101000001", error_report_link=True), "PASS", 100.0, [], [], []),
     ("two marks missing and no error-report link",
@@ -228,7 +249,7 @@ def test_every_finding_has_evidence_and_a_warning_says_so() -> None:
                              columns=(*BASE_COLUMNS, *stale_news(2))), AS_OF, RULES)
     assert all(finding.evidence for finding in result.findings)
     (warning,) = [finding for finding in result.findings if finding.severity == "info"]
-    assert warning.detail == "warning: homepage not updated for 11 days (veto at 14)"
+    assert warning.detail == "预警：首页 11 天未更新（达到 14 天即单项否决）"
     assert warning.points == 0
 
 
@@ -290,10 +311,10 @@ def test_identity_findings_name_their_problem() -> None:
 def test_a_service_veto_names_the_poor_guides_and_what_they_show() -> None:
     (veto,) = score_site(site(service_pages=guides(6, shown=5)), AS_OF, RULES).findings
     assert veto.check == "V-SERVICE" and veto.confidence == "suspected"
-    assert veto.detail.startswith("6 service guides each lack 4 or more of the 10 guide elements")
+    assert veto.detail.startswith("6 个办事指南各缺少 10 项要素中的 4 项以上")
     assert len(veto.evidence) == 6
     shown = "办理机构 收费标准 办理时间 联系电话 办理流程"
-    assert veto.evidence[0] == f"http://s.gov.cn/bsfw/5/0.html shows 5: {shown}"
+    assert veto.evidence[0] == f"http://s.gov.cn/bsfw/5/0.html 含 5 项：{shown}"
 
 
 def test_a_privacy_label_points_at_the_page_and_shows_masked_numbers_only() -> None:
@@ -303,7 +324,7 @@ def test_a_privacy_label_points_at_the_page_and_shows_masked_numbers_only() -> N
     assert (label.check, label.severity, label.confidence, label.key) == (
         "I-PRIVACY", "info", "suspected", "http://s.gov.cn/gs/1.html")
     assert label.evidence == ("http://s.gov.cn/gs/1.html", "110105********002X", "138****5678")
-    assert "1 resident ID numbers, 1 mobile numbers" in label.detail
+    assert "身份证号 1 个，手机号 1 个" in label.detail
 
 
 def test_pages_not_read_whole_are_listed_never_scored() -> None:
@@ -316,6 +337,56 @@ def test_pages_not_read_whole_are_listed_never_scored() -> None:
     assert (repeated.check, repeated.key, repeated.severity) == ("I-CRAWL", "repeated", "info")
     assert repeated.points == 0.0
     assert repeated.evidence == ("http://s.gov.cn/calendar/?d=2", "http://s.gov.cn/calendar/?d=3")
-    assert repeated.detail.startswith("2 pages repeat earlier pages of their URL pattern")
+    assert repeated.detail.startswith("2 个页面与同一网址模式的已读页面重复")
     assert (capped.key, capped.evidence) == ("capped", ("http://s.gov.cn/wzdt.html",))
-    assert "(links)" in capped.detail
+    assert "链接数（links）" in capped.detail
+
+
+def test_an_unreachable_site_is_judged_unreachable_with_the_evidence() -> None:
+    probes = ProbeSummary(latest_ok=False, latest_error="tcp", total_1d=3, failed_1d=3, total_7d=3,
+                          failed_7d=3)
+    result = score_site(site(probes=probes, homepage_latest_date=None, columns=(), home_fetched=True),
+                        AS_OF, RULES)
+    (veto,) = result.findings
+    assert (veto.check, veto.severity, veto.confidence, veto.key) == ("V-AVAIL", "veto", "suspected", "down")
+    assert veto.detail.startswith("网站不能访问（首页无法连接），从未读到页面")
+    assert "无法检查" in veto.detail and "探测不足 140 次" in veto.detail
+    assert veto.evidence == ("http://www.chengdu.gov.cn/", "最近一次探测：首页无法连接",
+                             "7 天内首页探测 3 次，失败 3 次")
+    assert (result.score, result.verdict) == (None, "REVIEW")
+
+
+def test_a_site_back_up_is_judged_on_its_pages_again() -> None:
+    probes = ProbeSummary(latest_ok=True, total_7d=4, failed_7d=3)
+    result = score_site(site(probes=probes, homepage_latest_date=None, columns=()), AS_OF, RULES)
+    assert "V-AVAIL" not in checks(result.findings, "veto")
+    assert {"V-HOME", "V-CHANNEL", "V-SERVICE"} <= set(checks(result.findings, "veto"))
+
+
+def test_judge_findings_without_a_finding_left_passes_with_full_points() -> None:
+    state = site(columns=(*BASE_COLUMNS, *stale_news(2)))
+    full = score_site(state, AS_OF, RULES)
+    assert (full.score, full.verdict) == (90.0, "PASS")
+    assert judge_findings(state, [], RULES).score == 100.0
+    assert judge_findings(state, list(full.findings), RULES) == full
+
+
+def test_every_finding_text_is_chinese() -> None:
+    every_case = [score_site(case[1], AS_OF, RULES) for case in CASES]
+    details = {finding.detail for result in every_case for finding in result.findings}
+    assert details
+    english = [detail for detail in details if not any("\u4e00" <= char <= "\u9fff" for char in detail)]
+    assert english == []
+
+
+def test_the_glossary_names_every_check_class_level_and_verdict() -> None:
+    vetoes = {field.alias for field in type(RULES.vetoes).model_fields.values()}
+    labels = {field.alias for field in type(RULES.labels).model_fields.values()}
+    assert set(CHECK_NAMES) >= vetoes | labels | set(RULES.deductions)
+    assert set(glossary.COLUMN_CLASSES) == {kind.value for kind in ColumnClass}
+    assert set(glossary.SITE_LEVELS) == set(get_args(Level))
+    assert set(glossary.VERDICTS) == set(get_args(Verdict))
+    assert set(glossary.SEVERITIES) == set(get_args(Severity))
+    assert set(glossary.CONFIDENCES) == set(get_args(Confidence))
+    assert check_label("V-HOME") == "V-HOME 首页信息不更新"
+    assert check_name("X-NEW") == "X-NEW" and glossary.word(glossary.VERDICTS, "LATER") == "LATER"
