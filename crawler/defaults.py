@@ -68,3 +68,11 @@ GOVCRAWL_CASES_DUE_DAYS_DEDUCTION = 30  # days to fix a deduction case (扣分�
 GOVCRAWL_CASES_REPEAT_COUNT = 3  # a site with this many cases of one check in the window is a repeat offender
 GOVCRAWL_CASES_REPEAT_QUARTERS = 4  # the window: this quarter and the ones before it
 GOVCRAWL_QUARTERLY_MIN_FRACTION = 0.2  # share of a city's sites its quarterly spot check must cover
+
+# --- Service credentials and TLS (docs/deployment.md; each is read from the environment too) ----------
+GOVCRAWL_ES_API_KEY: str | None = None  # encoded API key (base64 id:key); used instead of user/password
+GOVCRAWL_REDIS_CA_CERTS: str | None = None  # CA file that signed Redis's certificate (rediss:// URLs)
+GOVCRAWL_REDIS_CLIENT_CERT: str | None = None  # client certificate, if Redis asks for one (tls-auth-clients)
+GOVCRAWL_REDIS_CLIENT_KEY: str | None = None  # private key of GOVCRAWL_REDIS_CLIENT_CERT
+GOVCRAWL_REDIS_PASSWORD: str | None = None  # AUTH password (of GOVCRAWL_REDIS_USERNAME, or the default user)
+GOVCRAWL_REDIS_USERNAME: str | None = None  # ACL user; unset = Redis's default user
