@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_DOC = ROOT / "docs" / "metrics.md"
 START, END = "<!-- metrics:start -->", "<!-- metrics:end -->"
+BUDGET_SITES = 15_000  # the province the series budget is sized for
 
 
 def _labels_cell(spec: catalog.MetricSpec) -> str:
@@ -51,14 +52,15 @@ def _family_rows(specs: Iterable[catalog.MetricSpec], *, per_site: bool) -> list
 def metrics_table() -> str:
     """The generated part of docs/metrics.md: one table per process kind, buckets and series budget."""
     buckets = " ".join(f"{bucket:g}" for bucket in catalog.FETCH_DURATION_BUCKETS_SECONDS)
+    always, most = catalog.always_exported_series_per_site(), catalog.max_series_per_site()
     lines = [
         "### Site state (`scrapy exporter`, one series set per registered site)",
         "",
         *_family_rows(catalog.SITE_METRICS, per_site=True),
         "",
-        f"A site adds **{catalog.always_exported_series_per_site()}** series whatever its state (the "
-        f"families that are not sparse) and at most **{catalog.max_series_per_site()}** with every sparse "
-        "family full. "
+        f"A site adds **{always}** series whatever its state (the families that are not sparse) and at most "
+        f"**{most}** with every sparse family full: for {BUDGET_SITES:,} sites, {always * BUDGET_SITES:,} "
+        f"series always and {most * BUDGET_SITES:,} at worst. "
         "`govcrawl_site_columns` is exported for the states "
         f"{', '.join(catalog.SITE_COLUMN_EXPORTED_STATES)} only, and "
         "`govcrawl_site_column_last_update_timestamp_seconds` for the classes "
