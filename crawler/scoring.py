@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
+from crawler.content_findings import content_findings
 from crawler.glossary import COLUMN_CLASSES, NOT_CHECKABLE, check_name, probe_failure, word
 from pipelines.columns import StaleLimit
 from pipelines.identity import MARK_NAMES, domain_problems, site_code_problems
@@ -15,6 +16,7 @@ from pipelines.service import GUIDE_ELEMENTS
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from crawler.content_findings import ContentPage
     from crawler.indicators import CountRules, Indicators
 
 Severity = Literal["veto", "deduction", "info"]
@@ -132,6 +134,7 @@ class SiteState:
     service_pages: tuple[ServicePage, ...] = ()
     personal_data: tuple[PersonalDataPage, ...] = ()
     limited_pages: tuple[LimitedPage, ...] = ()  # pages not read whole (I-CRAWL)
+    content_pages: tuple[ContentPage, ...] = ()  # pages with content issues (V-SEVERE, D-TYPO)
 
     @property
     def crawled(self) -> bool:
@@ -594,6 +597,6 @@ def score_site(state: SiteState, as_of: date, rules: Indicators) -> SiteResult:
         findings += _homepage(state, as_of, rules) + _columns(state, rules)
         findings += _links(state, rules) + _messages(state, as_of, rules) + _service(state, rules)
         findings += _service_statistics(state, rules) + _identity(state, rules) + _privacy(state, rules)
-        findings += _crawl_limits(state, rules)
+        findings += _crawl_limits(state, rules) + content_findings(state.content_pages, rules)
         findings += _zombie(state, as_of, findings, rules)
     return judge_findings(state, findings, rules)

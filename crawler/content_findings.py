@@ -1,0 +1,121 @@
+"""Findings of the content checks (D-TYPO, V-SEVERE candidates) from the issues the crawl stored on pages.
+
+The spider stores what each page shows in PageItem.content_issues (crawler/spiders/analysis.py,
+pipelines/wording.py, pipelines/darklinks.py); here a site's issues become findings, one per
+(kind, form found) with the pages showing it. Every one is `suspected`: a person confirms it through the
+review worklist and the case ledger. Serious ones (a leader's name or post, a national name, banned or
+injected content, dark links, a blocklisted domain, a defaced home page) are V-SEVERE candidates, a veto
+only once confirmed; ordinary wrong words and names are D-TYPO, deducted only once confirmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal, get_args
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from crawler.indicators import Indicators
+    from crawler.scoring import Finding
+
+IssueKind = Literal["typo", "name", "national", "leader", "post", "banned", "gambling", "porn", "dark",
+                    "blocked", "defacement"]
+IssueSeverity = Literal["serious", "ordinary"]
+IssueWhere = Literal["text", "anchor", "attachment", "link", "home"]
+
+# What staff read for each kind (the same words in findings, worklists and docs/content-checks.md).
+ISSUE_WORDS: Final[Mapping[str, str]] = {
+    "typo": "错别字",
+    "name": "名称错误",
+    "national": "国名党名错误",
+    "leader": "领导人姓名错误",
+    "post": "领导人职务错误",
+    "banned": "违禁用语",
+    "gambling": "涉赌内容",
+    "porn": "涉黄内容",
+    "dark": "暗链",
+    "blocked": "链接指向封禁域名",
+    "defacement": "首页异常变化（疑似被篡改）",
+}
+WHERE_WORDS: Final[Mapping[str, str]] = {
+    "text": "正文", "anchor": "链接文字", "attachment": "附件名称", "link": "链接地址", "home": "首页",
+}
+_SEVERE_CHECK: Final = "V-SEVERE"
+_TYPO_CHECK: Final = "D-TYPO"
+_EVIDENCE_PAGES: Final = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ContentIssue:
+    """One suspected problem a page shows: its kind, the form found, what it should be, the sentence."""
+
+    kind: IssueKind
+    severity: IssueSeverity
+    found: str
+    right: str = ""
+    evidence: str = ""
+    where: IssueWhere = "text"
+
+    def record(self) -> dict[str, str]:
+        """The form stored in PageItem.content_issues."""
+        return {"kind": self.kind, "severity": self.severity, "found": self.found, "right": self.right,
+                "evidence": self.evidence, "where": self.where}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> ContentIssue | None:
+        """The issue a stored record describes; None for a record this code does not know."""
+        kind, severity, where = record.get("kind"), record.get("severity"), record.get("where", "text")
+        if kind not in get_args(IssueKind) or severity not in get_args(IssueSeverity) \
+                or where not in get_args(IssueWhere):
+            return None
+        return cls(kind=kind, severity=severity, found=str(record.get("found") or ""),  # type: ignore[arg-type]
+                   right=str(record.get("right") or ""), evidence=str(record.get("evidence") or ""),
+                   where=where)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ContentPage:
+    """A page (or attachment) of a site and the content issues stored on it."""
+
+    url: str
+    issues: tuple[ContentIssue, ...]
+
+
+def issue_key(issue: ContentIssue) -> str:
+    """What a content finding is about: the kind and the form found (one finding per site and key)."""
+    return f"{issue.kind} {issue.found}"
+
+
+def _detail(issue: ContentIssue, pages: int) -> str:
+    should = f"，应为“{issue.right}”" if issue.right else ""
+    return (f"疑似{ISSUE_WORDS[issue.kind]}：“{issue.found}”{should}（{WHERE_WORDS[issue.where]}，"
+            f"{pages} 个页面），须人工确认")
+
+
+def content_findings(pages: Iterable[ContentPage], rules: Indicators) -> list[Finding]:
+    """V-SEVERE candidates and D-TYPO findings of a site, one per (kind, form), pages as evidence.
+
+    D-TYPO carries no points while suspected: the criteria deduct each confirmed typo only.
+    """
+    from crawler.scoring import Finding  # noqa: PLC0415  # scoring imports this module
+
+    grouped: dict[str, tuple[ContentIssue, list[str]]] = {}
+    for page in pages:
+        for issue in page.issues:
+            entry = grouped.setdefault(issue_key(issue), (issue, []))
+            if page.url not in entry[1]:
+                entry[1].append(page.url)
+    findings: list[Finding] = []
+    for key, (issue, urls) in sorted(grouped.items()):
+        evidence = (issue.evidence, *urls[:_EVIDENCE_PAGES])
+        if issue.severity == "serious":
+            findings.append(Finding(check=_SEVERE_CHECK, severity="veto", points=0.0, confidence="suspected",
+                                    detail=_detail(issue, len(urls)), key=key, evidence=evidence))
+        else:
+            points = rules.points(_TYPO_CHECK)
+            findings.append(Finding(check=_TYPO_CHECK, severity="deduction", points=0.0,
+                                    confidence="suspected", key=key,
+                                    detail=f"{_detail(issue, len(urls))}，确认后每处扣 {points:g} 分",
+                                    evidence=evidence))
+    return findings
