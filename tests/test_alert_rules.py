@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
+from crawler.indicators import INDICATORS_PATH, load_indicators, parse_indicators
 from crawler.metrics_catalog import (
     MAX_SERIES_PER_SITE,
     VETO_CHECKS,
     always_exported_series_per_site,
     selector_problems,
 )
+from scripts import alert_rules
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 PROMETHEUS = DEPLOY / "prometheus"
@@ -34,8 +36,8 @@ SITE_ALERTS = {
     "GovSiteColumnsStale": {"critical", "warning"},
     "GovSiteEmptyColumns": {"critical", "warning"},
     "GovSiteHomepageDeadLinks": {"warning"},
-    "GovSiteUnansweredMessages": {"critical"},
-    "GovSiteVeto": {"critical"},
+    "GovSiteUnansweredMessages": {"warning"},  # V-REPLY is suspected in indicators.yaml
+    "GovSiteVeto": {"critical", "warning"},  # critical only for a confirmed veto
 }
 CRAWLER_ALERTS = {
     "GovcrawlNothingFetched", "GovcrawlQueueGrowing", "GovcrawlWorkerGone", "GovcrawlEsBufferGrowing",
@@ -175,6 +177,78 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test() -> None:
     assert every_alert - quiet == set()
 
 
+def test_generated_rule_files_are_what_the_generator_makes_from_indicators_yaml_now() -> None:
+    assert alert_rules.outdated_files() == [], "run: python -m scripts.alert_rules --write"
+    assert alert_rules.main(["--check"]) == 0
+
+
+def test_a_threshold_moved_in_indicators_yaml_moves_both_rule_files() -> None:
+    text = INDICATORS_PATH.read_text(encoding="utf-8")
+    moved = parse_indicators(text.replace("fail_days: 14 ", "fail_days: 21 ").replace(
+        "fail_count: 10 ", "fail_count: 12 "))
+    files = alert_rules.rendered_files(moved)
+    prometheus = files[alert_rules.PROMETHEUS_RULES]
+    grafana = files[alert_rules.GRAFANA_RULES]
+    assert "/ 86400 >= 21\n" in prometheus and "/ 86400 >= 10 < 21\n" in prometheus
+    assert "/ 86400 >= 14" not in prometheus + grafana
+    assert '(govcrawl_site_columns{state=~"stale|empty"}) >= 12\n' in prometheus
+    assert "首页 21 天未更新" in grafana and "首页超过 21 天无新信息" in grafana
+    assert sorted(alert_rules.outdated_files(files)) == sorted(files)
+
+
+def test_checked_out_of_date_files_exit_1_naming_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    stale = tmp_path / "govcrawl-sites.rules.yml"
+    stale.write_text("groups: []\n", encoding="utf-8")
+    monkeypatch.setattr(alert_rules, "ROOT", tmp_path)
+    monkeypatch.setattr(alert_rules, "PROMETHEUS_RULES", stale)
+    monkeypatch.setattr(alert_rules, "GRAFANA_RULES", tmp_path / "missing.yml")
+    assert alert_rules.main(["--check"]) == 1
+    assert "govcrawl-sites.rules.yml is out of date" in caplog.text
+    assert "missing.yml is out of date" in caplog.text
+
+
+def test_a_broken_indicators_file_is_one_line_and_exit_2(tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    broken = tmp_path / "indicators.yaml"
+    broken.write_text(INDICATORS_PATH.read_text(encoding="utf-8").replace("fail_days: 14", "fail_days: x"),
+                      encoding="utf-8")
+    assert alert_rules.main(["--check", "--indicators", str(broken)]) == 2
+    assert "vetoes.V-HOME.fail_days" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_only_a_confirmed_veto_line_is_critical() -> None:
+    rules = load_indicators()
+    confirmed = {check for check, confidence in (
+        ("V-AVAIL", rules.vetoes.v_avail.confidence), ("V-HOME", rules.vetoes.v_home.confidence),
+        ("V-CORE", rules.vetoes.v_core.confidence), ("V-STALE", rules.vetoes.v_stale.confidence),
+        ("V-EMPTY", rules.vetoes.v_empty.confidence), ("V-REPLY", rules.vetoes.v_reply.confidence),
+    ) if confidence == "confirmed"}
+    assert "V-REPLY" not in confirmed  # suspected: a person confirms the messages are valid
+    for rule in (rule for rule in _rules() if rule["alert"].startswith("GovSite")):
+        labels = rule["labels"]
+        if labels["severity"] != "critical":
+            continue
+        if "check" in labels:
+            assert labels["check"] in confirmed and labels["confidence"] == "confirmed", rule["alert"]
+        else:  # GovSiteVeto: the confidence comes with the series
+            assert 'confidence="confirmed"' in rule["expr"], rule["alert"]
+    suspected_veto = [rule for rule in _rules() if 'confidence="suspected"' in rule["expr"]]
+    assert [rule["labels"]["severity"] for rule in suspected_veto] == ["warning"]
+
+
+def test_a_down_site_inhibits_its_other_alerts_and_site_alerts_group_per_site() -> None:
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text(encoding="utf-8"))
+    assert config["route"]["group_by"] == ["site_id"]
+    down = [rule for rule in config["inhibit_rules"]
+            if rule["source_matchers"] == ['alertname="GovSiteDown"']]
+    assert len(down) == 1 and down[0]["equal"] == ["site_id"]
+    assert 'check!="V-AVAIL"' in down[0]["target_matchers"]
+    site_receivers = [receiver for receiver in config["receivers"] if receiver["name"] != "operators"]
+    assert all(hook.get("send_resolved") is False
+               for receiver in site_receivers for hook in receiver["webhook_configs"])
+
+
 def test_alertmanager_config_is_valid() -> None:
     result = _run(_tool("amtool"), "check-config", str(ALERTMANAGER_CONFIG))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -185,6 +259,7 @@ def test_alertmanager_config_is_valid() -> None:
      "chengdu-desk"),
     (["alertname=GovSiteUnavailable", "severity=warning", "region=绵阳市"], "mianyang-desk"),
     (["alertname=GovSiteVeto", "severity=critical", "region=甘孜州"], "provincial-desk"),
+    (["alertname=GovSiteVeto", "severity=critical", "region=成都市", "site_id=5101000001"], "chengdu-desk"),
     (["alertname=GovcrawlWorkerGone", "severity=warning", "team=operators"], "operators"),
     (["alertname=GovcrawlExporterStale", "severity=critical", "team=operators", "region=成都市"],
      "operators"),

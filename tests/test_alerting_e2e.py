@@ -1,4 +1,6 @@
-"""A farm site goes down -> probes fail -> exporter -> a real Prometheus fires GovSiteDown for it alone."""
+"""A farm site goes down -> probes fail -> exporter -> a real Prometheus fires GovSiteDown for it alone;
+the generated rules and the shipped Alertmanager routing over demo-like sites (real Prometheus and
+Alertmanager)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
+from crawler.clock import SHANGHAI
+from crawler.exporter import SiteStateExporter
+from crawler.indicators import load_indicators
+from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, SiteState
+from scripts.alert_rules import ALERTMANAGER_CONFIG, count_alerts
 from tests.conftest import CRAWL_SETTINGS, ROOT, free_port, run_farm, terminate
 
 if TYPE_CHECKING:
@@ -162,3 +172,61 @@ def _wait(condition: Any, timeout: float, message: str, work: Path) -> float:
     prom = (work / "prometheus.log").read_text(encoding="utf-8", errors="replace")[-1500:]
     pytest.fail(f"{message} within {timeout:.0f}s\n--- worker log ---\n{log}\n"
                 f"--- exporter log ---\n{exporter}\n--- prometheus log ---\n{prom}")
+
+
+def _demo_like_metrics(as_of: date) -> str:
+    """The exporter's exposition for four sites built like the demo's: a stale one with dead links, one
+    with only suspected vetoes, one down since its last good crawl, and a healthy one."""
+    rules = load_indicators()
+    probes = ProbeSummary(latest_ok=True, total_1d=24, total_7d=168)
+    fresh = (ColumnState(name="要闻", url="http://a/news", type="news", level=1, latest_date=as_of, entries=9,
+                         stale=False, empty=False),
+             ColumnState(name="领导信箱", url="http://a/mail", type="consult", level=1, latest_date=as_of,
+                         entries=9, stale=False, empty=False),
+             ColumnState(name="办事服务", url="http://a/bs", type="service", level=1, latest_date=as_of,
+                         entries=9, stale=False, empty=False))
+    dead = tuple(DeadLink(url=f"http://a/x{index}", found_on="http://a/", on_homepage=True, status=404,
+                          error="http", confirmed=True) for index in range(2))
+    stale = SiteState(site_id="5101000001", name="成都市人民政府", url="http://a/", region="成都市",
+                      level="city", probes=probes, home_fetched=True, error_report_link=True,
+                      homepage_latest_date=as_of - timedelta(days=20), columns=fresh, dead_links=dead)
+    asked = as_of - timedelta(days=150)
+    suspected = replace(stale, site_id="5107000002", name="绵阳市人民政府", region="绵阳市",
+                        homepage_latest_date=as_of, dead_links=(), columns=fresh[:1],
+                        messages=(MessageState(url="m", column_url="c", asked_at=asked, answered_at=None),))
+    down = replace(stale, site_id="5134000003", name="凉山州人民政府", region="凉山州",
+                   probes=ProbeSummary(latest_ok=False, latest_error="timeout", total_1d=24, failed_1d=1,
+                                       total_7d=168, failed_7d=1))
+    healthy = replace(stale, site_id="5133000004", name="甘孜州人民政府", region="甘孜州",
+                      homepage_latest_date=as_of, dead_links=())
+    exporter = SiteStateExporter(lambda point: [stale, suspected, down, healthy], rules)
+    assert exporter.refresh()
+    registry = CollectorRegistry()
+    registry.register(exporter)
+    return generate_latest(registry).decode("utf-8")
+
+
+def test_alerts_are_one_message_per_site_and_a_suspected_veto_never_pages(tmp_path: Path) -> None:
+    """The generated site rules in a real Prometheus, routed by the shipped Alertmanager configuration."""
+    as_of = datetime.now(SHANGHAI).date()
+    counted = count_alerts(_demo_like_metrics(as_of), [SITE_RULES], ALERTMANAGER_CONFIG, tmp_path)
+    fired = {(labels["site_id"], labels["alertname"], labels["severity"]) for labels in counted.firing}
+    assert fired == {
+        ("5101000001", "GovSiteHomepageStale", "critical"),
+        ("5101000001", "GovSiteHomepageDeadLinks", "warning"),
+        # Suspected: an unanswered message (V-REPLY), no consultation or service column are warnings.
+        ("5107000002", "GovSiteUnansweredMessages", "warning"), ("5107000002", "GovSiteVeto", "warning"),
+        ("5134000003", "GovSiteDown", "warning"), ("5134000003", "GovSiteHomepageStale", "critical"),
+        ("5134000003", "GovSiteHomepageDeadLinks", "warning"),
+    }
+    # The down site's page-based alerts are held back while GovSiteDown fires.
+    assert {(labels["site_id"], labels["alertname"]) for labels in counted.inhibited} == {
+        ("5134000003", "GovSiteHomepageStale"), ("5134000003", "GovSiteHomepageDeadLinks")}
+    messages = {receiver: sorted(labels["alertname"] for labels in alerts)
+                for receiver, alerts in counted.groups}
+    assert messages == {
+        "chengdu-desk": ["GovSiteHomepageDeadLinks", "GovSiteHomepageStale"],
+        "mianyang-desk": ["GovSiteUnansweredMessages", "GovSiteVeto", "GovSiteVeto"],
+        "liangshan-desk": ["GovSiteDown"],
+    }
+    print(counted.summary())
