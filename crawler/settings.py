@@ -34,7 +34,7 @@ for _name in _ENVIRONMENT:
 
 
 class GovcrawlSettingsAddon:
-    """Derives Scrapy's and scrapy-redis's own settings from ours once every override is known.
+    """Derives Scrapy's own settings from ours once every override is known.
 
     Runs after `-s GOVCRAWL_...=` options are applied, so an operator sets only GOVCRAWL_* names;
     a Scrapy name given on the command line (priority cmdline) still wins.
@@ -47,7 +47,6 @@ class GovcrawlSettingsAddon:
         "DOWNLOAD_DELAY": "GOVCRAWL_CRAWL_DELAY_SECONDS",
         "DOWNLOAD_TIMEOUT": "GOVCRAWL_CRAWL_TIMEOUT_SECONDS",
         "DOWNLOAD_MAXSIZE": "GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES",
-        "REDIS_URL": "GOVCRAWL_REDIS_URL",
     }
 
     def update_settings(self, settings: Settings) -> None:
@@ -81,6 +80,7 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 SCHEDULER = "crawler.scheduler.sharded.ShardedScheduler"
+SCHEDULER_QUEUE_CLASS = "crawler.scheduler.sharded.SessionQueue"
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
 
 # A link check's GET fallback keeps its HEAD's redirect chain on purpose (see GovsiteSpider.parse_check).
@@ -92,15 +92,15 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.conditional.ConditionalRequestMiddleware": 560,
 }
 
+# Closest to the spider: a callback that raises still records its page and acknowledges its request.
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.acknowledge.AcknowledgeFailedCallbacks": 950,
+}
+
 EXTENSIONS = {
     "crawler.extensions.metrics.MetricsExtension": 500,
 }
 
 ITEM_PIPELINES = {
     "pipelines.indexing.IndexingPipeline": 900,
-# Closest to the spider: a callback that raises still records its page and acknowledges its request.
-SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.acknowledge.AcknowledgeFailedCallbacks": 950,
-}
-
 }

@@ -22,7 +22,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from crawler import connections, es_schema
 from crawler.items import ITEM_INDEX, AckItem
 from crawler.naming import IndexKind, index_name, index_prefix
-from crawler.scheduler.sharded import requests_stored, store_requested
+from crawler.scheduler.session import worker_session
 
 if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
@@ -113,6 +113,7 @@ class IndexingPipeline:
     def __init__(self, crawler: Crawler, client: AsyncElasticsearch, *, prefix: str, batch_size: int,
                  flush_seconds: float, max_retries: int, spool: Spool) -> None:
         self.crawler = crawler
+        self.session = worker_session(crawler)  # told when stored items' requests may be acknowledged
         self.client = client
         self.prefix = prefix
         self.batch_size = batch_size
@@ -123,7 +124,7 @@ class IndexingPipeline:
         self._acks_pending: list[tuple[int, AckItem]] = []
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
-        self._flushes: set[asyncio.Task[None]] = set()  # flushes asked for by the scheduler, still running
+        self._flushes: set[asyncio.Task[None]] = set()  # flushes asked for by the session, still running
         self._last_flush = time.monotonic()
         self._written: set[str] = set()  # indices this worker wrote to: refreshed at close
 
@@ -171,7 +172,7 @@ class IndexingPipeline:
                     {"address": address, "prefix": self.prefix, "batch": self.batch_size,
                      "seconds": self.flush_seconds})
         self._timer = asyncio.get_running_loop().create_task(self._flush_periodically())
-        self.crawler.signals.connect(self._on_store_requested, signal=store_requested)
+        self.session.store = self
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, AckItem):
@@ -183,7 +184,8 @@ class IndexingPipeline:
             await self.flush()
         return item
 
-    def _on_store_requested(self) -> None:
+    def store_soon(self) -> None:
+        """Store buffered items now (the session is handing shards over and waits for their acks)."""
         if self._pending or self._acks_pending:
             task = asyncio.get_running_loop().create_task(self.flush())
             self._flushes.add(task)
@@ -205,7 +207,7 @@ class IndexingPipeline:
             self._last_flush = time.monotonic()
         if acks:
             # Sent or durably spooled: the requests behind these items need not be fetched again.
-            self.crawler.signals.send_catch_log(signal=requests_stored, tokens=[token for _, token in acks])
+            self.session.requests_stored(token for _, token in acks)
 
     async def _send(self, batch: list[Action]) -> None:
         stats = self.crawler.stats

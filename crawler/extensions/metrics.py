@@ -16,6 +16,7 @@ from scrapy.exceptions import NotConfigured
 from crawler import metrics_catalog as catalog
 from crawler.items import AckItem, PageItem
 from crawler.metrics import WorkerMetrics, new_family, serve, status_class
+from crawler.scheduler.session import worker_session
 from pipelines.indexing import IndexingPipeline
 
 if TYPE_CHECKING:
@@ -89,11 +90,9 @@ class WorkerCollector:
         for direction, key in _HANDOVERS.items():
             handovers.add_metric([worker, direction], float(stats.get(key, 0)))
         yield handovers
-        scheduler = self.extension.scheduler
-        if scheduler is not None:
-            buffered = new_family(catalog.WORKER_BUFFERED_REQUESTS)
-            buffered.add_metric([worker], float(len(scheduler)))
-            yield buffered
+        buffered = new_family(catalog.WORKER_BUFFERED_REQUESTS)
+        buffered.add_metric([worker], float(self.extension.session.buffer.size))
+        yield buffered
         yield from self._indexing(worker)
 
     def _indexing(self, worker: str) -> Iterator[Metric]:
@@ -118,7 +117,7 @@ class WorkerCollector:
 
 
 class MetricsExtension:
-    """Serves this worker's metrics on its own port; label `worker` = the scheduler's worker id."""
+    """Serves this worker's metrics on its own port; label `worker` = the session's worker id."""
 
     def __init__(self, crawler: Crawler, *, address: str, port: int, port_tries: int) -> None:
         self.crawler = crawler
@@ -129,7 +128,7 @@ class MetricsExtension:
         self.metrics = WorkerMetrics.declare(self.registry)
         self.worker = ""
         self.bound_port: int | None = None
-        self.scheduler: Any = None
+        self.session = worker_session(crawler)
         self.indexing: IndexingPipeline | None = None
         self._server: WSGIServer | None = None
         self._thread: Thread | None = None
@@ -158,19 +157,15 @@ class MetricsExtension:
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def spider_opened(self) -> None:
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None)
-        self.scheduler = getattr(slot, "scheduler", None)
-        self.worker = str(getattr(self.scheduler, "worker_id", "") or "unknown")
-        scraper = getattr(engine, "scraper", None)
-        middlewares = getattr(getattr(scraper, "itemproc", None), "middlewares", ())
-        self.indexing = next((mw for mw in middlewares if isinstance(mw, IndexingPipeline)), None)
+        self.worker = self.session.worker_id
+        store = self.session.store
+        self.indexing = store if isinstance(store, IndexingPipeline) else None
         self.registry.register(WorkerCollector(self))
         self._server, self._thread, self.bound_port = serve(self.registry, self.address, self.port,
                                                             self.port_tries)
         logger.info("Metrics of worker %(worker)s at http://%(address)s:%(port)d/metrics",
                     {"worker": self.worker, "address": self.address, "port": self.bound_port})
-        if getattr(self.scheduler, "frontier", None) is not None:
+        if self.session.frontier is not None:
             self._announcer = asyncio.get_running_loop().create_task(self._announce())
 
     def spider_closed(self) -> None:
@@ -185,7 +180,8 @@ class MetricsExtension:
 
     async def _announce(self) -> None:
         """Write the bound port into the worker's Redis hash, where `scrapy status` and discovery read it."""
-        frontier = self.scheduler.frontier
+        frontier = self.session.frontier
+        assert frontier is not None
         key = frontier.keys.worker(self.worker)
         ttl_ms = int(frontier.config.lease_seconds * 4000)
         while True:

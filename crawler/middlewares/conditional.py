@@ -9,12 +9,15 @@ import redis
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.scheduler.session import worker_session
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
     from crawler.scheduler.frontier import Frontier
+    from crawler.scheduler.session import WorkerSession
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +29,8 @@ _CONDITIONAL_KINDS = frozenset({"column"})
 class ConditionalRequestMiddleware:
     """Adds validators to column requests; hands the ones servers answer with to the spider."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+    def __init__(self, session: WorkerSession) -> None:
+        self.session = session
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -35,10 +38,10 @@ class ConditionalRequestMiddleware:
             raise NotConfigured(
                 "GOVCRAWL_CRAWL_CONDITIONAL_ENABLED is off: column pages are always refetched"
             )
-        return cls(crawler)
+        return cls(worker_session(crawler))
 
     def _frontier(self) -> Frontier | None:
-        return getattr(self.crawler.spider, "frontier", None)
+        return self.session.frontier
 
     async def process_request(self, request: Request) -> None:
         frontier = self._frontier()
@@ -61,8 +64,7 @@ class ConditionalRequestMiddleware:
         if frontier is None or request.meta.get("page_kind") not in _CONDITIONAL_KINDS:
             return response
         if response.status == 304:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("govcrawl/crawl/not_modified_count")
+            self.session.stats.inc_value("govcrawl/crawl/not_modified_count")
             return response
         if response.status == 200:
             # Stored only when the request is acknowledged (its items stored, its links in the

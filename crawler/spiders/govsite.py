@@ -17,6 +17,7 @@ from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import OVER_BUDGET, Link, retrying
+from crawler.scheduler.session import worker_session
 from crawler.spiders.analysis import (
     OutLink,
     PageAnalysis,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from crawler.registry import Site
     from crawler.scheduler.frontier import Frontier
+    from crawler.scheduler.session import WorkerSession
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +77,7 @@ class GovsiteSpider(scrapy.Spider):
     def __init__(self, *args: Any, once: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.once = once not in (None, "", "0", "false", "no")
-        self.sites: dict[str, Site] = {}
-        self.frontier: Frontier | None = None  # set by the scheduler when it opens
+        self.session: WorkerSession | None = None  # set in from_crawler
         # Statuses the frontier already answered, per (site, cycle, url, beyond max depth): menus and
         # footers repeat the same links on every page, and Redis would give the same answer again.
         self._known: dict[_KnownKey, tuple[int, float]] = {}
@@ -84,6 +85,7 @@ class GovsiteSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.session = worker_session(crawler)
         settings = crawler.settings
         spider.max_depth = settings.getint("GOVCRAWL_CRAWL_MAX_DEPTH")
         spider.max_segment_repeats = settings.getint("GOVCRAWL_CRAWL_TRAP_MAX_SEGMENT_REPEATS")
@@ -103,6 +105,16 @@ class GovsiteSpider(scrapy.Spider):
             "column": settings.getfloat("GOVCRAWL_FRONTIER_COLUMN_MIN_SECONDS"),
         }
         return spider
+
+    @property
+    def sites(self) -> dict[str, Site]:
+        """The registry as this worker last read it (the session reloads it every minute)."""
+        return self.session.sites if self.session is not None else {}
+
+    @property
+    def frontier(self) -> Frontier | None:
+        """The frontier client, once the session is open."""
+        return self.session.frontier if self.session is not None else None
 
     async def start(self) -> AsyncIterator[Any]:
         # Home pages come from the frontier's schedule (`scrapy seed` makes every site due).
