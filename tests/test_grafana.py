@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
+from crawler.glossary import check_label
+from crawler.indicators import load_indicators
 from crawler.metrics_catalog import all_series_names, selector_problems
 from scripts import grafana_dashboards
 
 GRAFANA = Path(__file__).resolve().parent.parent / "deploy" / "grafana"
 DASHBOARD_FILES = sorted((GRAFANA / "dashboards").glob("*.json"))
-EXPECTED_TITLES = {"govcrawl — crawl health", "govcrawl — site freshness and availability"}
+EXPECTED_TITLES = {"govcrawl — 抓取运行状况", "govcrawl — 网站更新与可访问性"}
 GRAFANA_EXPRESSION_UID = "__expr__"
 
 
@@ -64,7 +66,7 @@ def test_outdated_check_notices_an_edited_dashboard(tmp_path: Path) -> None:
     assert grafana_dashboards.main(["--check", "--out", str(tmp_path)]) == 0
     edited = tmp_path / "govcrawl-crawl-health.json"
     text = edited.read_text(encoding="utf-8")
-    edited.write_text(text.replace("Workers alive", "Workers"), encoding="utf-8")
+    edited.write_text(text.replace("存活进程数", "进程数"), encoding="utf-8")
     (tmp_path / "govcrawl-site-freshness.json").unlink()
     assert grafana_dashboards.outdated_files(tmp_path) == [
         "govcrawl-crawl-health.json", "govcrawl-site-freshness.json",
@@ -164,3 +166,19 @@ def test_selector_problems_finds_unknown_metrics_labels_and_values(expr: str, pr
     assert len(found) == len(problems), found
     for seen, expected in zip(found, problems, strict=True):
         assert seen.startswith(expected)
+
+
+def test_site_dashboard_draws_the_lines_of_indicators_yaml_and_names_checks_as_the_glossary() -> None:
+    dashboard = _load(GRAFANA / "dashboards" / "govcrawl-site-freshness.json")
+    home = load_indicators().vetoes.v_home
+    titles = {panel["title"] for panel in _panels(dashboard)}
+    assert f"{check_label('V-HOME')}（≥ {home.fail_days} 天）" in titles
+    expressions = [target["expr"] for panel in _panels(dashboard) for target in panel.get("targets", [])]
+    assert any(f">= {home.fail_days} * 86400" in expr for expr in expressions)
+    assert any(f">= {home.warn_days} * 86400" in expr for expr in expressions)
+
+
+def test_grafana_alert_titles_name_the_check_in_chinese() -> None:
+    for rule in _alert_rules():
+        assert check_label(rule["labels"]["check"]) in rule["title"], rule["uid"]
+        assert re.search(r"[\u4e00-\u9fff]", rule["annotations"]["summary"]), rule["uid"]

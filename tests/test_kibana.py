@@ -12,6 +12,7 @@ import pytest
 from elasticsearch import helpers
 
 from crawler.es_schema import index_mapping, install_templates
+from crawler.glossary import COLUMN_STATES, SEVERITIES, check_name, word
 from crawler.items import ColumnItem, FindingItem, LinkItem, PageItem, ProbeItem
 from crawler.naming import INDEX_KINDS, IndexKind, index_name
 from pipelines.indexing import to_action
@@ -101,10 +102,24 @@ def test_there_is_a_data_view_per_index_with_a_date_time_field() -> None:
     assert views["govcrawl-probes*"]["timeFieldName"] == "started_at"
 
 
+def test_what_staff_see_in_kibana_is_chinese_in_the_glossary_s_words() -> None:
+    shown = [obj for obj in saved_objects() if obj["type"] in ("search", "dashboard")]
+    assert shown
+    for obj in shown:
+        for text in (obj["attributes"]["title"], obj["attributes"]["description"]):
+            assert re.search(r"[\u4e00-\u9fff]", text), obj["id"]
+    titles = {obj["id"]: obj["attributes"]["title"] for obj in shown}
+    assert titles["govcrawl-dead-links-home"] == check_name("D-LINK-HOME")
+    assert word(SEVERITIES, "veto") in titles["govcrawl-veto-findings"]
+    assert COLUMN_STATES["stale"] in titles["govcrawl-stale-columns-by-city"]
+    views = [obj for obj in saved_objects() if obj["type"] == "index-pattern"]
+    assert all(re.search(r"[\u4e00-\u9fff]", obj["attributes"]["name"]) for obj in views)
+
+
 def test_every_field_a_saved_search_uses_is_mapped() -> None:
     searches = [obj for obj in saved_objects() if obj["type"] == "search"]
     assert {obj["attributes"]["title"] for obj in searches} >= {
-        "Dead links on home pages", "Stale columns by city", "Sites unreachable today", "Veto findings"}
+        "首页错链", "各地市未按时更新栏目", "今天不能访问的网站", "单项否决问题"}
     for obj in searches:
         source = json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
         view = next(ref["id"] for ref in obj["references"] if ref["name"] == source["indexRefName"])
