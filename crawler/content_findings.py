@@ -10,14 +10,23 @@ only once confirmed; ordinary wrong words and names are D-TYPO, deducted only on
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, get_args
+
+from pipelines.wording import DictionaryError, dictionaries_at
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from scrapy.settings import BaseSettings
+
     from crawler.indicators import Indicators
     from crawler.scoring import Finding
+    from pipelines.wording import Dictionaries
+
+logger = logging.getLogger(__name__)
 
 IssueKind = Literal["typo", "name", "national", "leader", "post", "banned", "gambling", "porn", "dark",
                     "blocked", "defacement"]
@@ -44,6 +53,7 @@ WHERE_WORDS: Final[Mapping[str, str]] = {
 _SEVERE_CHECK: Final = "V-SEVERE"
 _TYPO_CHECK: Final = "D-TYPO"
 _EVIDENCE_PAGES: Final = 5
+_PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +129,18 @@ def content_findings(pages: Iterable[ContentPage], rules: Indicators) -> list[Fi
                                     detail=f"{_detail(issue, len(urls))}，确认后每处扣 {points:g} 分",
                                     evidence=evidence))
     return findings
+
+
+def content_dictionaries(settings: BaseSettings) -> Dictionaries | None:
+    """The dictionaries the content checks use (GOVCRAWL_CONTENT_*), loaded once per process; None when
+    the checks are off, or (logged as an error) when the dictionary directory is missing."""
+    if not settings.getbool("GOVCRAWL_CONTENT_ENABLED"):
+        return None
+    directory = Path(settings.get("GOVCRAWL_CONTENT_DICTIONARY_DIR"))
+    if not directory.is_absolute():
+        directory = _PROJECT_ROOT / directory
+    try:
+        return dictionaries_at(str(directory))
+    except DictionaryError as exc:
+        logger.error("Content checks are off: %(error)s", {"error": exc})
+        return None

@@ -62,6 +62,14 @@ GOVCRAWL_CRAWL_TRAP_REPEAT_RATIO = 0.75  # share of a pattern's pages repeating 
 GOVCRAWL_CRAWL_TRAP_SIMILARITY = 0.8  # own-content similarity (Jaccard) at which a page repeats another
 GOVCRAWL_CRAWL_USER_AGENT = "govcrawl/0.1 (+government website monitoring)"
 
+# --- Content checks: wording, banned terms, dark links, attachments (docs/content-checks.md) ----------
+GOVCRAWL_CONTENT_ENABLED = True
+GOVCRAWL_CONTENT_ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024  # larger attachments are only link-checked
+GOVCRAWL_CONTENT_ATTACHMENT_MAX_CHARS = 200_000  # text read from one attachment
+GOVCRAWL_CONTENT_ATTACHMENT_MAX_SECONDS = 5.0  # text extraction of one attachment stops after this
+GOVCRAWL_CONTENT_DICTIONARY_DIR = "pipelines/dictionaries"  # editable dictionaries; relative to the project
+GOVCRAWL_CONTENT_HOME_CHANGE_SIMILARITY = 0.2  # home links and text both less alike than this: defacement?
+
 # --- Case ledger, notification and the quarterly report (docs/cases.md) ----------------------------
 GOVCRAWL_CASES_DUE_DAYS_VETO = 7  # days an owner has to fix a veto case (单项否决) once it is found
 GOVCRAWL_CASES_DUE_DAYS_DEDUCTION = 30  # days to fix a deduction case (扣分项)

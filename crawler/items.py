@@ -73,6 +73,15 @@ class PageItem:
     # (510104********123X) and distinct mobile numbers (138****5678).
     id_numbers: list[str] = field(default_factory=list)
     mobiles: list[str] = field(default_factory=list)
+    # Content checks (docs/content-checks.md, crawler/content_findings.py): suspected wrong words, names and
+    # posts, banned terms, dark links, an abnormal home-page change. Each record holds the keys kind,
+    # severity (serious, ordinary), found, right, evidence (the sentence) and where (text, anchor,
+    # attachment, link, home).
+    content_issues: list[dict[str, str]] = field(default_factory=list)
+    # Home pages only (pipelines/darklinks.py): bottom-k sketches of the link URLs and of the text blocks,
+    # compared with the previous visit's.
+    home_links_sketch: list[int] = field(default_factory=list)
+    home_text_sketch: list[int] = field(default_factory=list)
     # Limits the analysis hit (links, text: GOVCRAWL_CRAWL_MAX_PAGE_*; nesting: elements deeper than 256
     # levels, dropped by libxml2): what lies past them was not read.
     capped: list[str] = field(default_factory=list)

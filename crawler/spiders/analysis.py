@@ -15,6 +15,7 @@ import lxml.html
 import xxhash
 
 from crawler import defaults
+from crawler.content_findings import ContentIssue
 from crawler.items import ColumnItem, MessageItem, PageItem
 from pipelines.columns import (
     ChannelBlock,
@@ -30,7 +31,8 @@ from pipelines.columns import (
     parse_data_listing,
     parse_message_listing,
 )
-from pipelines.content import OwnContent, SiteTemplate, page_content, similarity
+from pipelines.content import OwnContent, PageContent, SiteTemplate, page_content, similarity
+from pipelines.darklinks import dark_links, sketch
 from pipelines.dates import PublishDate, extract_publish_date, parse_date_text
 from pipelines.encoding import decode_html
 from pipelines.identity import identity_marks
@@ -52,6 +54,7 @@ from pipelines.links import (
 )
 from pipelines.privacy import may_hold_personal_data, personal_data
 from pipelines.service import guide_elements
+from pipelines.wording import BANNED_KINDS, blocked_domain, find_terms, find_wording, links_blocked_domain
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -63,6 +66,7 @@ if TYPE_CHECKING:
     from crawler.registry import Site
     from pipelines.columns import ColumnOverride
     from pipelines.links import Link
+    from pipelines.wording import Dictionaries
 
 logger = logging.getLogger(__name__)
 
@@ -599,6 +603,54 @@ def _read_personal_data(item: PageItem, text: str, tree: HtmlElement, today: dat
         item.id_numbers, item.mobiles = list(found.id_numbers), list(found.mobiles)
 
 
+# Content issues kept per page: a page full of injected links is one incident, not a thousand records.
+CONTENT_ISSUES_MAX = 20
+
+
+def _read_content(item: PageItem, page: _Page, links: list[OutLink], content: PageContent,
+                  dictionaries: Dictionaries | None) -> None:
+    """The content checks of one page (docs/content-checks.md): wrong words, names and posts in an
+    article's text; banned and injected terms in any page's text, in anchors to other hosts and in
+    attachment names; hidden links and blocklisted link targets; a home page's fingerprint. Nothing
+    without dictionaries (content checks off)."""
+    found: dict[tuple[str, str], ContentIssue] = {}
+
+    def add(issue: ContentIssue) -> None:
+        if len(found) < CONTENT_ISSUES_MAX:
+            found.setdefault((issue.kind, issue.found), issue)
+
+    if dictionaries is None:
+        return
+    on = item.pub_date or page.today
+    if item.page_kind == "article":
+        hits = find_wording(visible_text(page.tree), dictionaries, on=on)
+    else:  # banned and injected terms only: the text blocks already read serve (digits folded to #)
+        hits = find_wording(" ".join(content.blocks.values()), dictionaries, on=on, kinds=BANNED_KINDS)
+    for hit in hits:
+        add(ContentIssue(kind=hit.kind, severity=hit.severity, found=hit.found, right=hit.right,
+                         evidence=hit.evidence))
+    for target, where in (("external", "anchor"), ("attachment", "attachment")):
+        anchors = "\n".join(link.anchor_text for link in links
+                             if link.target_kind == target and link.anchor_text)
+        for hit in find_terms(anchors, dictionaries):
+            add(ContentIssue(kind=hit.kind, severity=hit.severity, found=hit.found, right=hit.right,
+                             evidence=hit.evidence, where=where))  # type: ignore[arg-type]
+    reported: set[str] = set()
+    for dark in dark_links(page.tree, page.base, page.site.host, dictionaries):
+        reported.add(dark.url)
+        add(ContentIssue(kind="dark", severity="serious", found=dark.url, evidence=dark.evidence(),
+                         where="link"))
+    for link in links:
+        if links_blocked_domain(link.url, dictionaries) and link.url not in reported:
+            domain = blocked_domain(urlsplit(link.url).hostname or "", dictionaries)
+            add(ContentIssue(kind="blocked", severity="serious", found=link.url, where="link",
+                             evidence=f"链接指向封禁域名 {domain}：{link.url}"))
+    item.content_issues = [issue.record() for issue in found.values()]
+    if item.page_kind == "home":
+        item.home_links_sketch = sketch(link.url for link in links)
+        item.home_text_sketch = sketch(content.blocks)
+
+
 def _read_identity(item: PageItem, tree: HtmlElement) -> None:
     """The identity marks and error-report entry of a home page (D-ID, D-ERRLINK)."""
     marks = identity_marks(tree)
@@ -898,6 +950,7 @@ def analyze_page(
     limits: PageLimits = DEFAULT_PAGE_LIMITS,
     template: SiteTemplate | None = None,
     lists_column: bool = False,
+    dictionaries: Dictionaries | None = None,
 ) -> PageAnalysis:
     """Read one fetched page once and return its PageItem, column/message items and out-links.
 
@@ -906,7 +959,8 @@ def analyze_page(
     first page of a column (`column_url` None or equal to `url`, or a page that `lists_column`: the
     iframe or data address the column page loads its list from) emits the ColumnItem; a failed
     (status >= 400) or soft-404 first column page emits it as dead (empty). A JSON or XML answer to a
-    column request is read as a list (pipelines.columns.parse_data_listing). Never raises on bad bytes.
+    column request is read as a list (pipelines.columns.parse_data_listing). With `dictionaries` the
+    content checks run too (PageItem.content_issues, _read_content). Never raises on bad bytes.
     """
     first_column_page = page_kind == "column" and (
         column_url is None or canonical(column_url) == canonical(url) or lists_column
@@ -1019,6 +1073,7 @@ def analyze_page(
         )
         links = _merge_links([], plans)
     item.out_links = len(links)
+    _read_content(item, page, links, content, dictionaries)
     own = content.own(template_blocks, (link.url for link in links if link.crawl == "article"))
     return PageAnalysis(page=item, items=items, links=links, soft404=False, own=own)
 

@@ -13,6 +13,7 @@ import xxhash
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
+from crawler.content_findings import content_dictionaries
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
 from crawler.scheduler import codec
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
     from crawler.registry import Site
     from crawler.scheduler.frontier import Frontier
+    from pipelines.wording import Dictionaries
     from crawler.scheduler.session import WorkerSession
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ class GovsiteSpider(scrapy.Spider):
     probe_timeout_seconds: float
     redis_retry_max_seconds: float
     intervals: dict[str, float]
+    content_dictionaries: Dictionaries | None  # the content checks' (None: off)
 
     def __init__(self, *args: Any, once: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,6 +99,7 @@ class GovsiteSpider(scrapy.Spider):
                                         max_text_chars=settings.getint("GOVCRAWL_CRAWL_MAX_PAGE_TEXT_CHARS"))
         spider.probe_timeout_seconds = settings.getfloat("GOVCRAWL_CRAWL_TIMEOUT_SECONDS")
         spider.redis_retry_max_seconds = settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS")
+        spider.content_dictionaries = content_dictionaries(settings)
         spider.intervals = {
             "home": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
             "probe": settings.getfloat("GOVCRAWL_FRONTIER_PROBE_SECONDS"),
@@ -224,7 +228,7 @@ class GovsiteSpider(scrapy.Spider):
             listing_date=date.fromisoformat(listing) if listing else None, today=today_in_shanghai(),
             fetched_at=fetched_at, limits=self.page_limits,
             template=None if kind == "home" else self.traps.template(site.site_id, cycle),
-            lists_column=meta.get("lists_column", False),
+            lists_column=meta.get("lists_column", False), dictionaries=self.content_dictionaries,
         )
         page = analysis.page
         repeat = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis, home=kind == "home")
