@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, cast
 
@@ -27,7 +27,7 @@ from crawler.metrics import new_family
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
 from crawler.scoring import homepage_date, late_messages, score_site
-from crawler.site_state import CheckPoint, iter_site_states
+from crawler.site_state import CheckPoint, iter_site_state_batches
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -52,6 +52,7 @@ class SiteRecord:
 
     site_id: str
     name: str
+    supervisor: str
     region: str
     level: str
     up: float | None  # None: never probed nor crawled (no series)
@@ -126,7 +127,8 @@ def site_record(state: SiteState, result: SiteResult, as_of: date, rules: Indica
     severities = Counter((finding.severity, finding.confidence) for finding in result.findings
                          if finding.severity != "info")
     return SiteRecord(
-        site_id=state.site_id, name=state.name, region=state.region, level=state.level, up=up,
+        site_id=state.site_id, name=state.name, supervisor=state.supervisor, region=state.region,
+        level=state.level, up=up,
         probes_1d=probes.total_1d, failed_1d=probes.failed_1d, probes_7d=probes.total_7d,
         failed_7d=probes.failed_7d,
         homepage_timestamp=day_timestamp(homepage) if homepage is not None else None,
@@ -146,7 +148,7 @@ def site_families(sites: Sequence[SiteRecord]) -> Iterator[Metric]:
     """The site families of a snapshot, built one at a time so a scrape holds one family in memory."""
     info = new_family(catalog.SITE_INFO)
     for site in sites:
-        info.add_metric([*site.labels, site.name], 1.0)
+        info.add_metric([*site.labels, site.name, site.supervisor], 1.0)
     yield info
     up = new_family(catalog.SITE_UP)
     for site in sites:
@@ -243,8 +245,11 @@ def redis_frontier_reader(settings: BaseSettings) -> Callable[[], FrontierFigure
 
 def elasticsearch_states(client: Elasticsearch, prefix: str, batch_size: int
                          ) -> Callable[[CheckPoint], Iterable[SiteState]]:
-    """Every registered site's state, `batch_size` sites per round of searches."""
-    return lambda point: iter_site_states(client, prefix, point, batch_size=batch_size)
+    """Every registered site's state with its supervising office, `batch_size` sites per round of searches."""
+    def states(point: CheckPoint) -> Iterator[SiteState]:
+        for batch in iter_site_state_batches(client, prefix, point, batch_size=batch_size):
+            yield from (replace(state, supervisor=site.supervisor) for site, state in batch)
+    return states
 
 
 class SiteStateExporter:

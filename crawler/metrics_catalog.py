@@ -68,8 +68,9 @@ _H = MetricKind.HISTOGRAM
 
 # Site state, exported by the single `scrapy exporter` process from Elasticsearch/Redis.
 SITE_INFO = MetricSpec(
-    name="govcrawl_site_info", kind=_G, labels=(*SITE_LABELS, "name"),
-    help="Registered site (always 1); the name label carries the site's name.",
+    name="govcrawl_site_info", kind=_G, labels=(*SITE_LABELS, "name", "supervisor"),
+    help="Registered site (always 1); name and supervisor (the registry's supervising office, which "
+         "alert rules copy onto site alerts for routing; empty when not named) carry its registry values.",
 )
 SITE_UP = MetricSpec(
     name="govcrawl_site_up", kind=_G, labels=SITE_LABELS,

@@ -122,6 +122,7 @@ class SiteState:
     region: str
     level: str
     department: str = ""
+    supervisor: str = ""  # the supervising office of the registry (routes its alerts); "" when not named
     probes: ProbeSummary = field(default_factory=ProbeSummary)
     home_fetched: bool = False  # a home page document exists (the site was crawled)
     homepage_latest_date: date | None = None  # newest valid date in the homepage lists

@@ -298,6 +298,14 @@ def site_alert_rules(rules: Indicators) -> list[AlertRule]:
 
 # --- writing -------------------------------------------------------------------------------------
 
+def with_supervisor(expr: str) -> str:
+    """The expression with the site's supervising office (govcrawl_site_info's supervisor label) copied
+    onto each result, so Alertmanager can route by it; a site without an info series keeps its alert."""
+    inner = "\n  ".join(expr.strip("\n").split("\n"))
+    return (f"(\n  {inner}\n)\n* on (site_id) group_left (supervisor) govcrawl_site_info\n"
+            f"or on (site_id) (\n  {inner}\n)\n")
+
+
 def _plain_or_quoted(text: str) -> str:
     """A YAML scalar for one line: plain when it reads back the same, else single-quoted."""
     try:
@@ -323,8 +331,10 @@ _PROMETHEUS_HEADER = """\
 # edit those, not this file (tests/test_alert_rules.py fails while it is out of date).
 # Per-site alerts on the check indicators. Critical = the official (veto) line of a check indicators.yaml
 # calls confirmed; warning = a suspected check, our early-warning line below the veto line, or a deduction.
-# Every alert carries severity, check (indicator id), confidence, site_id, region and level; the site's name
-# is looked up from govcrawl_site_info in the annotations, so a missing info series never silences an alert.
+# Every alert carries severity, check (indicator id), confidence, site_id, region and level, and the
+# registry's supervising office (supervisor, copied from govcrawl_site_info) when it names one, for routing;
+# the site's name is looked up from govcrawl_site_info in the annotations. A missing info series never
+# silences an alert.
 # Warning expressions stop where the critical one starts: one alert per site and rule at a time.
 """
 
@@ -340,7 +350,7 @@ def render_prometheus_rules(rules: Indicators) -> str:
         lines.extend(f"      # {line}" for line in textwrap.wrap(rule.comment, 100))
         previous = rule.alert
         lines.append(f"      - alert: {rule.alert}")
-        lines.extend(_block("expr", rule.expr, 8))
+        lines.extend(_block("expr", with_supervisor(rule.expr), 8))
         lines.append(f"        for: {rule.for_}")
         lines.append("        labels:")
         lines.extend(f"          {key}: {_plain_or_quoted(value)}" for key, value in rule.labels.items())

@@ -95,27 +95,28 @@ def test_promtool_check_config_passes() -> None:
 
 
 # Each mutation moves one threshold or one `for`; the unit tests must notice every one of them.
-@pytest.mark.parametrize(("rule_file", "original", "mutated"), [
-    ("govcrawl-sites.rules.yml", "/ 86400 >= 14\n", "/ 86400 >= 15\n"),
+# A site rule states its expression twice (with and without the supervisor join): a mutation moves both.
+@pytest.mark.parametrize(("rule_file", "original", "mutated", "copies"), [
+    ("govcrawl-sites.rules.yml", "/ 86400 >= 14\n", "/ 86400 >= 15\n", 2),
     ("govcrawl-sites.rules.yml",
-     '>= 0.05\n          and on (site_id) govcrawl_site_probe_count{window="7d"} >= 140',
-     '>= 0.05\n          and on (site_id) govcrawl_site_probe_count{window="7d"} >= 139'),
+     '>= 0.05\n            and on (site_id) govcrawl_site_probe_count{window="7d"} >= 140',
+     '>= 0.05\n            and on (site_id) govcrawl_site_probe_count{window="7d"} >= 139', 2),
     ("govcrawl-sites.rules.yml", "(govcrawl_site_columns{state=\"empty\"}) >= 3 < 5",
-     "(govcrawl_site_columns{state=\"empty\"}) >= 2 < 5"),
-    ("govcrawl-sites.rules.yml", "govcrawl_site_up == 0\n        for: 30m",
-     "govcrawl_site_up == 0\n        for: 20m"),
-    ("govcrawl-crawler.rules.yml", "> 7200", ">= 7200"),
+     "(govcrawl_site_columns{state=\"empty\"}) >= 2 < 5", 2),
+    ("govcrawl-sites.rules.yml", "govcrawl_site_up == 0\n          )\n        for: 30m",
+     "govcrawl_site_up == 0\n          )\n        for: 20m", 1),
+    ("govcrawl-crawler.rules.yml", "> 7200", ">= 7200", 1),
     ("govcrawl-crawler.rules.yml", "govcrawl_worker_last_heartbeat_timestamp_seconds > 120",
-     "govcrawl_worker_last_heartbeat_timestamp_seconds > 180"),
+     "govcrawl_worker_last_heartbeat_timestamp_seconds > 180", 1),
 ])
 def test_promtool_unit_tests_catch_a_moved_threshold(
-    tmp_path: Path, rule_file: str, original: str, mutated: str,
+    tmp_path: Path, rule_file: str, original: str, mutated: str, copies: int,
 ) -> None:
     shutil.copytree(PROMETHEUS / "rules", tmp_path / "rules")
     shutil.copytree(PROMETHEUS / "tests", tmp_path / "tests")
     target = tmp_path / "rules" / rule_file
     text = target.read_text(encoding="utf-8")
-    assert text.count(original) == 1, f"mutation anchor {original!r} not unique in {rule_file}"
+    assert text.count(original) == copies, f"mutation anchor {original!r}: not {copies} in {rule_file}"
     target.write_text(text.replace(original, mutated), encoding="utf-8")
     mutated_tests = (str(path) for path in (tmp_path / "tests").glob("*.yml"))
     result = _run(_tool("promtool"), "test", "rules", *mutated_tests)
@@ -261,10 +262,12 @@ def test_alertmanager_config_is_valid() -> None:
     (["alertname=GovSiteVeto", "severity=critical", "region=甘孜州"], "provincial-desk"),
     (["alertname=GovSiteVeto", "severity=critical", "region=成都市", "site_id=5101000001"], "chengdu-desk"),
     (["alertname=GovcrawlWorkerGone", "severity=warning", "team=operators"], "operators"),
+    (["alertname=GovSiteHomepageStale", "severity=critical", "region=成都市",
+      "supervisor=成都市政务服务管理和网络理政办公室"], "chengdu-supervisor"),
     (["alertname=GovcrawlExporterStale", "severity=critical", "team=operators", "region=成都市"],
      "operators"),
 ])
-def test_alertmanager_routes_by_region_and_team(labels: list[str], receiver: str) -> None:
+def test_alertmanager_routes_by_supervisor_region_and_team(labels: list[str], receiver: str) -> None:
     result = _run(
         _tool("amtool"), "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}",
         f"--verify.receivers={receiver}", *labels,

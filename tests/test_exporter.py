@@ -265,9 +265,9 @@ def test_15000_sites_stay_under_the_series_budget() -> None:
 
 
 def _registry_csv(path: Path) -> Path:
-    path.write_text("site_id,name,url,level,region,department\n"
-                    "5101000001,成都市人民政府,http://127.0.0.250:9/,city,成都市,\n"
-                    "5107000002,绵阳市人民政府,http://127.0.0.251:9/,city,绵阳市,\n", encoding="utf-8")
+    path.write_text("site_id,name,url,level,region,department,supervisor\n"
+                    "5101000001,成都市人民政府,http://127.0.0.250:9/,city,成都市,,成都市政务服务管理和网络理政办公室\n"
+                    "5107000002,绵阳市人民政府,http://127.0.0.251:9/,city,绵阳市,,\n", encoding="utf-8")
     return path
 
 
@@ -282,6 +282,10 @@ def test_once_prints_the_registered_sites_and_the_frontier(env: Env, tmp_path: P
             samples.setdefault(sample.name, []).append(sample)
     site_ids = {sample.labels["site_id"] for sample in samples["govcrawl_site_info"]}
     assert site_ids == {"5101000001", "5107000002"}
+    # The registry's supervising office rides on the info series, for the alert rules to route by.
+    offices = {sample.labels["site_id"]: sample.labels.get("supervisor", "")
+               for sample in samples["govcrawl_site_info"]}
+    assert offices == {"5101000001": "成都市政务服务管理和网络理政办公室", "5107000002": ""}
     assert "govcrawl_site_up" not in samples  # neither probed nor crawled yet: unknown, not down
     assert samples["govcrawl_sites_registered"][0].value == 2
     assert samples["govcrawl_frontier_sites_due"][0].value == 2  # seeding makes every cycle due
