@@ -15,8 +15,12 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
+# Read from the environment when set there (an `-s` option still wins): where the services are, how
+# to log in, and which data to use (the demo's prefixes, say).
 _ENVIRONMENT = (
     "GOVCRAWL_REDIS_URL",
+    "GOVCRAWL_REDIS_PREFIX",
+    "GOVCRAWL_ES_INDEX_PREFIX",
     "GOVCRAWL_ES_URL",
     "GOVCRAWL_ES_USER",
     "GOVCRAWL_ES_PASSWORD",
@@ -71,6 +75,8 @@ DNSCACHE_ENABLED = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+# No versions banner at every command (crawler/commands/__init__.py quiets the line before it).
+LOG_VERSIONS: list[str] = []
 # The spider records every status itself (dead links are findings, not noise).
 HTTPERROR_ALLOW_ALL = True
 # Depth is limited per site by the spider (GOVCRAWL_CRAWL_MAX_DEPTH).
@@ -99,6 +105,9 @@ SPIDER_MIDDLEWARES = {
 
 EXTENSIONS = {
     "crawler.extensions.metrics.MetricsExtension": 500,
+    # Progress lines an operator can read, in place of Scrapy's bare page counters.
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.extensions.progress.CrawlProgress": 510,
 }
 
 ITEM_PIPELINES = {

@@ -13,7 +13,8 @@ from scrapy.commands import ScrapyCommand
 
 from crawler import connections
 from crawler.scheduler.frontier import Frontier
-from crawler.scheduler.sharded import frontier_config_from_settings
+from crawler.scheduler.session import frontier_config_from_settings
+from crawler.service_checks import redis_client, run_command
 
 if TYPE_CHECKING:
     import argparse
@@ -94,7 +95,11 @@ class Command(ScrapyCommand):
         parser.add_argument("--all-shards", action="store_true", help="list idle shards too")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        run_command(self, lambda: self._show(opts))
+
+    def _show(self, opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        redis_client(self.settings).close()
         status = asyncio.run(_read(self.settings))
         if opts.json:
             json.dump(asdict(status), sys.stdout, ensure_ascii=False, indent=2)

@@ -15,6 +15,7 @@ from scrapy.exceptions import UsageError
 from crawler import connections
 from crawler.es_schema import SchemaError, install_templates, production_mapping
 from crawler.naming import INDEX_KINDS, index_name, index_prefix
+from crawler.service_checks import ServiceUnavailable, elasticsearch_client, run_command
 
 if TYPE_CHECKING:
     import argparse
@@ -71,23 +72,18 @@ class Command(ScrapyCommand):
                 logger.error("Could not sync %(dir)s: %(error)s", {"dir": opts.sync_deploy, "error": exc})
                 self.exitcode = 1
             return
-        try:
-            prefix = index_prefix(self.settings)
-            client = connections.elasticsearch_sync(self.settings)
-        except ValueError as exc:
-            logger.error("%(error)s", {"error": exc})
-            self.exitcode = 1
-            return
+        run_command(self, self._install)
+
+    def _install(self) -> None:
+        assert self.settings is not None
+        prefix = index_prefix(self.settings)
+        client = elasticsearch_client(self.settings)
         address = connections.describe_es(self.settings)
         try:
-            client.cluster.health()
             steps = install_templates(client, prefix)
         except TransportError as exc:
-            logger.error("Elasticsearch at %(address)s is unreachable (%(error)s): start it "
-                         "(scripts/services.sh start) or fix GOVCRAWL_ES_URL",
-                         {"address": address, "error": exc})
-            self.exitcode = 1
-            return
+            raise ServiceUnavailable(f"Elasticsearch at {address} failed while installing templates "
+                                     f"({exc})") from exc
         except (ApiError, SchemaError) as exc:
             logger.error("%(error)s", {"error": exc})
             self.exitcode = 1

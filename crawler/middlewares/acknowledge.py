@@ -39,5 +39,5 @@ class AcknowledgeFailedCallbacks:
         logger.error("The analysis of %(url)s failed (%(error)s): recorded as parse_error and acknowledged",
                      {"url": request.meta.get("govcrawl_url", request.url),
                       "error": f"{type(exception).__name__}: {exception}"}, exc_info=exception)
-        recovering: Recovering = spider  # type: ignore[assignment]  # GovsiteSpider has recover()
+        recovering: Recovering = spider  # GovsiteSpider has recover()
         return recovering.recover(request, response, exception)

@@ -584,6 +584,9 @@ class WorkerSession:
                 links.append(self._home_link(site, probe=kind != CYCLE, cycle=cycle))
             if due:
                 taken.append((shard, due))
+        cycles = sum(1 for _, due in taken for kind, _, _ in due if kind == CYCLE)
+        if cycles:
+            self.stats.inc_value("govcrawl/frontier/cycles_started_count", cycles)
         if links:
             await self.frontier.admit(links)
             self._wake.set()
