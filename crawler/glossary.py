@@ -32,6 +32,7 @@ CHECK_NAMES: Final[Mapping[str, str]] = _frozen({
     "V-CHANNEL": "无咨询留言渠道",
     "V-REPLY": "咨询留言长期未答复",
     "V-SERVICE": "办事服务不实用",
+    "V-SEVERE": "严重错误",
     # 扣分 (deductions)
     "D-LINK-HOME": "首页错链",
     "D-LINK-OTHER": "其他页面错链",

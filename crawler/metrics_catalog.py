@@ -52,7 +52,7 @@ BROKEN_LINK_WHERE: Final = ("home", "other")
 CONFIDENCES: Final = ("confirmed", "suspected")
 SEVERITIES: Final = ("veto", "deduction")
 VETO_CHECKS: Final = (
-    "V-AVAIL", "V-HOME", "V-CORE", "V-STALE", "V-EMPTY", "V-CHANNEL", "V-REPLY", "V-SERVICE",
+    "V-AVAIL", "V-HOME", "V-CORE", "V-STALE", "V-EMPTY", "V-CHANNEL", "V-REPLY", "V-SERVICE", "V-SEVERE",
 )
 STATUS_CLASSES: Final = ("2xx", "3xx", "4xx", "5xx", "error")
 PAGE_KINDS: Final = ("home", "column", "article", "attachment", "other")

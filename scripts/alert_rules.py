@@ -35,6 +35,7 @@ import yaml
 
 from crawler.glossary import CONFIDENCES, check_label, check_name, word
 from crawler.indicators import load_indicators
+from crawler.metrics_catalog import VETO_CHECKS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -266,8 +267,7 @@ def _other_rules(rules: Indicators, covered: set[str]) -> list[AlertRule]:
                               f"messages are valid). {_REGION}."),
     ]
     covered |= {rule.labels["check"] for rule in others}
-    rest = [check for check in ("V-AVAIL", "V-HOME", "V-CORE", "V-STALE", "V-EMPTY", "V-CHANNEL", "V-REPLY",
-                                "V-SERVICE") if check not in covered]
+    rest = [check for check in VETO_CHECKS if check not in covered]
     selector = "|".join(rest)
     for confidence, severity in (("confirmed", "critical"), ("suspected", "warning")):
         others.append(AlertRule(
