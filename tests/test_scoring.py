@@ -390,3 +390,14 @@ def test_the_glossary_names_every_check_class_level_and_verdict() -> None:
     assert set(glossary.CONFIDENCES) == set(get_args(Confidence))
     assert check_label("V-HOME") == "V-HOME 首页信息不更新"
     assert check_name("X-NEW") == "X-NEW" and glossary.word(glossary.VERDICTS, "LATER") == "LATER"
+
+
+def test_the_glossary_tables_of_docs_alerting_md_are_the_glossary() -> None:
+    text = (INDICATORS_PATH.parent.parent / "docs" / "alerting.md").read_text(encoding="utf-8")
+    for check, name in CHECK_NAMES.items():
+        assert f"| `{check}` | {name} |" in text, check
+    for table in (glossary.VERDICTS, glossary.SEVERITIES, glossary.CONFIDENCES, glossary.SITE_LEVELS,
+                  glossary.COLUMN_CLASSES, glossary.COLUMN_STATES, glossary.CASE_STATUSES,
+                  glossary.ALERT_SEVERITIES):
+        for code, chinese in table.items():
+            assert f"| `{code}` | {chinese} |" in text, code
