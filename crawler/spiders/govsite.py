@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -13,6 +13,7 @@ import xxhash
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
+from crawler.clock import SHANGHAI
 from crawler.content_findings import content_dictionaries
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SHANGHAI = timezone(timedelta(hours=8))
 _KNOWN_MAX_ENTRIES = 200_000
 _KNOWN_TTL_SECONDS = 3600.0
 _KnownKey = tuple[str, int, str, bool]  # (site, cycle, link URL, beyond the depth limit)
