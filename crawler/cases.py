@@ -20,7 +20,7 @@ from elasticsearch import NotFoundError
 from elasticsearch.helpers import bulk
 
 from crawler.naming import index_name
-from crawler.scoring import judge_findings
+from crawler.scoring import judge_findings, score_site
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -314,7 +314,7 @@ def apply_decisions(state: SiteState, result: SiteResult, cases: dict[str, CaseI
 
 # --- the store -----------------------------------------------------------------------------------
 
-def _case_from_source(source: dict[str, Any]) -> CaseItem:
+def case_from_source(source: dict[str, Any]) -> CaseItem:
     values = dict(source)
     for name in ("first_seen", "last_seen", "last_checked", "notified_at", "fixed_at", "decided_at"):
         if values.get(name):
@@ -344,7 +344,7 @@ class CaseStore:
         """Every case of the given sites, per site."""
         found: dict[str, list[CaseItem]] = {site_id: [] for site_id in site_ids}
         for source in self.search({"terms": {"site_id": site_ids}}):
-            found.setdefault(str(source["site_id"]), []).append(_case_from_source(source))
+            found.setdefault(str(source["site_id"]), []).append(case_from_source(source))
         return found
 
     def by_ids(self, ids: list[str]) -> dict[str, CaseItem]:
@@ -354,7 +354,7 @@ class CaseStore:
             docs = self.client.mget(index=self.index, ids=ids)["docs"]
         except NotFoundError:
             return {}
-        return {doc["_id"]: _case_from_source(doc["_source"]) for doc in docs if doc.get("found")}
+        return {doc["_id"]: case_from_source(doc["_source"]) for doc in docs if doc.get("found")}
 
     def search(self, query: dict[str, Any]) -> Iterable[dict[str, Any]]:
         """The source of every case matching a query, in case_id order."""
@@ -385,3 +385,32 @@ class CaseStore:
     def refresh(self) -> None:
         if self.client.indices.exists(index=self.index):
             self.client.indices.refresh(index=self.index)
+
+
+@dataclass(slots=True, frozen=True)
+class JudgedSite:
+    """A site of a report run: its result once decisions count, and its cases after the run."""
+
+    result: SiteResult
+    cases: tuple[CaseItem, ...]
+
+
+def judge_batch(store: CaseStore, batch: list[tuple[str, SiteState]], *, as_of: date, at: datetime,
+                sync: bool, case_rules: CaseRules, rules: Indicators) -> list[JudgedSite]:
+    """Score a batch of (owner, state), bring their cases up to date (with `sync`: a report of today) and
+    let reviewers' decisions count. Only `sync` writes the ledger; a report of a past day reads it."""
+    ledger = store.of_sites([state.site_id for _, state in batch])
+    judged: list[JudgedSite] = []
+    changed: list[CaseItem] = []
+    for owner, state in batch:
+        result = score_site(state, as_of, rules)
+        site_cases = ledger.get(state.site_id, [])
+        if sync and result.verdict != "NO_DATA":
+            site_cases = sync_site(site_cases, observations(state, result, owner),
+                                   verified=state.crawled and not state.stale_data, at=at, today=as_of,
+                                   rules=case_rules)
+            changed.extend(site_cases)
+        by_id = {case.case_id: case for case in site_cases}
+        judged.append(JudgedSite(apply_decisions(state, result, by_id, rules), tuple(site_cases)))
+    store.write(changed)
+    return judged

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Final, Literal
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-IndexKind = Literal["sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings", "cases",
-                    "quarterly"]
+IndexKind = Literal["sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings",
+                    "cases", "quarterly"]
 INDEX_KINDS: Final[tuple[IndexKind, ...]] = (
     "sites", "pages", "links", "probes", "reviews", "columns", "messages", "findings", "cases", "quarterly",
 )

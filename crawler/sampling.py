@@ -1,4 +1,5 @@
-"""The quarterly spot-check sample: stratified by region and level, the same for the same seed (§7.8)."""
+"""The quarterly spot-check sample: stratified by region and level, the same for the same seed (§7.8);
+the rows of a filled worklist, checked and summed up per site."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import math
 import random
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from crawler.cases import case_id
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -70,3 +74,82 @@ def draw_sample(sites: Sequence[RegisteredSite], *, quarter: str, fraction: floa
             picked.extend(draw.sample(group, shares[level]))
         chosen.extend(sorted(picked, key=lambda site: site.site_id))
     return chosen
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class WorklistRow:
+    """One row of a filled worklist: the finding it lists (its case) and the reviewer's entries."""
+
+    line: int
+    quarter: str
+    site_id: str
+    check: str = ""
+    subject: str = ""
+    case_id: str = ""  # "" for a warning or a "no finding" row: no case to decide
+    decision: str = ""  # 确认, 推翻 or ""
+    reviewer: str = ""
+    notes: str = ""
+
+
+@dataclass(slots=True)
+class ReviewOutcome:
+    """What the rows of one sampled site say: how many were decided, which findings either way."""
+
+    rows: int = 0
+    decided: int = 0
+    confirmed: list[str] = field(default_factory=list)
+    overturned: list[str] = field(default_factory=list)
+    reviewer: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """pending (nothing decided), partial (some rows), corrected (any overturned) or confirmed."""
+        if not self.decided:
+            return "pending"
+        if self.decided < self.rows:
+            return "partial"
+        return "corrected" if self.overturned else "confirmed"
+
+
+def check_rows(rows: Sequence[WorklistRow], source: str) -> None:
+    """Refuse a tampered or contradictory worklist, naming the rows: a 问题编号 that does not belong to
+    the row's site, check and 对象, or one finding listed twice (conflicting or not)."""
+    first: dict[str, WorklistRow] = {}
+    for row in rows:
+        if row.case_id and row.case_id != case_id(row.site_id, row.check, row.subject):
+            raise ValueError(f"{source} row {row.line}: 问题编号 {row.case_id} does not belong to site "
+                             f"{row.site_id}, check {row.check!r}, 对象 {row.subject!r}: the row was changed "
+                             "after scrapy sample wrote it; restore it or write the worklist again; nothing "
+                             "was recorded")
+        if not row.case_id:
+            continue
+        earlier = first.setdefault(row.case_id, row)
+        if earlier is row:
+            continue
+        if earlier.decision and row.decision and earlier.decision != row.decision:
+            raise ValueError(f"{source} rows {earlier.line} and {row.line} judge the same finding "
+                             f"({_finding(row)}) as {earlier.decision} and {row.decision}: keep one verdict; "
+                             "nothing was recorded")
+        raise ValueError(f"{source} rows {earlier.line} and {row.line} are the same finding "
+                         f"({_finding(row)}): remove the duplicate row; nothing was recorded")
+
+
+def _finding(row: WorklistRow) -> str:
+    return f"{row.site_id} {row.check} {row.subject or '整站'}"
+
+
+def review_outcomes(rows: Sequence[WorklistRow]) -> dict[tuple[str, str], ReviewOutcome]:
+    """Per (quarter, site_id): the rows, decided rows, confirmed and overturned findings, reviewer, notes."""
+    outcomes: dict[tuple[str, str], ReviewOutcome] = {}
+    for row in rows:
+        outcome = outcomes.setdefault((row.quarter, row.site_id), ReviewOutcome())
+        outcome.rows += 1
+        if row.decision:
+            outcome.decided += 1
+            finding = f"{row.check} {row.subject}".strip() or "无自动检查问题"
+            (outcome.confirmed if row.decision == "确认" else outcome.overturned).append(finding)
+        outcome.reviewer = row.reviewer or outcome.reviewer
+        if row.notes:
+            outcome.notes.append(row.notes)
+    return outcomes

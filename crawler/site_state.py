@@ -295,11 +295,14 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str],
 
 def _page_fetches(client: Elasticsearch, prefix: str, urls: list[str],
                   point: CheckPoint) -> dict[str, datetime]:
-    """When each given page was last fetched by the check point (pages not stored are left out)."""
+    """When each given page was last read by the check point: fetched with an answer below 400 (a failed
+    fetch reads no links, so it says nothing about them). Pages not stored are left out."""
     fetched: dict[str, datetime] = {}
     for start in range(0, len(urls), 10_000):
         query = {"bool": {"filter": [{"terms": {"url": urls[start:start + 10_000]}},
-                                     {"range": {"fetched_at": {"lte": point.until.isoformat()}}}]}}
+                                     {"range": {"fetched_at": {"lte": point.until.isoformat()}}},
+                                     {"range": {"status": {"lt": 400}}}],
+                          "must_not": [{"exists": {"field": "error"}}]}}
         for source in _stream(client, _index(prefix, "pages"), query, ["url", "fetched_at"]):
             at = _datetime(source.get("fetched_at"))
             if at is not None and (source["url"] not in fetched or at > fetched[source["url"]]):
@@ -370,16 +373,22 @@ def _service_pages(client: Elasticsearch, prefix: str, site_ids: list[str],
 
 def _personal_data(client: Elasticsearch, prefix: str,
                    site_ids: list[str]) -> dict[str, list[PersonalDataPage]]:
-    """Pages of the batch showing resident ID numbers or mobile numbers (I-PRIVACY)."""
+    """Pages and attachments of the batch showing resident ID numbers or mobile numbers (I-PRIVACY); an
+    attachment's figures are on its link record (pipelines/attachments.py), once per attachment."""
     pages: dict[str, list[PersonalDataPage]] = {}
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}],
                       "should": [{"exists": {"field": "id_numbers"}}, {"exists": {"field": "mobiles"}}],
                       "minimum_should_match": 1}}
     fields = ["site_id", "url", "id_numbers", "mobiles"]
-    for source in _stream(client, _index(prefix, "pages"), query, fields):
-        pages.setdefault(source["site_id"], []).append(PersonalDataPage(
-            url=source["url"], id_numbers=_strings(source.get("id_numbers")),
-            mobiles=_strings(source.get("mobiles"))))
+    seen: set[str] = set()
+    for kind in ("pages", "links"):
+        for source in _stream(client, _index(prefix, kind), query, fields):
+            if source["url"] in seen:
+                continue
+            seen.add(source["url"])
+            pages.setdefault(source["site_id"], []).append(PersonalDataPage(
+                url=source["url"], id_numbers=_strings(source.get("id_numbers")),
+                mobiles=_strings(source.get("mobiles"))))
     return pages
 
 

@@ -190,12 +190,12 @@ def test_xlsx_report_sheets(env: Env, loaded: str, tmp_path: Path) -> None:
     path = tmp_path / "report.xlsx"
     run_report(env, path, "--no-store")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["站点", "失效链接", "栏目", "问题"]
+    assert book.sheetnames == ["站点", "失效链接", "栏目", "问题", "整改台账"]
     sites = book["站点"]
     header = [cell.value for cell in sites[1]]
     assert header[:6] == ["站点标识码", "网站名称", "地市", "级别", "网址", "可访问"]
     assert sites.freeze_panes == "A2"
-    assert sites.auto_filter.ref == "A1:Q5"
+    assert sites.auto_filter.ref == "A1:V5"
     assert header[16] == "无法访问原因"
     rows = {row[0]: row for row in sites.iter_rows(min_row=2, values_only=True)}
     assert rows["5101060001"][12:15] == ("V-AVAIL, V-HOME", 90, "不合格")

@@ -1,4 +1,6 @@
-"""`scrapy report -o FILE [--as-of DAY] [--region CITY]`: per-site findings and scores (.json/.xlsx/.html)."""
+"""`scrapy report -o FILE [--as-of DAY] [--region CITY]`: per-site findings and scores (.json/.xlsx/.html);
+a report of today brings the case ledger up to date (crawler.cases). `--quarter 2026Q4` writes the
+quarterly report instead (crawler.reports.quarterly)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,13 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler import connections
+from crawler.cases import CaseRules, CaseStore, judge_batch
+from crawler.es_schema import SchemaError, install_templates
 from crawler.indicators import load_indicators
 from crawler.naming import index_name, index_prefix
-from crawler.reports import ReportMeta, finding_items, open_writer, report_format
-from crawler.scoring import score_site
-from crawler.site_state import CheckPoint, iter_site_states, stream_ids
+from crawler.reports import ReportMeta, SiteOwner, finding_items, open_writer, report_format
+from crawler.sampling import parse_quarter
+from crawler.site_state import CheckPoint, check_region, first_crawl_day, iter_site_state_batches, stream_ids
 from pipelines.indexing import to_action
 
 if TYPE_CHECKING:
@@ -115,7 +119,25 @@ def _checked_options(opts: argparse.Namespace, now: datetime) -> tuple[Path, Che
         raise UsageError(f"--batch-size {opts.batch_size} must be at least 1")
     today = CheckPoint.at(None, now).as_of
     as_of = parse_check_day(opts.as_of, "--as-of", today) if opts.as_of else None
+    if opts.quarter is not None:
+        try:
+            parse_quarter(opts.quarter)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        if as_of is not None:
+            raise UsageError("--quarter reports a whole quarter: leave out --as-of")
     return path, CheckPoint.at(as_of, now)
+
+
+def check_data_exists(client: Elasticsearch, prefix: str, point: CheckPoint, today: date) -> None:
+    """A report of a past day needs crawl data from that day or before: LookupError saying so otherwise."""
+    if point.as_of >= today:
+        return
+    first = first_crawl_day(client, prefix)
+    if first is None or first > point.as_of:
+        since = f"the first crawl data is of {first}" if first else "there is no crawl data at all"
+        raise LookupError(f"no crawl data on or before {point.as_of}: {since}; a report cannot judge a day "
+                          "it has no data for (give a later --as-of, or none for today)")
 
 
 class Command(ScrapyCommand):
@@ -123,7 +145,8 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "INFO"}
 
     def syntax(self) -> str:
-        return "-o FILE.json|FILE.xlsx|FILE.html [--as-of YYYY-MM-DD] [--region CITY]"
+        return ("-o FILE.json|FILE.xlsx|FILE.html [--as-of YYYY-MM-DD] [--region CITY] "
+                "| --quarter 2026Q4 [--region CITY] -o FILE")
 
     def short_desc(self) -> str:
         return "Per-site findings, scores and verdicts; format from the file extension"
@@ -136,65 +159,91 @@ class Command(ScrapyCommand):
         parser.add_argument("--no-store", action="store_true",
                             help="do not write the findings to the findings index")
         parser.add_argument("--batch-size", type=int, default=500, help="sites read per batch (default 500)")
+        parser.add_argument("--quarter", help="the quarterly report of this quarter (e.g. 2026Q4) instead")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(f"unexpected arguments {' '.join(args)}: give the report file with -o")
         assert self.settings is not None
         logging.getLogger("elastic_transport").setLevel(logging.WARNING)
-        started = time.monotonic()
         now = datetime.now(UTC).replace(microsecond=0)
         path, point = _checked_options(opts, now)
         try:
             prefix = index_prefix(self.settings)
+            case_rules = CaseRules.from_settings(self.settings)
         except ValueError as exc:
             logger.error("%(error)s", {"error": exc})
             self.exitcode = 1
             return
-        rules = load_indicators()
         client = connections.elasticsearch_sync(self.settings)
         address = connections.describe_es(self.settings)
         try:
-            client.cluster.health()
-        except (TransportError, ApiError) as exc:
-            logger.error("Elasticsearch at %(address)s is unreachable (%(error)s): start it "
-                         "(scripts/services.sh start) or fix GOVCRAWL_ES_URL",
+            self._checked_cluster(client, prefix, opts, point, now)
+            if opts.quarter is not None:
+                from crawler.reports.quarterly import write_quarterly  # noqa: PLC0415
+
+                write_quarterly(client, prefix, path, quarter=opts.quarter, region=opts.region, now=now,
+                                settings=self.settings)
+            else:
+                self._report(client, prefix, opts, path=path, point=point, now=now, case_rules=case_rules)
+        except (LookupError, SchemaError, ValueError) as exc:
+            logger.error("%(error)s", {"error": exc})
+            self.exitcode = 1
+        except (TransportError, ApiError, BulkIndexError) as exc:
+            logger.error("Elasticsearch at %(address)s failed (%(error)s); no report was written: start or "
+                         "check it (scripts/services.sh start, GOVCRAWL_ES_URL) and run the report again",
                          {"address": address, "error": exc})
             self.exitcode = 1
-            return
+        finally:
+            client.close()
+
+    @staticmethod
+    def _checked_cluster(client: Elasticsearch, prefix: str, opts: argparse.Namespace, point: CheckPoint,
+                         now: datetime) -> None:
+        """Before anything is written: the cluster answers, the region is known, the day has data."""
+        client.cluster.health()
+        check_region(client, prefix, opts.region)
+        install_templates(client, prefix)
+        if opts.quarter is None:
+            check_data_exists(client, prefix, point, CheckPoint.at(None, now).as_of)
+
+    @staticmethod
+    def _report(client: Elasticsearch, prefix: str, opts: argparse.Namespace, *, path: Path,
+                point: CheckPoint,
+                now: datetime, case_rules: CaseRules) -> None:
+        """Write the per-site report; a report of today brings the case ledger up to date."""
+        started = time.monotonic()
+        rules = load_indicators()
         writer = open_writer(path, ReportMeta(generated_at=now, as_of=point.as_of, region=opts.region), rules)
         store = None if opts.no_store else FindingsStore(client, prefix, point.as_of, opts.batch_size)
+        # Only a report of today may move cases: a past day is judged with the decisions taken since.
+        sync = not opts.no_store and point.as_of == CheckPoint.at(None, now).as_of
+        cases = CaseStore(client, prefix)
         verdicts: Counter[str] = Counter()
         written = False
         try:
-            states = iter_site_states(client, prefix, point, region=opts.region, batch_size=opts.batch_size)
-            for state in states:
-                result = score_site(state, point.as_of, rules)
-                writer.add(state, result)
-                verdicts[result.verdict] += 1
-                if store is not None:
-                    store.add(state.site_id, finding_items(state, result, point.as_of, now))
+            batches = iter_site_state_batches(client, prefix, point, region=opts.region,
+                                              batch_size=opts.batch_size)
+            for batch in batches:
+                judged = judge_batch(cases, [(site.owner, state) for site, state in batch], as_of=point.as_of,
+                                     at=now, sync=sync, case_rules=case_rules, rules=rules)
+                for (site, state), outcome in zip(batch, judged, strict=True):
+                    writer.add(state, outcome.result, SiteOwner(site.owner, site.contact, site.supervisor,
+                                                                outcome.cases))
+                    verdicts[outcome.result.verdict] += 1
+                    if store is not None:
+                        store.add(state.site_id, finding_items(state, outcome.result, point.as_of, now))
             writer.close()
             written = True
             if store is not None:
                 store.close()
-        except LookupError as exc:
-            logger.error("%(error)s", {"error": exc})
-            self.exitcode = 1
-            return
-        except (TransportError, ApiError, BulkIndexError) as exc:
-            logger.error("Elasticsearch at %(address)s failed during the report (%(error)s); no report was "
-                         "written: check the cluster and run the report again",
-                         {"address": address, "error": exc})
-            self.exitcode = 1
-            return
+            cases.refresh()
         finally:
-            client.close()
             if not written:
                 _discard_partial(path)
         summary = ", ".join(f"{key} {count}" for key, count in sorted(verdicts.items())) or "none"
         logger.info("Wrote %(path)s: %(sites)d sites as of %(as_of)s (%(verdicts)s), %(findings)d findings "
-                    "stored, in %(seconds).1fs",
+                    "stored, case ledger %(ledger)s, in %(seconds).1fs",
                     {"path": path, "sites": sum(verdicts.values()), "as_of": point.as_of.isoformat(),
-                     "verdicts": summary,
-                     "findings": store.stored if store else 0, "seconds": time.monotonic() - started})
+                     "verdicts": summary, "findings": store.stored if store else 0,
+                     "ledger": "updated" if sync else "read only", "seconds": time.monotonic() - started})

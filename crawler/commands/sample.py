@@ -1,4 +1,8 @@
-"""`scrapy sample --quarter 2026Q4 --fraction 0.2 --seed N [-o FILE]`: quarterly spot check and its import."""
+"""`scrapy sample --quarter 2026Q4 --fraction 0.2 --seed N [-o FILE]`: quarterly spot check and its import.
+
+The worklist lists one row per finding with its case (问题编号, crawler.cases); an imported verdict
+becomes that case's decision, so the next report counts it (确认: confirmed, 推翻: false alarm).
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,20 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler import connections
+from crawler.cases import CaseError, CaseRules, CaseStore, case_id, decide, judge_batch
 from crawler.commands.report import parse_check_day
+from crawler.es_schema import install_templates
 from crawler.indicators import load_indicators
 from crawler.items import ReviewItem
 from crawler.naming import index_name, index_prefix
-from crawler.sampling import check_fraction, draw_sample, parse_quarter
-from crawler.scoring import score_site
+from crawler.sampling import (
+    WorklistRow,
+    check_fraction,
+    check_rows,
+    draw_sample,
+    parse_quarter,
+    review_outcomes,
+)
 from crawler.site_state import CheckPoint, build_site_states, iter_registered_sites
 from pipelines.indexing import document_id, to_action
 
@@ -31,6 +43,7 @@ if TYPE_CHECKING:
 
     from elasticsearch import Elasticsearch
 
+    from crawler.cases import CaseItem
     from crawler.scoring import SiteResult, SiteState
     from crawler.site_state import RegisteredSite
 
@@ -38,20 +51,27 @@ logger = logging.getLogger(__name__)
 
 WORKLIST_SCHEMA = "govcrawl.worklist/1"
 CONFIRM, OVERTURN = "确认", "推翻"
+# The three columns reviewers fill come before 对象 and 问题编号, which identify the finding's case.
 WORKLIST_COLUMNS: list[tuple[str, int]] = [
     ("季度", 8), ("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("级别", 10), ("网址", 36), ("得分", 7),
     ("结论", 9), ("检查项", 13), ("严重程度", 10), ("扣分", 7), ("说明", 50), ("依据", 50),
-    (f"复核结论（{CONFIRM}/{OVERTURN}）", 16), ("复核人", 10), ("备注", 30),
+    (f"复核结论（{CONFIRM}/{OVERTURN}）", 16), ("复核人", 10), ("备注", 30), ("对象", 40), ("问题编号", 18),
 ]
+_ENTRY_COLUMNS = range(13, 16)
+_VERDICTS = {"PASS": "合格", "FAIL": "不合格", "REVIEW": "待人工确认", "NO_DATA": "无数据"}
+_SEVERITIES = {"veto": "单项否决", "deduction": "扣分", "info": "提醒"}
+NO_FINDING = "无自动检查问题"
 
 
 def _worklist_rows(quarter: str, state: SiteState, result: SiteResult) -> list[list[Any]]:
     site = [quarter, state.site_id, state.name, state.region, state.level, state.url,
-            result.score if result.score is not None else "", result.verdict]
+            result.score if result.score is not None else "", _VERDICTS[result.verdict]]
     if not result.findings:
-        return [[*site, "", "", "", "no automated finding", "", "", "", ""]]
-    return [[*site, finding.check, finding.severity, finding.points, finding.detail,
-             "\n".join(finding.evidence), "", "", ""] for finding in result.findings]
+        return [[*site, "", "", "", NO_FINDING, "", "", "", "", "", ""]]
+    return [[*site, finding.check, _SEVERITIES[finding.severity], finding.points, finding.detail,
+             "\n".join(finding.evidence), "", "", "", finding.key,
+             "" if finding.severity == "info" else case_id(state.site_id, finding.check, finding.key)]
+            for finding in result.findings]
 
 
 def write_worklist_xlsx(path: Path, quarter: str, rows: list[list[Any]]) -> None:
@@ -64,9 +84,9 @@ def write_worklist_xlsx(path: Path, quarter: str, rows: list[list[Any]]) -> None
         sheet.write_string(0, number, title, header)
     for row_number, row in enumerate(rows, 1):
         sheet.write_row(row_number, 0, row)
-        for column in range(len(WORKLIST_COLUMNS) - 3, len(WORKLIST_COLUMNS)):
+        for column in _ENTRY_COLUMNS:
             sheet.write_blank(row_number, column, None, entry)
-    review_column = len(WORKLIST_COLUMNS) - 3
+    review_column = _ENTRY_COLUMNS[0]
     sheet.data_validation(1, review_column, max(len(rows), 1), review_column,
                           {"validate": "list", "source": [CONFIRM, OVERTURN]})
     sheet.autofilter(0, 0, max(len(rows), 1), len(WORKLIST_COLUMNS) - 1)
@@ -75,8 +95,8 @@ def write_worklist_xlsx(path: Path, quarter: str, rows: list[list[Any]]) -> None
     book.close()
 
 
-def read_worklist(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """Per (quarter, site_id) of a filled worklist: confirmed and overturned checks, reviewer, notes."""
+def read_worklist(path: Path) -> list[WorklistRow]:
+    """Every site row of a filled worklist, with its line number; ValueError naming what is wrong."""
     import openpyxl  # noqa: PLC0415  (a dev/ops dependency, only needed to read worklists back)
     from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
 
@@ -85,36 +105,28 @@ def read_worklist(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise ValueError(f"{path} is not an Excel workbook ({exc}): give the worklist .xlsx written by "
                          "scrapy sample -o, filled in") from exc
-    sheet = book["抽查"] if "抽查" in book.sheetnames else book.active
-    outcomes: dict[tuple[str, str], dict[str, Any]] = {}
-    rows = sheet.iter_rows(values_only=True)
-    header = [("" if value is None else str(value).strip()) for value in next(rows, ())]
-    expected = [title for title, _ in WORKLIST_COLUMNS]
-    if header[:len(expected)] != expected:
+    try:
+        sheet = book["抽查"] if "抽查" in book.sheetnames else book.active
+        rows = sheet.iter_rows(values_only=True)
+        header = [("" if value is None else str(value).strip()) for value in next(rows, ())]
+        expected = [title for title, _ in WORKLIST_COLUMNS]
+        if header[:len(expected)] != expected:
+            raise ValueError(f"{path} row 1 is not the worklist header ({', '.join(expected[:3])}, ...): "
+                             "import the sheet 抽查 as scrapy sample -o wrote it, header row included")
+        found: list[WorklistRow] = []
+        for number, row in enumerate(rows, 2):
+            cells = [("" if value is None else str(value).strip()) for value in row]
+            if len(cells) < len(WORKLIST_COLUMNS) or not cells[1]:
+                continue
+            decision = cells[13]
+            if decision and decision not in (CONFIRM, OVERTURN):
+                raise ValueError(f"{path} row {number}: 复核结论 {decision!r} is not {CONFIRM} or {OVERTURN}")
+            found.append(WorklistRow(line=number, quarter=cells[0], site_id=cells[1], check=cells[8],
+                                     subject=cells[16], case_id=cells[17], decision=decision,
+                                     reviewer=cells[14], notes=cells[15]))
+        return found
+    finally:
         book.close()
-        raise ValueError(f"{path} row 1 is not the worklist header ({', '.join(expected[:3])}, ...): "
-                         "import the sheet 抽查 as scrapy sample -o wrote it, header row included")
-    for number, row in enumerate(rows, 2):
-        cells = [("" if value is None else str(value).strip()) for value in row]
-        if len(cells) < len(WORKLIST_COLUMNS) or not cells[1]:
-            continue
-        quarter, site_id, check, decision, reviewer, notes = (cells[0], cells[1], cells[8], cells[13],
-                                                              cells[14], cells[15])
-        outcome = outcomes.setdefault((quarter, site_id), {"confirmed": [], "overturned": [], "reviewer": "",
-                                                           "notes": [], "decided": 0,
-                                                           "any_overturned": False})
-        if decision and decision not in (CONFIRM, OVERTURN):
-            raise ValueError(f"{path} row {number}: 复核结论 {decision!r} is not {CONFIRM} or {OVERTURN}")
-        if decision:
-            outcome["decided"] += 1
-            outcome["any_overturned"] |= decision == OVERTURN
-            if check:
-                outcome["confirmed" if decision == CONFIRM else "overturned"].append(check)
-        outcome["reviewer"] = reviewer or outcome["reviewer"]
-        if notes:
-            outcome["notes"].append(notes)
-    book.close()
-    return outcomes
 
 
 class Command(ScrapyCommand):
@@ -227,22 +239,37 @@ class Command(ScrapyCommand):
 
     def _worklist(self, client: Elasticsearch, prefix: str, path: Path, sample: list[RegisteredSite], *,
                   point: CheckPoint, about: dict[str, Any]) -> None:
+        """Write the reviewers' worklist; a worklist of today first brings the sites' cases up to date, so
+        every finding it lists has its case to decide."""
+        assert self.settings is not None
         quarter = str(about["quarter"])
         rules = load_indicators()
+        install_templates(client, prefix)
+        store = CaseStore(client, prefix)
+        sync = point.as_of == CheckPoint.at(None, datetime.now(UTC)).as_of
         rows: list[list[Any]] = []
         sites: list[dict[str, Any]] = []
         for start in range(0, len(sample), 500):
-            for state in build_site_states(client, prefix, sample[start:start + 500], point):
-                result = score_site(state, point.as_of, rules)
+            batch = sample[start:start + 500]
+            states = build_site_states(client, prefix, batch, point)
+            owned = [(site.owner, state) for site, state in zip(batch, states, strict=True)]
+            judged = judge_batch(store, owned,
+                                 as_of=point.as_of, at=datetime.fromisoformat(str(about["generated_at"])),
+                                 sync=sync, case_rules=CaseRules.from_settings(self.settings), rules=rules)
+            for state, outcome in zip(states, judged, strict=True):
+                result = outcome.result
                 rows.extend(_worklist_rows(quarter, state, result))
                 sites.append({"site_id": state.site_id, "name": state.name, "region": state.region,
                               "level": state.level, "url": state.url, "score": result.score,
                               "verdict": result.verdict,
                               "findings": [{"check": finding.check, "severity": finding.severity,
                                             "points": finding.points, "detail": finding.detail,
-                                            "confidence": finding.confidence,
+                                            "confidence": finding.confidence, "subject": finding.key,
+                                            "case_id": "" if finding.severity == "info"
+                                            else case_id(state.site_id, finding.check, finding.key),
                                             "evidence": list(finding.evidence)}
                                            for finding in result.findings]})
+        store.refresh()
         if path.suffix.lower() == ".json":
             document = {"schema": WORKLIST_SCHEMA, "as_of": point.as_of.isoformat(), **about, "sites": sites}
             path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -252,27 +279,61 @@ class Command(ScrapyCommand):
                     {"path": path, "sites": len(sites), "rows": len(rows)})
 
     def _import(self, client: Elasticsearch, prefix: str, path: Path) -> None:
+        """Record a filled worklist: each verdict becomes its case's decision, each site's review its
+        status (partial while rows are undecided). Everything is checked before anything is written."""
         if path.suffix.lower() != ".xlsx":
             raise UsageError(f"--import {path}: give the filled worklist .xlsx")
-        outcomes = read_worklist(path)
-        decided = {key: outcome for key, outcome in sorted(outcomes.items()) if outcome["decided"]}
+        rows = read_worklist(path)
+        check_rows(rows, str(path))
+        outcomes = review_outcomes(rows)
         _check_known(client, prefix, path, sorted(outcomes))
         now = datetime.now(UTC).replace(microsecond=0)
+        decided_cases = _decided_cases(CaseStore(client, prefix), path, rows, now)
+        decided = {key: outcome for key, outcome in sorted(outcomes.items()) if outcome.decided}
         index = index_name(prefix, "reviews")
-        # An overturned "no automated finding" row means the reviewer found what the checks missed.
         actions = [{"_op_type": "update", "_index": index, "_id": document_id(quarter, site_id),
-                    "doc": {"status": "corrected" if outcome["any_overturned"] else "confirmed",
-                            "reviewer": outcome["reviewer"], "reviewed_at": now.isoformat(),
-                            "findings_confirmed": sorted(set(outcome["confirmed"])),
-                            "findings_overturned": sorted(set(outcome["overturned"])),
-                            "notes": "\n".join(outcome["notes"])}}
+                    "doc": {"status": outcome.status, "reviewer": outcome.reviewer,
+                            "reviewed_at": now.isoformat(),
+                            "findings_confirmed": sorted(set(outcome.confirmed)),
+                            "findings_overturned": sorted(set(outcome.overturned)),
+                            "notes": "\n".join(outcome.notes)}}
                    for (quarter, site_id), outcome in decided.items()]
         if not actions:
             logger.warning("%(path)s: none of its %(sites)d sites has a 复核结论 (%(confirm)s/%(overturn)s) "
                            "yet: nothing to record",
                            {"path": path, "sites": len(outcomes), "confirm": CONFIRM, "overturn": OVERTURN})
-        recorded, _ = bulk(client, actions, refresh="wait_for") if actions else (0, [])
-        logger.info("Recorded %(count)d reviewed sites from %(path)s", {"count": recorded, "path": path})
+            return
+        CaseStore(client, prefix).write(decided_cases, refresh=True)
+        recorded, _ = bulk(client, actions, refresh="wait_for")
+        partial = sum(1 for outcome in decided.values() if outcome.status == "partial")
+        logger.info("Recorded %(count)d reviewed sites from %(path)s (%(partial)d partly reviewed); "
+                    "%(cases)d case decisions count from the next report",
+                    {"count": recorded, "path": path, "partial": partial, "cases": len(decided_cases)})
+
+
+def _decided_cases(store: CaseStore, path: Path, rows: list[WorklistRow], now: datetime) -> list[CaseItem]:
+    """The cases after the worklist's verdicts; ValueError naming the rows whose case no longer exists
+    (never recorded, or fixed since) — then nothing is recorded."""
+    wanted = [row for row in rows if row.decision and row.case_id]
+    known = store.by_ids([row.case_id for row in wanted])
+    cases: list[CaseItem] = []
+    problems: list[str] = []
+    for row in wanted:
+        case = known.get(row.case_id)
+        if case is None:
+            problems.append(f"row {row.line}: no case {row.case_id} ({row.site_id} {row.check} "
+                            f"{row.subject or '整站'}) in the ledger")
+            continue
+        try:
+            cases.append(decide(case, "confirmed" if row.decision == CONFIRM else "false_alarm", at=now,
+                                by=row.reviewer or "复核人", note=row.notes))
+        except CaseError as exc:
+            problems.append(f"row {row.line}: {exc}")
+    if problems:
+        raise ValueError(f"{path}: {len(problems)} verdict(s) judge findings that no longer exist: "
+                         f"{'; '.join(problems[:5])}{'; ...' if len(problems) > 5 else ''}; clear those "
+                         "verdicts (or write a new worklist); nothing was recorded")
+    return cases
 
 
 def _check_known(client: Elasticsearch, prefix: str, path: Path, keys: list[tuple[str, str]]) -> None:

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
     from pathlib import Path
 
+    from crawler.cases import CaseItem
     from crawler.indicators import Indicators
     from crawler.items import FindingItem
     from crawler.scoring import DeadLink, Finding, SiteResult, SiteState
@@ -38,10 +39,29 @@ class ReportMeta:
     region: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class SiteOwner:
+    """Who answers for a site (registry columns owner, contact, supervisor) and the site's cases."""
+
+    owner: str = ""
+    contact: str = ""
+    supervisor: str = ""
+    cases: tuple[CaseItem, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The owner as staff read it in groupings: person and office, or 未登记责任人."""
+        named = " / ".join(part for part in (self.owner, self.supervisor) if part)
+        return named or "未登记责任人"
+
+
+NO_OWNER = SiteOwner()
+
+
 class ReportWriter(Protocol):
     """Receives every site once, in site_id order, then is closed."""
 
-    def add(self, state: SiteState, result: SiteResult) -> None: ...
+    def add(self, state: SiteState, result: SiteResult, owner: SiteOwner = NO_OWNER) -> None: ...
 
     def close(self) -> None: ...
 
@@ -123,9 +143,21 @@ def finding_record(finding: Finding) -> dict[str, Any]:
             "evidence": list(finding.evidence), "stale_data": finding.stale_data}
 
 
-def site_record(state: SiteState, result: SiteResult) -> dict[str, Any]:
-    """One entry of the report's `sites` (contract.md), plus `verdict`, the info-level `warnings` and the
-    `reason` the home page is unreachable (None when reachable)."""
+def case_record(case: CaseItem) -> dict[str, Any]:
+    """A case as reports list it (status also in staff words)."""
+    from crawler.cases import STATUS_NAMES  # noqa: PLC0415  (crawler.cases imports this package)
+
+    return {"case_id": case.case_id, "check": case.check, "subject": case.subject, "severity": case.severity,
+            "status": case.status, "status_name": STATUS_NAMES[case.status], "detail": case.detail,
+            "first_seen": case.first_seen.isoformat(), "last_seen": case.last_seen.isoformat(),
+            "due_date": case.due_date.isoformat(), "overdue": case.overdue, "repeat": case.repeat,
+            "fixed_at": case.fixed_at.isoformat() if case.fixed_at else None, "decision": case.decision,
+            "decided_by": case.decided_by}
+
+
+def site_record(state: SiteState, result: SiteResult, owner: SiteOwner = NO_OWNER) -> dict[str, Any]:
+    """One entry of the report's `sites` (contract.md), plus `verdict`, the info-level `warnings`, the
+    `reason` the home page is unreachable (None when reachable), the owner and the site's cases."""
     return {
         "site_id": state.site_id, "name": state.name, "url": state.url, "region": state.region,
         "level": state.level, "reachable": state.reachable, "reason": unreachable_reason(state),
@@ -143,6 +175,8 @@ def site_record(state: SiteState, result: SiteResult) -> dict[str, Any]:
         "score": result.score,
         "verdict": result.verdict,
         "warnings": [finding_record(finding) for finding in result.findings if finding.severity == "info"],
+        "owner": owner.owner, "contact": owner.contact, "supervisor": owner.supervisor,
+        "cases": [case_record(case) for case in owner.cases],
     }
 
 

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from crawler.reports import unreachable_reason
+from crawler.reports import NO_OWNER, unreachable_reason
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from crawler.indicators import Indicators
-    from crawler.reports import ReportMeta
+    from crawler.reports import ReportMeta, SiteOwner
     from crawler.scoring import SiteResult, SiteState
 
 _STALE_VETOES = frozenset({"V-HOME", "V-CORE", "V-STALE"})
@@ -36,6 +36,26 @@ class SiteLine:
     dead_links: int
     reachable: bool
     reason: str | None = None  # why the newest home-page probe failed (reports.unreachable_reason)
+    owner: str = "未登记责任人"  # SiteOwner.label
+    open_cases: int = 0
+    overdue_cases: int = 0
+
+
+@dataclass(slots=True)
+class OwnerSummary:
+    """One row of the per-owner table: the owner's sites, failing sites, open and overdue cases."""
+
+    owner: str
+    sites: int = 0
+    fails: int = 0
+    open_cases: int = 0
+    overdue_cases: int = 0
+
+    def add(self, line: SiteLine) -> None:
+        self.sites += 1
+        self.fails += line.verdict == "FAIL"
+        self.open_cases += line.open_cases
+        self.overdue_cases += line.overdue_cases
 
 
 @dataclass(slots=True)
@@ -91,12 +111,14 @@ class HtmlReportWriter:
         self._lines: list[SiteLine] = []
         self._template = _environment().get_template("report.html.j2")
 
-    def add(self, state: SiteState, result: SiteResult) -> None:
+    def add(self, state: SiteState, result: SiteResult, owner: SiteOwner = NO_OWNER) -> None:
         self._lines.append(SiteLine(
             site_id=state.site_id, name=state.name, url=state.url, region=state.region, level=state.level,
             score=result.score, verdict=result.verdict,
             vetoes=tuple(sorted({item.check for item in result.findings if item.severity == "veto"})),
-            dead_links=len(state.dead_links), reachable=state.reachable, reason=unreachable_reason(state)))
+            dead_links=len(state.dead_links), reachable=state.reachable, reason=unreachable_reason(state),
+            owner=owner.label, open_cases=sum(1 for case in owner.cases if case.active),
+            overdue_cases=sum(1 for case in owner.cases if case.overdue)))
 
     def close(self) -> None:
         cities: dict[str, CitySummary] = {}
@@ -105,6 +127,9 @@ class HtmlReportWriter:
             cities.setdefault(line.region, CitySummary(region=line.region)).add(line)
             total.add(line)
         ordered = sorted(cities.values(), key=lambda city: city.region)
+        owners: dict[str, OwnerSummary] = {}
+        for line in self._lines:
+            owners.setdefault(line.owner, OwnerSummary(owner=line.owner)).add(line)
         attention = sorted((line for line in self._lines if line.verdict in ("FAIL", "REVIEW")),
                            key=lambda line: (line.verdict != "FAIL",
                                              line.score if line.score is not None else -1.0))
@@ -112,6 +137,7 @@ class HtmlReportWriter:
         html = self._template.render(
             meta=self.meta, cities=ordered, total=total, attention=attention[:self.attention_rows],
             attention_total=len(attention), fail_below=self.fail_below, bar_max=_BAR_MAX_PX,
+            owners=sorted(owners.values(), key=lambda row: (-row.overdue_cases, -row.open_cases, row.owner)),
             histogram=[(f"{10 * index}–{10 * index + 10}", count,
                         round(200 * count / top_histogram)) for index, count in enumerate(total.histogram)],
         )

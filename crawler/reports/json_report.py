@@ -6,12 +6,12 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from crawler.reports import SCHEMA, site_record
+from crawler.reports import NO_OWNER, SCHEMA, site_record
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from crawler.reports import ReportMeta
+    from crawler.reports import ReportMeta, SiteOwner
     from crawler.scoring import SiteResult, SiteState
 
 
@@ -28,9 +28,9 @@ class JsonReportWriter:
         self._handle.write(head[:-1] + ', "sites": [')
         self._count = 0
 
-    def add(self, state: SiteState, result: SiteResult) -> None:
+    def add(self, state: SiteState, result: SiteResult, owner: SiteOwner = NO_OWNER) -> None:
         self._handle.write(",\n" if self._count else "\n")
-        self._handle.write(json.dumps(site_record(state, result), ensure_ascii=False))
+        self._handle.write(json.dumps(site_record(state, result, owner), ensure_ascii=False))
         self._count += 1
 
     def close(self) -> None:

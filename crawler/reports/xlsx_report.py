@@ -1,4 +1,4 @@
-"""The XLSX report for staff: sheets 站点, 失效链接, 栏目, 问题 (XlsxWriter, constant memory)."""
+"""The XLSX report for staff: sheets 站点, 失效链接, 栏目, 问题, 整改台账 (XlsxWriter, constant memory)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 
-from crawler.reports import link_error, unreachable_reason
+from crawler.reports import NO_OWNER, link_error, unreachable_reason
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from xlsxwriter.worksheet import Worksheet
 
-    from crawler.reports import ReportMeta
+    from crawler.reports import ReportMeta, SiteOwner
     from crawler.scoring import SiteResult, SiteState
 
 logger = logging.getLogger(__name__)
@@ -29,13 +29,18 @@ SHEETS: dict[str, list[tuple[str, int]]] = {
     "站点": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("级别", 10), ("网址", 36), ("可访问", 8),
              ("7天可用率", 10), ("首页最新日期", 13), ("栏目数", 8), ("过期栏目", 9), ("空白栏目", 9),
              ("失效链接", 9), ("单项否决", 24), ("得分", 8), ("结论", 11), ("提醒", 40),
-             ("无法访问原因", 36)],
+             ("无法访问原因", 36), ("责任人", 10), ("联系方式", 16), ("主管单位", 20), ("待整改问题", 10),
+             ("逾期问题", 9)],
     "失效链接": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("失效链接", 50), ("所在页面", 50),
                 ("首页链接", 9), ("状态码", 8), ("错误类型", 12), ("已确认", 8)],
     "栏目": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("栏目名称", 20), ("栏目网址", 50),
              ("类别", 10), ("层级", 6), ("最新日期", 12), ("条目数", 8), ("过期", 6), ("空白", 6)],
     "问题": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("检查项", 13), ("严重程度", 10),
              ("扣分", 7), ("说明", 60), ("可信度", 10), ("依据", 60), ("数据来自上次抓取", 10)],
+    "整改台账": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("责任人", 10), ("主管单位", 20),
+               ("问题编号", 18), ("检查项", 13), ("对象", 50), ("严重程度", 10), ("说明", 50), ("状态", 10),
+               ("首次发现", 12), ("最近发现", 12), ("整改期限", 12), ("逾期", 6), ("屡次出现", 8),
+               ("复核结论", 10), ("复核人", 10)],
 }
 
 
@@ -71,7 +76,9 @@ class XlsxReportWriter:
         self._sheets[name].write_row(row, 0, values)
         self._rows[name] = row + 1
 
-    def add(self, state: SiteState, result: SiteResult) -> None:
+    def add(self, state: SiteState, result: SiteResult, owner: SiteOwner = NO_OWNER) -> None:
+        from crawler.cases import DECISION_NAMES, STATUS_NAMES  # noqa: PLC0415  (it imports this package)
+
         who = [state.site_id, state.name, state.region]
         vetoes = sorted({finding.check for finding in result.findings if finding.severity == "veto"})
         warnings = [finding.detail for finding in result.findings if finding.severity == "info"]
@@ -83,7 +90,15 @@ class XlsxReportWriter:
             len(state.columns), sum(1 for column in state.columns if column.stale and not column.empty),
             sum(1 for column in state.columns if column.empty), len(state.dead_links), ", ".join(vetoes),
             result.score if result.score is not None else "", _VERDICTS[result.verdict], "; ".join(warnings),
-            unreachable_reason(state) or ""])
+            unreachable_reason(state) or "", owner.owner, owner.contact, owner.supervisor,
+            sum(1 for case in owner.cases if case.active), sum(1 for case in owner.cases if case.overdue)])
+        for case in owner.cases:
+            self._append("整改台账", [
+                *who, owner.owner, owner.supervisor, case.case_id, case.check, case.subject or "整站",
+                _SEVERITIES[case.severity], case.detail, STATUS_NAMES[case.status],
+                case.first_seen.date().isoformat(), case.last_seen.date().isoformat(),
+                case.due_date.isoformat(), "是" if case.overdue else "否", "是" if case.repeat else "否",
+                DECISION_NAMES[case.decision], case.decided_by])
         for link in state.dead_links:
             self._append("失效链接", [*who, link.url, link.found_on, "是" if link.on_homepage else "否",
                                    link.status if link.status is not None else "", link_error(link),

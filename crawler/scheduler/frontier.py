@@ -10,6 +10,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
@@ -37,6 +38,8 @@ _RETAKEN: Final = 2  # RENEW's answer for a lease that was gone and is this work
 
 CYCLE: Final = b"c"
 PROBE: Final = b"p"
+# The frontier URL of a link check is the link's URL with this suffix (crawler.spiders.govsite).
+CHECK_SUFFIX: Final = "#govcrawl-check"
 
 
 async def retrying(operation: Callable[[], Awaitable[T]], *, what: str, max_wait_seconds: float) -> T:
@@ -519,6 +522,35 @@ class Frontier:
 
     async def cycle_of(self, site_id: str) -> int:
         return int(await self.client.hget(self.keys.cycles, site_id) or 0)
+
+    # --- re-check on demand (`scrapy recheck`) ----------------------------------------------------
+    async def recheck_sites(self, sites: Iterable[Site], urls: Iterable[str], *, now: float | None = None
+                            ) -> tuple[int, int]:
+        """Make the sites' whole cycle due now: the cycle itself, and every given URL of theirs (pages,
+        columns, link targets, as `url` and as a link check) due again and fetched without validators,
+        so nothing answers from an earlier visit. Returns (sites, URLs known to the frontier)."""
+        now = time.time() if now is None else now
+        recheck = self.client.register_script(lua.RECHECK)
+        self._scripts[recheck.sha] = recheck.script
+        pipe = self.client.pipeline(transaction=False)
+        count = 0
+        for site in sites:
+            pipe.zadd(self.keys.due(self.shard(site.host)), {CYCLE + b"|" + site.site_id.encode(): now})
+            count += 1
+        seen_keys: list[str] = []
+        fingerprints: list[bytes] = []
+        for url in urls:
+            shard = self.shard(urlsplit(url).hostname or "")
+            for variant in (url, url + CHECK_SUFFIX):
+                fp = codec.fingerprint(variant)
+                seen_keys.append(self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets)))
+                fingerprints.append(fp)
+                pipe.hdel(self.keys.validators(shard), fp)
+        for start in range(0, len(seen_keys), 1000):
+            self._call(pipe, recheck, seen_keys[start:start + 1000], fingerprints[start:start + 1000])
+        replies = await self._execute(pipe) if count or seen_keys else []
+        known = sum(int(reply) for reply in replies[-math.ceil(len(seen_keys) / 1000):]) if seen_keys else 0
+        return count, known
 
     # --- status ----------------------------------------------------------------------------------
     async def pending_work(self, *, now: float, cycles_only: bool) -> int:

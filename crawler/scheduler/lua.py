@@ -177,3 +177,18 @@ for i = 3, #KEYS do
 end
 return renewed
 """
+
+# RECHECK: make known URLs due now, keeping their revisit exponent and last status (`scrapy recheck`).
+# KEYS: seen buckets, one per URL; ARGV: the URLs' fingerprints, in the same order.
+# A URL never admitted stays unknown; returns how many were known.
+RECHECK: Final = """
+local known = 0
+for i = 1, #KEYS do
+  local value = redis.call('HGET', KEYS[i], ARGV[i])
+  if value then
+    redis.call('HSET', KEYS[i], ARGV[i], tonumber(value) % 1024)
+    known = known + 1
+  end
+end
+return known
+"""

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import xxhash
 
 from scripts.farm import render
+from scripts.farm.content import attachment_file
 from scripts.farm.pages import RESOURCES, PageSpec, answer, build_pages
 from scripts.farm.world import World
 
@@ -73,6 +74,12 @@ class FarmStats:
             self.hosts[ip] = fresh
 
 
+# What a fixed path answers: a plain page with enough text not to read as a soft 404.
+_FIXED_PAGE = ("<html><head><title>页面已恢复</title></head><body><h1>页面已恢复</h1>"
+               "<p>本页面内容已由网站主办单位恢复，原链接现可正常访问。如有疑问请联系网站管理员。</p>"
+               "</body></html>").encode()
+
+
 def http_response(
     status: int,
     body: bytes,
@@ -117,6 +124,8 @@ class FarmServer:
         self.connections: dict[str, set[_HttpProtocol]] = {}
         self._control: asyncio.Server | None = None
         self.pages = lru_cache(maxsize=max(256, world.site_count))(self._pages)  # every site, as World.model
+        # Paths a site owner fixed at run time (POST /_farm/fix/IP/PATH): they answer a plain 200 page.
+        self.fixed: dict[str, set[str]] = {}
         self.rendered = lru_cache(maxsize=8192)(self._rendered)
 
     def _pages(self, index: int) -> dict[str, PageSpec]:
@@ -171,7 +180,7 @@ class FarmServer:
         if found.page is not None:
             page = found.page
             if page.kind == "attachment":
-                content_type, data = render.attachment_body(page.path)
+                content_type, data = attachment_file(model, page.path)
                 return http_response(200, data, content_type, head=head)
             html = render.render_page(model, page, self.world.today)
             return http_response(200, _encode(model, html), html_type, head=head)
@@ -204,6 +213,8 @@ class FarmServer:
         index = self.world.index_of_ip[ip]
         path = unquote(target, errors="replace")
         data = self.rendered(index, path, method == "HEAD")
+        if path in self.fixed.get(ip, ()):
+            data = http_response(200, _FIXED_PAGE, "text/html; charset=utf-8", head=method == "HEAD")
         if data.startswith(b"HTTP/1.1 200 "):
             etag = f'"{xxhash.xxh64_hexdigest(self.rendered(index, path, False))}"'
             if if_none_match is not None and etag in if_none_match:
@@ -245,7 +256,21 @@ class FarmServer:
                 self.site_down(ip)
             logger.info("Site %(ip)s set %(action)s", {"ip": ip, "action": action})
             return http_response(200, b'{"ok": true}', "application/json")
+        if method == "POST" and len(parts) >= 4 and parts[:2] in (["_farm", "fix"], ["_farm", "unfix"]) \
+                and parts[2] in self.world.index_of_ip:
+            return self._fix(parts[1], parts[2], "/" + "/".join(parts[3:]))
         return http_response(404, b'{"error": "unknown control endpoint"}', "application/json")
+
+    def _fix(self, action: str, ip: str, path: str) -> bytes:
+        """A site's owner fixes (or breaks again) one path: a dead link's target answers 200 from now on."""
+        fixed = self.fixed.setdefault(ip, set())
+        if action == "fix":
+            fixed.add(path)
+        else:
+            fixed.discard(path)
+        logger.info("Site %(ip)s path %(path)s %(action)s", {"ip": ip, "path": path, "action": action})
+        answer = json.dumps({"ok": True, "fixed": sorted(fixed)}).encode()
+        return http_response(200, answer, "application/json")
 
 
 def _encode(model: SiteModel, html: str) -> bytes:

@@ -1,0 +1,152 @@
+"""A case's whole life on the farm: found, notified, fixed by the site, re-checked, closed; a false alarm
+stays closed; a repeat reopens. Also `scrapy recheck` and `scrapy notify` on bad input."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import openpyxl
+import pytest
+
+from crawler.cases import CaseStore, case_id, decide
+from tests.conftest import CRAWL_SETTINGS, run_farm
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from elasticsearch import Elasticsearch
+
+    from tests.conftest import Env, RunningFarm
+
+OWNER = ("王敏", "028-87654321", "成都市政务服务管理局")
+
+
+@pytest.fixture(scope="module")
+def small_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFarm]:
+    with run_farm(tmp_path_factory.mktemp("recheck-farm"), sites=3, seed=5, base_ip="127.0.7.1",
+                  extra=("--slow-seconds", "3", "--slow-home-seconds", "0")) as farm:
+        yield farm
+
+
+def _site_with_home_404s(farm: RunningFarm) -> dict[str, Any]:
+    """A reachable farm site with a broken homepage link to a 404 page of its own, and another one."""
+    for site in farm.truth["sites"]:
+        home = [link for link in site["dead_links"] if link["on_homepage"]]
+        own = [link for link in home if "/notfound/" in link["url"]
+               and urlsplit(link["url"]).netloc == urlsplit(site["url"]).netloc]
+        if not site["down"] and own and len(home) >= 2:
+            return site
+    pytest.fail("the farm has no site with broken homepage links, one to its own /notfound/ page")
+
+
+def _registry(path: Path, site: dict[str, Any]) -> Path:
+    path.write_text("site_id,name,url,level,region,department,owner,contact,supervisor\n"
+                    f"{site['site_id']},{site['name']},{site['url']},{site['level']},{site['region']},"
+                    f"{site['department']},{','.join(OWNER)}\n", encoding="utf-8")
+    return path
+
+
+def _crawl_and_report(env: Env, work: Path, name: str) -> dict[str, Any]:
+    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    path = work / f"{name}.json"
+    report = env.scrapy("report", "-o", str(path), timeout=120)
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert "case ledger updated" in report.stderr
+    [site] = json.loads(path.read_text(encoding="utf-8"))["sites"]
+    return dict(site)
+
+
+def _case(site: dict[str, Any], identifier: str) -> dict[str, Any] | None:
+    return next((case for case in site["cases"] if case["case_id"] == identifier), None)
+
+
+def test_a_case_from_found_to_fixed_and_back(env: Env, small_farm: RunningFarm, es_client: Elasticsearch,
+                                             tmp_path: Path) -> None:
+    truth = _site_with_home_404s(small_farm)
+    link = next(link for link in truth["dead_links"] if link["on_homepage"] and "/notfound/" in link["url"])
+    fixed_id = case_id(truth["site_id"], "D-LINK-HOME", f"{link['url']} {link['found_on']}")
+    assert env.scrapy("seed", str(_registry(tmp_path / "registry.csv", truth))).returncode == 0
+
+    # Found: the first crawl's report opens a case per broken homepage link.
+    first = _crawl_and_report(env, tmp_path, "first")
+    opened = _case(first, fixed_id)
+    assert opened is not None and opened["status"] == "open", first["cases"]
+    assert first["owner"] == OWNER[0]
+    score_before = first["score"]
+    alarm_id = next(case["case_id"] for case in first["cases"]
+                    if case["check"] == "D-LINK-HOME" and case["case_id"] != fixed_id)
+
+    # Notified: the owner's notice lists it, and the ledger says so.
+    notices = tmp_path / "notices"
+    notified = env.scrapy("notify", "-o", str(notices), timeout=120)
+    assert notified.returncode == 0, notified.stderr[-2000:]
+    [sheet_path] = notices.glob("*.xlsx")
+    assert OWNER[0] in sheet_path.name and (notices / f"{sheet_path.stem}.html").is_file()
+    rows = list(openpyxl.load_workbook(sheet_path)["整改通知"].iter_rows(min_row=3, values_only=True))
+    assert fixed_id in {row[-1] for row in rows}
+    assert all(row[7] == "待整改" for row in rows)
+    store = CaseStore(es_client, env.es_prefix)
+    assert store.by_ids([fixed_id])[fixed_id].status == "notified"
+
+    # A reviewer calls another link a false alarm.
+    alarm = store.by_ids([alarm_id])[alarm_id]
+    store.write([decide(alarm, "false_alarm", at=alarm.last_seen, by="李审核")], refresh=True)
+
+    # The site fixes the link. Without a re-check the next crawl has nothing due and nothing changes.
+    path = urlsplit(link["url"]).path
+    ip = urlsplit(truth["url"]).hostname
+    assert small_farm.call("POST", f"fix/{ip}{path}")["ok"]
+    idle = _crawl_and_report(env, tmp_path, "idle")
+    still = _case(idle, fixed_id)
+    assert still is not None and still["status"] == "notified"
+
+    # Re-check: the whole cycle is due now; the crawl no longer finds the link and the case is fixed.
+    recheck = env.scrapy("recheck", truth["site_id"], timeout=120)
+    assert recheck.returncode == 0, recheck.stderr[-2000:]
+    assert "Re-check of 1 sites is due now" in recheck.stderr
+    after = _crawl_and_report(env, tmp_path, "after")
+    fixed = _case(after, fixed_id)
+    assert fixed is not None and fixed["status"] == "fixed" and fixed["fixed_at"], after["cases"]
+    assert all(finding["key"] != fixed["subject"] for finding in after["findings"])
+    # The false alarm is still found but stays closed, and no longer costs points.
+    alarm_after = _case(after, alarm_id)
+    assert alarm_after is not None and alarm_after["status"] == "false_alarm"
+    assert all(finding["key"] != alarm_after["subject"] for finding in after["findings"])
+    assert after["score"] >= score_before
+
+    # The link breaks again: the same case reopens, flagged as a repeat.
+    assert small_farm.call("POST", f"unfix/{ip}{path}")["ok"]
+    assert env.scrapy("recheck", "--region", truth["region"], timeout=120).returncode == 0
+    again = _crawl_and_report(env, tmp_path, "again")
+    reopened = _case(again, fixed_id)
+    assert reopened is not None and (reopened["status"], reopened["repeat"]) == ("reopened", True)
+    history = store.by_ids([fixed_id])[fixed_id].history
+    assert [entry["to"] for entry in history] == ["open", "notified", "fixed", "reopened"]
+    assert [entry["by"] for entry in history] == ["系统", "scrapy notify", "系统", "系统"]
+
+
+def test_recheck_refuses_unknown_sites_and_regions_naming_them(env: Env, small_farm: RunningFarm,
+                                                               tmp_path: Path) -> None:
+    truth = _site_with_home_404s(small_farm)
+    assert env.scrapy("seed", str(_registry(tmp_path / "registry.csv", truth))).returncode == 0
+    unknown = env.scrapy("recheck", truth["site_id"], "5199999999", timeout=120)
+    assert unknown.returncode == 1
+    assert "1 site id(s) are not registered: 5199999999" in unknown.stderr
+    assert "Re-check of" not in unknown.stderr and "Traceback" not in unknown.stderr
+    region = env.scrapy("recheck", "--region", "成都", timeout=120)
+    assert region.returncode == 1
+    assert f"--region '成都' is not a city of the registry; known: {truth['region']}" in region.stderr
+    both = env.scrapy("recheck", truth["site_id"], "--region", truth["region"], timeout=120)
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_notify_with_a_file_for_a_directory_is_one_error(env: Env, tmp_path: Path) -> None:
+    target = tmp_path / "notices"
+    target.write_text("x", encoding="utf-8")
+    result = env.scrapy("notify", "-o", str(target), timeout=120)
+    assert result.returncode == 2
+    assert "is a file: give a directory" in result.stderr and "Traceback" not in result.stderr
