@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -66,8 +67,8 @@ def test_a_request_that_cannot_be_rebuilt_is_recorded_and_the_crawl_finishes(
     seeded = env.scrapy("seed", str(registry))
     assert seeded.returncode == 0, seeded.stderr[-2000:]
     article, checked = "http://127.0.0.1:99999/a.html", "http://127.0.0.1:99999/b.html"
-    waiter = {"s": SITE_ID, "f": home, "h": True, "k": "page", "a": "办事指南", "c": 1, "r": "成都市",
-              "l": "city"}
+    waiter = codec.Waiter(site_id=SITE_ID, found_on=home, on_homepage=True, target_kind="page",
+                          anchor_text="办事指南", cycle=1, region="成都市", level="city").record()
     injected = _inject(env, [_bad_link(article, kind="article"),
                              _bad_link(checked + "#govcrawl-check", kind="check", waiter=waiter)])
     assert injected == [QUEUED, QUEUED]
@@ -142,7 +143,9 @@ def test_a_callback_that_raises_is_recorded_and_acknowledged_and_the_crawl_finis
     raised = {line.rsplit(" ", 1)[-1] for line in crawl.stderr.splitlines()
               if "Raising in the parse of" in line}
     assert raised, "the planted failure never ran"
-    assert crawl.stderr.count("recorded as parse_error and acknowledged") == len(raised)
+    recorded = re.findall(r"The analysis of (\S+) failed \(RuntimeError: planted failure in the parse of "
+                          r"\S+\): recorded as parse_error and acknowledged", crawl.stderr)
+    assert sorted(recorded) == sorted(raised)
     pages = {hit["_source"]["url"]: hit["_source"] for hit in helpers.scan(
         es_client, index=f"{env.es_prefix}-pages", query={"query": {"match_all": {}}})}
     failed = {url for url, page in pages.items() if page.get("error") == "parse_error"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Final
 
 import xxhash
@@ -127,3 +128,36 @@ def jsonable_request(data: dict[str, Any]) -> dict[str, Any]:
             for name, values in safe["headers"].items()
         }
     return safe
+
+
+# Waiter field -> its key on the wire.
+_WAITER_KEYS: Final = {"site_id": "s", "found_on": "f", "on_homepage": "h", "target_kind": "k",
+                       "anchor_text": "a", "cycle": "c", "region": "r", "level": "l"}
+
+
+@dataclass(frozen=True, slots=True)
+class Waiter:
+    """A page waiting on a link's status: the record reported (a LinkItem) if the link turns out broken.
+
+    Stored in Redis once per (pending link, page that links to it) until the link settles, so on the wire
+    it is a JSON object with one-letter keys (`record` / `from_record`); in code, these fields.
+    """
+
+    site_id: str
+    found_on: str  # the public URL of the linking page
+    on_homepage: bool
+    target_kind: str
+    anchor_text: str
+    cycle: int
+    region: str
+    level: str
+
+    def record(self) -> dict[str, Any]:
+        return {key: getattr(self, name) for name, key in _WAITER_KEYS.items()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Waiter:
+        """A stored record; records written before a field existed get its empty value."""
+        return cls(site_id=record["s"], found_on=record["f"], on_homepage=bool(record["h"]),
+                   target_kind=record["k"], anchor_text=record.get("a", ""), cycle=record.get("c", 0),
+                   region=record.get("r", ""), level=record.get("l", ""))

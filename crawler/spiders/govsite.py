@@ -198,10 +198,11 @@ class GovsiteSpider(scrapy.Spider):
 
     @staticmethod
     def _waiter(link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool) -> dict[str, Any]:
-        """The (target, found_on) record reported if the target turns out broken."""
-        return {"s": site.site_id, "f": public_url(parent["govcrawl_url"]),
-                "h": on_homepage, "k": link.target_kind, "a": link.anchor_text[:200], "c": parent["cycle"],
-                "r": site.region, "l": site.level}
+        """The stored record of the page reported if the target turns out broken (codec.Waiter)."""
+        return codec.Waiter(site_id=site.site_id, found_on=public_url(parent["govcrawl_url"]),
+                            on_homepage=on_homepage, target_kind=link.target_kind,
+                            anchor_text=link.anchor_text[:200], cycle=parent["cycle"], region=site.region,
+                            level=site.level).record()
 
     # --- callbacks --------------------------------------------------------------------------------
     async def parse(self, response: Response) -> AsyncIterator[Any]:
@@ -522,11 +523,13 @@ def public_url(url: str) -> str:
     return url.removesuffix(_CHECK_SUFFIX).removesuffix(_PROBE_SUFFIX)
 
 
-def _link_item(url: str, waiter: dict[str, Any], code: int) -> LinkItem:
+def _link_item(url: str, record: dict[str, Any], code: int) -> LinkItem:
     status, error, confirmed = codec.describe(code)
-    return LinkItem(site_id=waiter["s"], url=public_url(url), found_on=waiter["f"],
-                    on_homepage=bool(waiter["h"]),
-                    target_kind=waiter["k"], checked_at=datetime.now(UTC), ok=False, status=status,
+    waiter = codec.Waiter.from_record(record)
+    return LinkItem(site_id=waiter.site_id, url=public_url(url), found_on=waiter.found_on,
+                    on_homepage=waiter.on_homepage,
+                    target_kind=waiter.target_kind,  # type: ignore[arg-type]  # an OutLink's TargetKind
+                    checked_at=datetime.now(UTC), ok=False, status=status,
                     error=error,  # type: ignore[arg-type]  # codec.describe only yields LinkError names
-                    confirmed=confirmed, anchor_text=waiter.get("a", ""), cycle=waiter.get("c", 0),
-                    region=waiter.get("r", ""), level=waiter.get("l", ""))
+                    confirmed=confirmed, anchor_text=waiter.anchor_text, cycle=waiter.cycle,
+                    region=waiter.region, level=waiter.level)
