@@ -267,7 +267,7 @@ def _down(state: SiteState, found: list[Finding], rules: Indicators) -> list[Fin
     return [Finding(
         check="V-AVAIL", severity="veto", points=0.0, confidence="confirmed" if enough else "suspected",
         key="down",
-        detail=f"网站不能访问（{reason}），从未读到页面：首页更新、栏目、链接、互动、服务等检查{NOT_CHECKABLE}"
+        detail=f"网站不能访问（{reason}），从未读到页面；依赖页面的检查（首页更新、栏目、链接、互动、服务）：{NOT_CHECKABLE}"
                + ("" if enough else f"（探测不足 {avail.min_probes} 次，需人工确认）"),
         evidence=evidence)]
 
