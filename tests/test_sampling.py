@@ -221,3 +221,126 @@ def test_a_wrong_worklist_is_refused_naming_what_is_wrong_and_nothing_is_recorde
     assert "Recorded" not in result.stderr
     assert "Traceback" not in result.stderr
     assert _statuses(es_client, es_prefix) == {"pending"}
+
+
+# --- verdicts that count: per finding, into the case ledger ----------------------------------------
+
+def _worklist_with_findings(env: Env, es_client: Elasticsearch, es_prefix: str, tmp_path: Path) -> Path:
+    """The four hand-made sites of test_reports, all sampled; a report of today opened their cases."""
+    from tests.test_reports import known_sites, load  # noqa: PLC0415
+
+    load(es_client, es_prefix, known_sites())
+    assert env.scrapy("report", "-o", str(tmp_path / "before.json"), timeout=120).returncode == 0
+    worklist = tmp_path / "worklist.xlsx"
+    drawn = env.scrapy("sample", "--quarter", "2026Q4", "--fraction", "1", "--seed", "1", "-o", str(worklist),
+                       timeout=120)
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    return worklist
+
+
+def _rows_of(worklist: Path, site_id: str, check: str) -> list[int]:
+    sheet = openpyxl.load_workbook(worklist)["抽查"]
+    return [number for number, row in enumerate(sheet.iter_rows(min_row=2, values_only=True), 2)
+            if row[1] == site_id and row[8] == check]
+
+
+def _set(worklist: Path, cells: dict[tuple[int, int], str]) -> None:
+    book = openpyxl.load_workbook(worklist)
+    for (row, column), value in cells.items():
+        book["抽查"].cell(row, column).value = value
+    book.save(worklist)
+
+
+def _site(report: Path, site_id: str) -> dict[str, Any]:
+    return next(site for site in json.loads(report.read_text(encoding="utf-8"))["sites"]
+                if site["site_id"] == site_id)
+
+
+def test_verdicts_are_per_finding_count_in_the_next_report_and_partial_stays_partial(
+        env: Env, es_client: Elasticsearch, es_prefix: str, tmp_path: Path) -> None:
+    worklist = _worklist_with_findings(env, es_client, es_prefix, tmp_path)
+    before = _site(tmp_path / "before.json", "5103000001")
+    empty_rows = _rows_of(worklist, "5103000001", "D-EMPTY")
+    assert len(empty_rows) == 3
+    # One empty column is a false alarm (推翻), another confirmed; the third and the rest stay open.
+    _set(worklist, {(empty_rows[0], 14): "推翻", (empty_rows[0], 15): "李四",
+                    (empty_rows[1], 14): "确认", (empty_rows[1], 15): "李四"})
+    imported = env.scrapy("sample", "--import", str(worklist), timeout=120)
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    assert "Recorded 1 reviewed sites" in imported.stderr and "(1 partly reviewed)" in imported.stderr
+    assert "2 case decisions count from the next report" in imported.stderr
+    review = es_client.search(index=index_name(es_prefix, "reviews"),
+                              query={"term": {"site_id": "5103000001"}})["hits"]["hits"][0]["_source"]
+    assert review["status"] == "partial"
+    assert len(review["findings_confirmed"]) == len(review["findings_overturned"]) == 1
+
+    report = tmp_path / "after.json"
+    assert env.scrapy("report", "-o", str(report), timeout=120).returncode == 0
+    after = _site(report, "5103000001")
+    before_empty = [finding for finding in before["findings"] if finding["check"] == "D-EMPTY"]
+    after_empty = [finding for finding in after["findings"] if finding["check"] == "D-EMPTY"]
+    assert len(before_empty) == 3 and len(after_empty) == 2
+    assert after["score"] == pytest.approx(before["score"] + before_empty[0]["points"])
+    statuses = sorted(case["status"] for case in after["cases"] if case["check"] == "D-EMPTY")
+    assert statuses == ["false_alarm", "open", "open"]
+
+
+def _duplicate_row(worklist: Path, row: int, verdict: str) -> None:
+    book = openpyxl.load_workbook(worklist)
+    sheet = book["抽查"]
+    values = [cell.value for cell in sheet[row]]
+    values[13], values[14] = verdict, "王五"
+    sheet.append(values)
+    book.save(worklist)
+
+
+def _case_statuses(es_client: Elasticsearch, prefix: str) -> list[tuple[str, str]]:
+    hits = es_client.search(index=index_name(prefix, "cases"), size=1000, query={"match_all": {}})
+    return sorted((hit["_source"]["status"], hit["_source"]["decision"]) for hit in hits["hits"]["hits"])
+
+
+BAD_VERDICTS: dict[str, tuple[Callable[[Path, list[int]], None], str]] = {
+    "conflict": (lambda path, rows: _duplicate_row(path, rows[0], "推翻"),
+                 "judge the same finding (5103000001 D-EMPTY http://www.zg.gov.cn/e0/) as 确认 and 推翻"),
+    "duplicate": (lambda path, rows: _duplicate_row(path, rows[0], "确认"), "are the same finding"),
+    "tampered": (lambda path, rows: _set(path, {(rows[0], 17): "http://www.zg.gov.cn/other/"}),
+                 "does not belong to site 5103000001, check 'D-EMPTY', 对象 'http://www.zg.gov.cn/other/'"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_VERDICTS)
+def test_bad_verdicts_are_refused_naming_the_rows_and_nothing_is_recorded(
+        env: Env, es_client: Elasticsearch, es_prefix: str, tmp_path: Path, case: str) -> None:
+    change, expected = BAD_VERDICTS[case]
+    worklist = _worklist_with_findings(env, es_client, es_prefix, tmp_path)
+    rows = _rows_of(worklist, "5103000001", "D-EMPTY")
+    _set(worklist, {(rows[0], 14): "确认", (rows[0], 15): "李四"})
+    before = _case_statuses(es_client, es_prefix)
+    change(worklist, rows)
+    result = env.scrapy("sample", "--import", str(worklist), timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert expected in result.stderr and f"row {rows[0]}" in result.stderr.replace("rows ", "row ")
+    assert "nothing was recorded" in result.stderr and "Traceback" not in result.stderr
+    assert _case_statuses(es_client, es_prefix) == before
+    assert _statuses(es_client, es_prefix) == {"pending"}
+
+
+def test_a_verdict_on_a_case_fixed_since_is_refused(env: Env, es_client: Elasticsearch, es_prefix: str,
+                                                     tmp_path: Path) -> None:
+    from crawler.cases import CaseStore, case_id, not_found  # noqa: PLC0415
+
+    worklist = _worklist_with_findings(env, es_client, es_prefix, tmp_path)
+    rows = _rows_of(worklist, "5103000001", "D-EMPTY")
+    _set(worklist, {(rows[0], 14): "推翻", (rows[0], 15): "李四", (rows[1], 14): "确认"})
+    store = CaseStore(es_client, es_prefix)
+    identifier = case_id("5103000001", "D-EMPTY", "http://www.zg.gov.cn/e0/")
+    case = store.by_ids([identifier])[identifier]
+    store.write([not_found(case, at=case.last_seen, verified=True)], refresh=True)  # a re-crawl fixed it
+    result = env.scrapy("sample", "--import", str(worklist), timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    expected = (f"row {rows[0]}: case {identifier} (5103000001 D-EMPTY http://www.zg.gov.cn/e0/) was "
+                "already fixed")
+    assert expected in result.stderr
+    assert "nothing was recorded" in result.stderr
+    decided = [item for item in store.of_sites(["5103000001"])["5103000001"] if item.decision]
+    assert decided == [] and _statuses(es_client, es_prefix) == {"pending"}
