@@ -89,8 +89,8 @@ CASE_STATUSES: Final[Mapping[str, str]] = _frozen({
     "open": "待整改", "notified": "已通知", "fixed": "已整改", "false_alarm": "误报", "reopened": "重新出现",
 })
 
-# A reviewer's decision on a finding in a worklist.
-REVIEW_DECISIONS: Final[Mapping[str, str]] = _frozen({"confirm": "属实", "overturn": "误报"})
+# What a reviewer writes on a worklist row (an overturned finding's case becomes false_alarm, 误报).
+REVIEW_DECISIONS: Final[Mapping[str, str]] = _frozen({"confirm": "确认", "overturn": "推翻"})
 
 # Alert severity (Prometheus/Grafana rule label `severity`).
 ALERT_SEVERITIES: Final[Mapping[str, str]] = _frozen({"critical": "严重", "warning": "预警"})

@@ -152,14 +152,15 @@ def test_json_report_rows(env: Env, loaded: str, tmp_path: Path, es_client: Elas
     assert sorted((finding["check"], finding["severity"]) for finding in failing["findings"]) == [
         ("D-NEWS", "deduction"), ("D-NEWS", "deduction"), ("V-AVAIL", "veto"), ("V-HOME", "veto")]
     home_veto = next(finding for finding in failing["findings"] if finding["check"] == "V-HOME")
-    assert home_veto["detail"] == "homepage not updated for 20 days (veto at 14)"
+    assert home_veto["detail"] == "首页 20 天未更新（达到 14 天即单项否决）"
     assert home_veto["stale_data"] is True
     assert (failing["score"], failing["verdict"]) == (90.0, "FAIL")
     assert [warning["check"] for warning in failing["warnings"]] == ["I-ZOMBIE"]
 
     empty = sites["5103000001"]
     assert [column["empty"] for column in empty["columns"]].count(True) == 3
-    assert [warning["detail"] for warning in empty["warnings"]] == ["warning: 3 empty columns (veto at 5)"]
+    assert [warning["detail"] for warning in empty["warnings"]] == [
+        "预警：空白栏目 3 个（达到 5 个即单项否决）"]
     assert (empty["score"], empty["verdict"], empty["availability"]) == (85.0, "PASS", 1.0)
 
     never = sites["5103000010"]
@@ -206,7 +207,8 @@ def test_xlsx_report_sheets(env: Env, loaded: str, tmp_path: Path) -> None:
     assert sorted(row[3] for row in links) == ["http://old.example.cn/x.pdf", "http://www.chengdu.gov.cn/gone.html"]
     assert book["栏目"].max_row == 1 + 4 + 4 + 6
     problems = [row for row in book["问题"].iter_rows(min_row=2, values_only=True)]
-    assert ("5101060001", "V-HOME", "单项否决") in {(row[0], row[3], row[4]) for row in problems}
+    assert ("5101060001", "V-HOME 首页信息不更新", "单项否决") in {
+        (row[0], row[3], row[4]) for row in problems}
 
 
 def test_html_report_has_city_table(env: Env, loaded: str, tmp_path: Path) -> None:

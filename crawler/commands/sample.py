@@ -24,6 +24,7 @@ from crawler import connections
 from crawler.cases import CaseError, CaseRules, CaseStore, case_id, decide, judge_batch
 from crawler.commands.report import parse_check_day
 from crawler.es_schema import install_templates
+from crawler.glossary import REVIEW_DECISIONS, SEVERITIES, VERDICTS
 from crawler.indicators import load_indicators
 from crawler.items import ReviewItem
 from crawler.naming import index_name, index_prefix
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WORKLIST_SCHEMA = "govcrawl.worklist/1"
-CONFIRM, OVERTURN = "确认", "推翻"
+CONFIRM, OVERTURN = REVIEW_DECISIONS["confirm"], REVIEW_DECISIONS["overturn"]
 # The three columns reviewers fill come before 对象 and 问题编号, which identify the finding's case.
 WORKLIST_COLUMNS: list[tuple[str, int]] = [
     ("季度", 8), ("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("级别", 10), ("网址", 36), ("得分", 7),
@@ -58,8 +59,7 @@ WORKLIST_COLUMNS: list[tuple[str, int]] = [
     (f"复核结论（{CONFIRM}/{OVERTURN}）", 16), ("复核人", 10), ("备注", 30), ("对象", 40), ("问题编号", 18),
 ]
 _ENTRY_COLUMNS = range(13, 16)
-_VERDICTS = {"PASS": "合格", "FAIL": "不合格", "REVIEW": "待人工确认", "NO_DATA": "无数据"}
-_SEVERITIES = {"veto": "单项否决", "deduction": "扣分", "info": "提醒"}
+_VERDICTS, _SEVERITIES = VERDICTS, SEVERITIES
 NO_FINDING = "无自动检查问题"
 
 

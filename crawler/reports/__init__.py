@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from crawler.glossary import probe_failure
+
 if TYPE_CHECKING:
     from datetime import date, datetime
     from pathlib import Path
@@ -88,31 +90,11 @@ def open_writer(path: Path, meta: ReportMeta, rules: Indicators) -> ReportWriter
     return HtmlReportWriter(path, meta, rules)
 
 
-# Why the newest home-page probe failed, in staff words (ProbeItem.error kinds).
-_PROBE_REASONS: dict[str, str] = {
-    "dns": "首页域名无法解析",
-    "tcp": "首页无法连接",
-    "tls": "首页 TLS 握手失败",
-    "timeout": "首页访问超时",
-    "blocked": "首页地址解析到内网或保留地址：已拒绝访问",
-    "blocked_redirect": "首页跳转到内网或保留地址：已拒绝访问",
-    "too_large": "首页超过下载大小上限：未读取",
-    "decompression_limit": "首页解压后超过下载大小上限：未读取",
-    "redirect_loop": "首页重定向循环",
-    "too_many_redirects": "首页重定向次数过多",
-    "invalid_url": "首页网址无效（如端口超出范围）：无法请求",
-}
-
-
 def unreachable_reason(state: SiteState) -> str | None:
     """Why the site's newest home-page probe failed; None when it succeeded or no probe ran yet."""
     if state.probes.latest_ok is not False:
         return None
-    error = state.probes.latest_error
-    if error == "http" or error is None:
-        status = state.probes.latest_status
-        return f"首页返回 HTTP {status}" if status else "首页返回错误页面"
-    return _PROBE_REASONS.get(error, f"首页无法访问（{error}）")
+    return probe_failure(state.probes.latest_error, state.probes.latest_status)
 
 
 # The error kinds contract.md lists for dead links; finer kinds (blocked, too_large, ...) are "other"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from crawler.glossary import SITE_LEVELS, word
 from crawler.reports import NO_OWNER, unreachable_reason
 
 if TYPE_CHECKING:
@@ -113,7 +114,8 @@ class HtmlReportWriter:
 
     def add(self, state: SiteState, result: SiteResult, owner: SiteOwner = NO_OWNER) -> None:
         self._lines.append(SiteLine(
-            site_id=state.site_id, name=state.name, url=state.url, region=state.region, level=state.level,
+            site_id=state.site_id, name=state.name, url=state.url, region=state.region,
+            level=word(SITE_LEVELS, state.level),
             score=result.score, verdict=result.verdict,
             vetoes=tuple(sorted({item.check for item in result.findings if item.severity == "veto"})),
             dead_links=len(state.dead_links), reachable=state.reachable, reason=unreachable_reason(state),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 
+from crawler.glossary import COLUMN_CLASSES, CONFIDENCES, SEVERITIES, SITE_LEVELS, VERDICTS, check_label, word
 from crawler.reports import NO_OWNER, link_error, unreachable_reason
 
 if TYPE_CHECKING:
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_ROWS = 1_048_576
-_VERDICTS = {"PASS": "合格", "FAIL": "不合格", "REVIEW": "待人工确认", "NO_DATA": "无数据"}
-_SEVERITIES = {"veto": "单项否决", "deduction": "扣分", "info": "提醒"}
+_VERDICTS, _SEVERITIES = VERDICTS, SEVERITIES
 
 # (header, width) per sheet; the order is the order of the values written below.
 SHEETS: dict[str, list[tuple[str, int]]] = {
@@ -83,7 +83,7 @@ class XlsxReportWriter:
         vetoes = sorted({finding.check for finding in result.findings if finding.severity == "veto"})
         warnings = [finding.detail for finding in result.findings if finding.severity == "info"]
         self._append("站点", [
-            state.site_id, state.name, state.region, state.level, state.url,
+            state.site_id, state.name, state.region, word(SITE_LEVELS, state.level), state.url,
             "是" if state.reachable else "否",
             state.availability if state.availability is not None else "",
             state.homepage_latest_date.isoformat() if state.homepage_latest_date else "",
@@ -94,7 +94,8 @@ class XlsxReportWriter:
             sum(1 for case in owner.cases if case.active), sum(1 for case in owner.cases if case.overdue)])
         for case in owner.cases:
             self._append("整改台账", [
-                *who, owner.owner, owner.supervisor, case.case_id, case.check, case.subject or "整站",
+                *who, owner.owner, owner.supervisor, case.case_id, check_label(case.check),
+                case.subject or "整站",
                 _SEVERITIES[case.severity], case.detail, STATUS_NAMES[case.status],
                 case.first_seen.date().isoformat(), case.last_seen.date().isoformat(),
                 case.due_date.isoformat(), "是" if case.overdue else "否", "是" if case.repeat else "否",
@@ -104,12 +105,13 @@ class XlsxReportWriter:
                                    link.status if link.status is not None else "", link_error(link),
                                    "是" if link.confirmed else "否"])
         for column in state.columns:
-            self._append("栏目", [*who, column.name, column.url, column.type, column.level,
+            self._append("栏目", [*who, column.name, column.url, word(COLUMN_CLASSES, column.type),
+                                column.level,
                                 column.latest_date.isoformat() if column.latest_date else "", column.entries,
                                 "是" if column.stale else "否", "是" if column.empty else "否"])
         for finding in result.findings:
-            self._append("问题", [*who, finding.check, _SEVERITIES[finding.severity], finding.points,
-                                finding.detail, "已确认" if finding.confidence == "confirmed" else "疑似",
+            self._append("问题", [*who, check_label(finding.check), _SEVERITIES[finding.severity],
+                                finding.points, finding.detail, word(CONFIDENCES, finding.confidence),
                                 "\n".join(finding.evidence), "是" if finding.stale_data else "否"])
 
     def close(self) -> None:
