@@ -111,6 +111,10 @@ class LinkItem:
     cycle: int = 0
     region: str = ""
     level: str = ""
+    # An attachment whose text shows personal data (I-PRIVACY; pipelines/attachments.py), masked; its link
+    # record is stored then even though it works (ok).
+    id_numbers: list[str] = field(default_factory=list)
+    mobiles: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -216,6 +216,8 @@ _SECOND_LEVEL: Final = frozenset({"com", "net", "org", "gov", "edu", "ac"})
 def _registered_domain(host: str) -> str:
     """The domain a host was registered under: example.com.cn for www.news.example.com.cn."""
     labels = host.lower().strip(".").split(".")
+    if all(label.isdigit() for label in labels):
+        return host  # an IP address is its own domain
     keep = 3 if len(labels) >= 3 and labels[-1] == "cn" and labels[-2] in _SECOND_LEVEL else 2
     return ".".join(labels[-keep:])
 

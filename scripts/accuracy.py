@@ -1,4 +1,5 @@
-"""Score a report (contract JSON) against the farm's truth: links, columns, footers, guides, personal data."""
+"""Score a report (contract JSON) against the farm's truth: links, columns, footers, guides, personal data,
+content checks."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ class Score:
     def __str__(self) -> str:
         return (f"precision {self.precision:.3f} recall {self.recall:.3f} F1 {self.f1:.3f} "
                 f"({self.hits} right of {self.found} found, {self.true} true)")
+
+
+_ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx")
 
 
 def _canon(url: str) -> str:
@@ -151,7 +155,8 @@ def personal_data(report: dict[str, Any], truth: dict[str, Any], *, min_mobiles:
     true = {_canon(page["url"]) for site in sites.values() for page in site["personal_data"]
             if page["id_numbers"] or page["mobiles"] >= min_mobiles}
     found = {_canon(warning["key"]) for site in report["sites"] if site["site_id"] in sites
-             for warning in site["warnings"] if warning["check"] == "I-PRIVACY"}
+             for warning in site["warnings"] if warning["check"] == "I-PRIVACY"
+             and not warning["key"].lower().endswith(_ATTACHMENT_EXTENSIONS)}  # attachments: their own score
     return _score(found, true)
 
 
@@ -179,4 +184,43 @@ def service_statistics(report: dict[str, Any], truth: dict[str, Any]) -> Score:
             true.add(site_id)
     found = {site["site_id"] for site in report["sites"] if site["site_id"] in sites
              and any(finding["check"] == "D-SVC-STATS" for finding in site["findings"])}
+    return _score(found, true)
+
+
+# Content checks (issue 14, docs/content-checks.md): one finding per (site, kind, form found).
+CONTENT_CHECKS: dict[str, tuple[str, frozenset[str]]] = {
+    "wrong words":    ("D-TYPO", frozenset({"typo", "name"})),
+    "serious wording": ("V-SEVERE", frozenset({"national", "leader", "post"})),
+    "banned terms":   ("V-SEVERE", frozenset({"banned", "gambling", "porn"})),
+    "dark links":     ("V-SEVERE", frozenset({"dark", "blocked"})),
+}
+_URL_KINDS = frozenset({"dark", "blocked", "defacement"})
+
+
+def _issue(kind: str, found: str) -> tuple[str, str]:
+    return kind, _canon(found) if kind in _URL_KINDS else found
+
+
+def content_issues(report: dict[str, Any], truth: dict[str, Any], check: str, kinds: frozenset[str]) -> Score:
+    """(site, kind, form found) of one content check: the report's findings against the farm's faults."""
+    sites = _judged_sites(truth)
+    true = {(site_id, *_issue(issue["kind"], issue["found"])) for site_id, site in sites.items()
+            for issue in site.get("content_issues", []) if issue["check"] == check and issue["kind"] in kinds}
+    found = set()
+    for site in report["sites"]:
+        for finding in site["findings"] if site["site_id"] in sites else ():
+            kind, _, form = finding["key"].partition(" ")
+            if finding["check"] == check and kind in kinds:
+                found.add((site["site_id"], *_issue(kind, form)))
+    return _score(found, true)
+
+
+def attachment_personal_data(report: dict[str, Any], truth: dict[str, Any], *, min_mobiles: int = 3) -> Score:
+    """Attachments reported under I-PRIVACY: PDF/DOC/DOCX/XLS/XLSX files listing ID or mobile numbers."""
+    sites = _judged_sites(truth)
+    true = {_canon(page["url"]) for site in sites.values() for page in site.get("personal_attachments", [])
+            if page["id_numbers"] or page["mobiles"] >= min_mobiles}
+    found = {_canon(warning["key"]) for site in report["sites"] if site["site_id"] in sites
+             for warning in site["warnings"] if warning["check"] == "I-PRIVACY"
+             and warning["key"].lower().endswith(_ATTACHMENT_EXTENSIONS)}
     return _score(found, true)

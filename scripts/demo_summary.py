@@ -62,6 +62,10 @@ def main(argv: list[str]) -> int:
         out.write(f"personal data  {accuracy.personal_data(report, truth)}\n")
         out.write(f"service forms  {accuracy.service_forms(report, truth)}\n")
         out.write(f"service stats  {accuracy.service_statistics(report, truth)}\n")
+        out.write("content checks (issue 14; a finding per site and form found):\n")
+        for name, (check, kinds) in accuracy.CONTENT_CHECKS.items():
+            out.write(f"  {name:16s} {accuracy.content_issues(report, truth, check, kinds)}\n")
+        out.write(f"  {'attachment data':16s} {accuracy.attachment_personal_data(report, truth)}\n")
     return 0
 
 

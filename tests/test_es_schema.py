@@ -65,7 +65,7 @@ INTENDED_TYPES: dict[str, dict[str, str]] = {
     "links": {"site_id": "keyword", "url": "keyword", "found_on": "keyword", "on_homepage": "boolean",
               "target_kind": "keyword", "checked_at": "date", "ok": "boolean", "status": "long",
               "error": "keyword", "confirmed": "boolean", "anchor_text": TEXT, "cycle": "long",
-              "region": "keyword", "level": "keyword"},
+              "region": "keyword", "level": "keyword", "id_numbers": "keyword", "mobiles": "keyword"},
     "probes": {"site_id": "keyword", "url": "keyword", "started_at": "date", "ok": "boolean",
                "elapsed_ms": "long", "http_status": "long", "final_url": "keyword", "error": "keyword",
                "body_bytes": "long", "region": "keyword", "level": "keyword"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, date, datetime
@@ -29,7 +30,14 @@ from crawler.spiders.analysis import (
     not_found_features,
 )
 from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, without_own_pattern
-from pipelines.links import classify_exception, classify_response
+from pipelines.attachments import (
+    SCANNED_EXTENSIONS,
+    AttachmentError,
+    AttachmentLimits,
+    attachment_limits,
+    attachment_personal_data,
+)
+from pipelines.links import classify_exception, classify_response, extension_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -40,8 +48,8 @@ if TYPE_CHECKING:
 
     from crawler.registry import Site
     from crawler.scheduler.frontier import Frontier
-    from pipelines.wording import Dictionaries
     from crawler.scheduler.session import WorkerSession
+    from pipelines.wording import Dictionaries
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +84,7 @@ class GovsiteSpider(scrapy.Spider):
     redis_retry_max_seconds: float
     intervals: dict[str, float]
     content_dictionaries: Dictionaries | None  # the content checks' (None: off)
+    attachment_limits: AttachmentLimits | None  # how much of an attachment is read (None: not read)
 
     def __init__(self, *args: Any, once: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -100,6 +109,7 @@ class GovsiteSpider(scrapy.Spider):
         spider.probe_timeout_seconds = settings.getfloat("GOVCRAWL_CRAWL_TIMEOUT_SECONDS")
         spider.redis_retry_max_seconds = settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS")
         spider.content_dictionaries = content_dictionaries(settings)
+        spider.attachment_limits = attachment_limits(settings)
         spider.intervals = {
             "home": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
             "probe": settings.getfloat("GOVCRAWL_FRONTIER_PROBE_SECONDS"),
@@ -186,6 +196,8 @@ class GovsiteSpider(scrapy.Spider):
             if link.target_kind in _CHECK_BY_HEAD:
                 method = "HEAD"
         waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
+        if link.target_kind == "attachment" and self.attachment_limits is not None:
+            meta["govcrawl_waiter"] = waiter  # where it was found, should its text show personal data
         return Link(
             url=self._frontier_url(link.url, crawl), host=host,
             site_id=site.site_id if crawl != "check" else "@check",
@@ -314,6 +326,15 @@ class GovsiteSpider(scrapy.Spider):
             yield request.replace(method="GET", meta={key: value for key, value in request.meta.items()
                                                       if key not in _HEAD_ONLY_META})
             return
+        if self.attachment_limits is not None and self._worth_reading(request, response):
+            # The site's own attachment answered: fetch it once more to read its text (I-PRIVACY).
+            meta = {key: value for key, value in request.meta.items() if key not in _HEAD_ONLY_META}
+            meta.update(govcrawl_read=response.status, download_maxsize=self.attachment_limits.max_bytes)
+            yield request.replace(method="GET", meta=meta)
+            return
+        if request.meta.get("govcrawl_read") is not None and response.status < _HEAD_UNRELIABLE_FROM:
+            async for page in self._read_attachment(response):
+                yield page
         body = response.text if isinstance(response, TextResponse) else ""
         outcome = classify_response(
             response.status, response.url, body, content_type,
@@ -325,11 +346,64 @@ class GovsiteSpider(scrapy.Spider):
                                        kind="check"):
             yield item
 
+    def _worth_reading(self, request: scrapy.Request, response: Response) -> bool:
+        """A HEAD that found one of the site's own PDF/DOC/DOCX/XLS/XLSX attachments within the size read."""
+        meta = request.meta
+        if request.method != "HEAD" or response.status >= _HEAD_UNRELIABLE_FROM \
+                or meta.get("target_kind") != "attachment":
+            return False
+        site = self.sites.get(meta.get("site_id", ""))
+        url = public_url(meta["govcrawl_url"])
+        length = (response.headers.get(b"Content-Length") or b"").strip()
+        too_large = length.isdigit() and self.attachment_limits is not None \
+            and int(length) > self.attachment_limits.max_bytes
+        return site is not None and urlsplit(url).hostname == site.host and not too_large \
+            and extension_of(url) in SCANNED_EXTENSIONS
+
+    async def _read_attachment(self, response: Response) -> AsyncIterator[LinkItem]:
+        """The attachment's link record (ok, as found on the page that linked it) with the personal data its
+        text shows, masked; nothing when it shows none."""
+        meta = response.meta
+        site, limits = self.sites.get(meta["site_id"]), self.attachment_limits
+        url = public_url(meta["govcrawl_url"])
+        if site is None or limits is None:
+            return
+        try:
+            reading = asyncio.to_thread(attachment_personal_data, response.body, extension_of(url), limits,
+                                        today=today_in_shanghai())
+            found = await asyncio.wait_for(reading, timeout=2 * limits.max_seconds)
+        except TimeoutError:
+            self._stat("govcrawl/content/attachment_timeout")
+            logger.info("Attachment %(url)s not read within %(seconds)s s",
+                        {"url": url, "seconds": limits.max_seconds})
+            return
+        except AttachmentError as exc:
+            self._stat("govcrawl/content/attachment_unreadable")
+            logger.debug("Attachment %(url)s not read: %(error)s", {"url": url, "error": exc})
+            return
+        self._stat("govcrawl/content/attachment_read")
+        record = meta.get("govcrawl_waiter")
+        if (found.id_numbers or found.mobiles) and record is not None:
+            waiter = codec.Waiter.from_record(record)
+            yield LinkItem(site_id=site.site_id, url=url, found_on=waiter.found_on,
+                           on_homepage=waiter.on_homepage, target_kind="attachment",
+                           checked_at=datetime.now(UTC), ok=True,
+                           status=response.status, anchor_text=waiter.anchor_text, cycle=waiter.cycle,
+                           region=site.region, level=site.level, id_numbers=list(found.id_numbers),
+                           mobiles=list(found.mobiles))
+
     async def on_error(self, failure: Failure) -> AsyncIterator[Any]:
         # Scrapy attaches the failed request to the Failure; Twisted's type does not declare it.
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         kind = meta.get("page_kind", "page")
+        if meta.get("govcrawl_read") is not None:
+            # The HEAD found the attachment; only reading it failed (too large, cut off): the link is fine.
+            self._stat("govcrawl/content/attachment_not_read")
+            async for item in self._finish(request, status=codec.status_code(meta["govcrawl_read"], None),
+                                           kind="check"):
+                yield item
+            return
         if isinstance(failure.value, BlockedAddressError):
             # The network guard refused the host or a redirect hop: a record of its own, not a silent skip.
             error = "blocked_redirect" if meta.get("redirect_urls") else "blocked"

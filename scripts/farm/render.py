@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from html import escape
 from typing import TYPE_CHECKING
 
+from scripts.farm.content import content_paragraph
 from scripts.farm.pages import RESOURCES, Link, PageSpec, trap_links
 
 if TYPE_CHECKING:
@@ -304,7 +305,7 @@ def _article(model: SiteModel, spec: PageSpec, today: date) -> str:
     )
     if spec.layout == "guide":
         text += "".join(f"<p><b>{name}：</b>详见相关规定。</p>" for name in guide_labels(model, article.path))
-    text += personal_block(model, article)[0]
+    text += personal_block(model, article)[0] + content_paragraph(model, article)
     files = "".join(
         f'<li><a href="{escape(path)}">{escape(name)}</a></li>' for path, name, _ in article.attachments
     )

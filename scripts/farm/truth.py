@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from scripts.farm.content import site_content_truth
 from scripts.farm.pages import MAX_REDIRECTS, answer, build_pages
 from scripts.farm.render import guide_labels, personal_block
 from scripts.farm.world import LIMIT_DAYS, LIMIT_MONTHS, is_stale, months_before
@@ -164,6 +165,7 @@ def site_truth(world: World, index: int) -> dict[str, Any]:
         if page.article is not None and page.article.personal:
             _, ids, mobiles = personal_block(model, page.article)
             personal.append({"url": base + path, "id_numbers": ids, "mobiles": mobiles})
+    content_issues, personal_attachments = site_content_truth(model, base, reachable.items())
     ident = model.ident
     return {
         "site_id": ident.site_id,
@@ -183,6 +185,8 @@ def site_truth(world: World, index: int) -> dict[str, Any]:
         "service_guides": [{"url": base + path, "elements": len(guide_labels(model, path))}
                            for path, page in reachable.items() if page.layout == "guide"],
         "personal_data": personal,
+        "personal_attachments": personal_attachments,
+        "content_issues": content_issues,
         "missing_marks": list(model.missing_marks),
         "site_code_shown": model.site_code_shown,
         "error_report_link": model.error_report,

@@ -58,6 +58,7 @@ DEPARTMENTS = [
     "司法局",
 ]
 
+_POST_CHANGED: Final = date(2023, 4, 1)
 # Identity marks a home-page footer shows (pipelines/identity.py MARKS).
 FOOTER_MARKS: Final = ("site_code", "icp", "police", "sponsor")
 
@@ -165,6 +166,7 @@ class Article:
     dead_links: list[tuple[str, str]] = field(default_factory=list)  # (url, text)
     dead_image: str | None = None
     personal: str = ""  # "" | "ids" | "mobiles" | "decoys": personal data the page shows (I-PRIVACY)
+    content: str = ""  # "" or a content fault (scripts/farm/content.py CONTENT_KINDS; issue 14)
 
     @property
     def shown_date(self) -> date | None:
@@ -230,6 +232,8 @@ class SiteModel:
     site_code_shown: str | None = None
     error_report: bool = True
     poor_guides: bool = False  # every service guide lacks four of the ten elements
+    # Attachments served as real files with personal data: path -> "ids" | "mobiles" | "decoys".
+    attachment_personal: dict[str, str] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -367,6 +371,45 @@ class World:
             kinds[0] = ("ids", "mobiles", "decoys")[slot]
         return kinds
 
+    def content_faults(self, index: int, articles: int) -> list[str]:
+        """The content fault of each of a site's articles (scripts/farm/content.py): about 1 % a wrong
+        word, 0.5 % a wrong law name or leader post, 0.3 % each a wrong national name, a banned term,
+        injected gambling text or dark links, 2 % decoys that must raise nothing. The three showcase sites
+        show three kinds each on their articles 1-3. Their own random stream: no other page changed."""
+        rng = random.Random(f"farm/{self.seed}/content/{index}")
+        noise = self.fault_rate if index > 0 else 0.0
+        thresholds = (("typo", 0.01), ("name", 0.015), ("post", 0.02), ("national", 0.023),
+                      ("banned", 0.026), ("injected", 0.029), ("dark", 0.032), ("decoy", 0.052))
+        kinds = []
+        for _ in range(articles):
+            pick = rng.random()
+            kinds.append(next((kind for kind, below in thresholds if pick < below * noise), ""))
+        slot = self.showcase(index)
+        if slot is not None:
+            forced = (("typo", "post", "dark"), ("national", "injected", "decoy"),
+                      ("name", "banned", "decoy"))[slot]
+            for position, kind in enumerate(forced, 1):
+                if position < articles:
+                    kinds[position] = kind
+        return kinds
+
+    def attachment_faults(self, index: int, paths: list[str]) -> dict[str, str]:
+        """Which of a site's live PDF/DOCX/XLSX attachments list personal data: 3 % resident ID numbers,
+        3 % mobile numbers, 4 % look-alikes only; a showcase site's first one shows one kind."""
+        rng = random.Random(f"farm/{self.seed}/attachments/{index}")
+        noise = self.fault_rate if index > 0 else 0.0
+        found = {}
+        for path in paths:
+            pick = rng.random()
+            kind = "ids" if pick < 0.03 * noise else "mobiles" if pick < 0.06 * noise else \
+                "decoys" if pick < 0.1 * noise else ""
+            if kind:
+                found[path] = kind
+        slot = self.showcase(index)
+        if paths and slot is not None:
+            found[paths[0]] = ("ids", "mobiles", "decoys")[slot]
+        return found
+
     def footer_faults(self, index: int) -> tuple[tuple[str, ...], str | None, bool]:
         """(identity marks missing, 标识码 shown, links the error-report entry) of a site's footer.
 
@@ -441,6 +484,10 @@ class _SiteBuilder:
         personal = self.world.personal_data(ident.index, len(articles))
         for article, kind in zip(articles, personal, strict=True):
             article.personal = kind
+        content = self.world.content_faults(ident.index, len(articles))
+        for article, kind in zip(articles, content, strict=True):
+            # a wrong post needs an article from after the post changed hands (2023-03-11)
+            article.content = "typo" if kind == "post" and article.published < _POST_CHANGED else kind
         for position, link in enumerate(article_dead):
             if articles:
                 articles[(position * 7) % len(articles)].dead_links.append(link)
@@ -469,7 +516,7 @@ class _SiteBuilder:
                 externals.append((f"http://{self.world.host(other)}/", self.world.identities[other].name))
         has_meta = rng.random() < 0.8
         self._stats_column(columns)
-        return SiteModel(
+        model = SiteModel(
             ident,
             host,
             self.style,
@@ -485,6 +532,10 @@ class _SiteBuilder:
             *self.world.footer_faults(ident.index),
             ident.index == self.world.poor_guides_site,
         )
+        scanned = [path for article in articles for path, _, live in article.attachments
+                   if live and path.rsplit(".", 1)[-1] in ("pdf", "docx", "xlsx")]
+        model.attachment_personal = self.world.attachment_faults(ident.index, scanned)
+        return model
 
     def _stats_column(self, columns: list[Column]) -> None:
         """A 办件统计 sub-column of 办事服务 on 60 % of sites: monthly reports, the newest 3-8 months old
