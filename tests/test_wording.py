@@ -148,3 +148,40 @@ def test_the_real_pages_raise_no_content_issue(shipped: Dictionaries, path: Path
                             column_url=None, listing_date=None, today=TODAY, fetched_at=datetime.now(UTC),
                             dictionaries=shipped)
     assert analysis.page.content_issues == []
+
+
+def _article(html: str, dictionaries: Dictionaries, *, kind: str = "article") -> list[dict[str, str]]:
+    site = Site(site_id="510104000001", name="锦江区人民政府", url="http://www.cdjj.gov.cn/", level="county",
+                region="成都市", department="")
+    body = f"<html><head><title>通知</title></head><body>{html}</body></html>".encode()
+    url = "http://www.cdjj.gov.cn/tzgg/t20260301_1.html" if kind == "article" else "http://www.cdjj.gov.cn/"
+    analysis = analyze_page(body=body, url=url, final_url=url, status=200,
+                            content_type="text/html; charset=utf-8", site=site, page_kind=kind, depth=1,
+                            column_name=None, column_level=None,
+                            column_url=None, listing_date=None, today=TODAY, fetched_at=datetime.now(UTC),
+                            dictionaries=dictionaries)
+    return analysis.page.content_issues
+
+
+def test_a_page_records_each_issue_where_it_stands(shipped: Dictionaries) -> None:
+    # one gambling term in the text is not enough there; in an anchor to another host it is
+    issues = _article(
+        '<h1>关于做好防汛工作的通知</h1><p>发布日期：2026-03-01</p><p>当前防汛形式严峻，对失职行为决不既往不究。</p>'
+        '<a href="http://bet.example.com/">澳门新葡京</a>'
+        '<script src="http://cdn.casino-farm.test/a.js"></script>', shipped)
+    assert {(issue["kind"], issue["found"], issue["where"]) for issue in issues} == {
+        ("typo", "防汛形式", "text"), ("typo", "形式严峻", "text"), ("typo", "既往不究", "text"),
+        ("gambling", "澳门新葡京", "anchor"), ("blocked", "http://cdn.casino-farm.test/a.js", "link")}
+    assert all(issue["evidence"] for issue in issues)
+    notice = ('<h1>关于公布检查结果的通知</h1><p>发布日期：2026-03-01</p><p>现将本次检查结果予以公布，'
+              '请各单位认真对照整改。</p><p>附件：<a href="/uploads/1.xlsx">百家乐名单.xlsx</a></p>')
+    [named] = _article(notice, shipped)
+    assert (named["kind"], named["found"], named["where"]) == ("gambling", "百家乐", "attachment")
+
+
+def test_only_articles_are_read_for_wrong_words(shipped: Dictionaries) -> None:
+    # other pages are read for banned and injected terms only, in their text blocks (blanks dropped)
+    assert _article("<p>对历史问题既往不究。</p><p>澳门新葡京 百家乐 真人视讯</p>", shipped, kind="home") == [
+        {"kind": "gambling", "severity": "serious", "found": found, "right": "", "where": "text",
+         "evidence": "澳门新葡京百家乐真人视讯"}
+        for found in ("澳门新葡京", "百家乐", "真人视讯")]
