@@ -24,7 +24,7 @@ from crawler import connections
 from crawler.cases import CaseError, CaseRules, CaseStore, case_id, decide, judge_batch
 from crawler.commands.report import parse_check_day
 from crawler.es_schema import install_templates
-from crawler.glossary import REVIEW_DECISIONS, SEVERITIES, VERDICTS
+from crawler.glossary import REVIEW_DECISIONS, SEVERITIES, SITE_LEVELS, VERDICTS, word
 from crawler.indicators import load_indicators
 from crawler.items import ReviewItem
 from crawler.naming import index_name, index_prefix
@@ -64,7 +64,7 @@ NO_FINDING = "无自动检查问题"
 
 
 def _worklist_rows(quarter: str, state: SiteState, result: SiteResult) -> list[list[Any]]:
-    site = [quarter, state.site_id, state.name, state.region, state.level, state.url,
+    site = [quarter, state.site_id, state.name, state.region, word(SITE_LEVELS, state.level), state.url,
             result.score if result.score is not None else "", _VERDICTS[result.verdict]]
     if not result.findings:
         return [[*site, "", "", "", NO_FINDING, "", "", "", "", "", ""]]
