@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from elasticsearch import NotFoundError
 from elasticsearch.helpers import bulk
 
+from crawler.glossary import CASE_STATUSES, REVIEW_DECISIONS
 from crawler.naming import index_name
 from crawler.scoring import judge_findings, score_site
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from elasticsearch import Elasticsearch
     from scrapy.settings import BaseSettings
@@ -37,10 +38,10 @@ CaseStatus = Literal["open", "notified", "fixed", "false_alarm", "reopened"]
 Decision = Literal["", "confirmed", "false_alarm"]
 ACTIVE: Final[frozenset[str]] = frozenset({"open", "notified", "reopened"})
 SYSTEM: Final = "系统"
-# What staff read for each status and decision (reports, worklists, notifications).
-STATUS_NAMES: Final[dict[str, str]] = {"open": "待整改", "notified": "已通知", "fixed": "已整改",
-                                       "false_alarm": "误报", "reopened": "重新出现"}
-DECISION_NAMES: Final[dict[str, str]] = {"": "", "confirmed": "确认", "false_alarm": "误报"}
+# What staff read for each status and decision (reports, worklists, notifications): the glossary's words.
+STATUS_NAMES: Final[Mapping[str, str]] = CASE_STATUSES
+DECISION_NAMES: Final[dict[str, str]] = {"": "", "confirmed": REVIEW_DECISIONS["confirm"],
+                                         "false_alarm": CASE_STATUSES["false_alarm"]}
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)

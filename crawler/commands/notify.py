@@ -25,6 +25,7 @@ from scrapy.exceptions import UsageError
 from crawler import connections
 from crawler.cases import ACTIVE, STATUS_NAMES, CaseStore, case_from_source, notify
 from crawler.es_schema import install_templates
+from crawler.glossary import SEVERITIES, check_label, yes_no
 from crawler.naming import index_prefix
 from crawler.reports import SiteOwner
 from crawler.site_state import check_region, iter_registered_sites
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SEVERITIES = {"veto": "单项否决", "deduction": "扣分"}
 NOTICE_COLUMNS = ["站点标识码", "网站名称", "地市", "检查项", "对象", "严重程度", "说明", "状态", "首次发现",
                   "最近发现", "整改期限", "逾期", "屡次出现", "问题编号"]
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
@@ -49,10 +49,10 @@ def notice_rows(cases: list[CaseItem], sites: dict[str, RegisteredSite]) -> list
     """The rows of one owner's notice, overdue first, then by due date and site."""
     ordered = sorted(cases, key=lambda case: (not case.overdue, case.due_date, case.site_id, case.check))
     return [[case.site_id, sites[case.site_id].name if case.site_id in sites else case.name, case.region,
-             case.check, case.subject or "整站", SEVERITIES[case.severity], case.detail,
+             check_label(case.check), case.subject or "整站", SEVERITIES[case.severity], case.detail,
              STATUS_NAMES[case.status], case.first_seen.date().isoformat(), case.last_seen.date().isoformat(),
              case.due_date.isoformat(),
-             "是" if case.overdue else "否", "是" if case.repeat else "否", case.case_id] for case in ordered]
+             yes_no(case.overdue), yes_no(case.repeat), case.case_id] for case in ordered]
 
 
 def file_stem(owner: SiteOwner) -> str:

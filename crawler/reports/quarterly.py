@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from elasticsearch import NotFoundError
 
 from crawler.cases import DECISION_NAMES, CaseRules, CaseStore, judge_batch
+from crawler.glossary import SITE_LEVELS, VERDICTS, check_label, yes_no
 from crawler.indicators import load_indicators
 from crawler.naming import index_name
 from crawler.reports import QuarterlyReportItem, case_record, report_format
@@ -37,8 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCHEMA = "govcrawl.quarterly/1"
-VERDICTS = {"PASS": "合格", "FAIL": "不合格", "REVIEW": "待人工确认", "NO_DATA": "无数据"}
-LEVELS = {"province": "省级", "city": "市级", "county": "县级", "department": "部门"}
+LEVELS = SITE_LEVELS
 
 
 def quarter_bounds(quarter: str) -> tuple[date, date]:
@@ -333,10 +333,6 @@ def write_quarterly(
     )
 
 
-def _yes(value: object) -> str:
-    return "是" if value else "否"
-
-
 def _sheets(document: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Every table of the report: sheet name -> (headers, rows), in staff words."""
     sites = document["sites"]
@@ -361,7 +357,7 @@ def _sheets(document: dict[str, Any]) -> dict[str, tuple[list[str], list[list[An
                     row["sites"],
                     row["checked"],
                     row["required"],
-                    _yes(row["met"]),
+                    yes_no(row["met"]),
                     row["fails"],
                     row["average_score"],
                     row["open_cases"],
@@ -394,13 +390,13 @@ def _sheets(document: dict[str, Any]) -> dict[str, tuple[list[str], list[list[An
                     site["region"],
                     site["level_name"],
                     site["owner"],
-                    _yes(site["checked"]),
+                    yes_no(site["checked"]),
                     site["score"],
                     site["verdict_name"],
                     site["open_cases"],
                     site["fixed_cases"],
-                    _yes(site["overdue"]),
-                    _yes(site["repeat"]),
+                    yes_no(site["overdue"]),
+                    yes_no(site["repeat"]),
                 ]
                 for site in sites
             ],
@@ -426,15 +422,15 @@ def _sheets(document: dict[str, Any]) -> dict[str, tuple[list[str], list[list[An
                     site["site_id"],
                     site["name"],
                     site["region"],
-                    case["check"],
+                    check_label(case["check"]),
                     case["subject"] or "整站",
                     case["detail"],
                     case["status_name"],
                     case["first_seen"][:10],
                     case["due_date"],
                     (case["fixed_at"] or "")[:10],
-                    _yes(case["overdue"]),
-                    _yes(case["repeat"]),
+                    yes_no(case["overdue"]),
+                    yes_no(case["repeat"]),
                     DECISION_NAMES.get(case["decision"], case["decision"]),
                 ]
                 for site in sites
@@ -449,8 +445,8 @@ def _sheets(document: dict[str, Any]) -> dict[str, tuple[list[str], list[list[An
                     site["name"],
                     site["region"],
                     site["owner"],
-                    _yes(site["overdue"]),
-                    _yes(site["repeat"]),
+                    yes_no(site["overdue"]),
+                    yes_no(site["repeat"]),
                 ]
                 for site in sites
                 if site["overdue"] or site["repeat"]
@@ -466,7 +462,7 @@ def _sheets(document: dict[str, Any]) -> dict[str, tuple[list[str], list[list[An
         ),
         "问题类别": (
             ["检查项", "问题数", "已整改"],
-            [[row["check"], row["cases"], row["fixed"]] for row in document["categories"]],
+            [[check_label(row["check"]), row["cases"], row["fixed"]] for row in document["categories"]],
         ),
         "较上季度": (
             ["站点标识码", "网站名称", "本季度得分", "上季度得分", "变化", "上季度结论"],
