@@ -702,30 +702,33 @@ def _byline_date(page: _Page, candidates: list[_Candidate]) -> datetime.date | N
 # or "2024-02" then "21"), read from the markup because the parts sit in separate elements.
 # Spaces and at most 12 tags (each tag swallows the spaces after it, so the pattern cannot backtrack).
 _MARKUP_GAP = r"(?:\s|&nbsp;)*(?:<[^>]*>(?:\s|&nbsp;)*){0,12}"
-_YEAR_MONTH = r"((?:19|20)\d\d)\s?(?:年\s?(\d{1,2})\s?月|[-/.](\d{1,2}))(?![\d/.\-年月])"
-_DAY_FIRST_BADGE_RE = re.compile(
-    rf"</h[1-6]\s*>{_MARKUP_GAP}(\d{{1,2}})(?=[\s<&]){_MARKUP_GAP}{_YEAR_MONTH}", re.IGNORECASE
-)
-_MONTH_FIRST_BADGE_RE = re.compile(
-    rf"</h[1-6]\s*>{_MARKUP_GAP}{_YEAR_MONTH}(?=[\s<&]){_MARKUP_GAP}(\d{{1,2}})(?![\d:./\-月日])",
-    re.IGNORECASE,
+_BADGE_RE = re.compile(
+    # One pass for both orders; no IGNORECASE, which would make the engine try every "<".
+    rf"</[hH][1-6]\s*>{_MARKUP_GAP}(?:"
+    rf"(?P<day>\d{{1,2}})(?=[\s<&]){_MARKUP_GAP}"
+    r"(?P<year>(?:19|20)\d\d)\s?(?:年\s?(?P<month>\d{1,2})\s?月|[-/.](?P<month_>\d{1,2}))(?![\d/.\-年月])"
+    r"|(?P<year2>(?:19|20)\d\d)\s?(?:年\s?(?P<month2>\d{1,2})\s?月|[-/.](?P<month2_>\d{1,2}))(?![\d/.\-年月])"
+    rf"(?=[\s<&]){_MARKUP_GAP}(?P<day2>\d{{1,2}})(?![\d:./\-月日]))"
 )
 
 
 def _badge_date(markup: str, today: datetime.date) -> datetime.date | None:
-    """The date of the one date badge printed right under a heading, or None.
+    """The date of the one date badge printed right under a heading (h1-h6), or None.
 
     A page that prints two or more badges is a list (each entry has one): nothing is taken there.
+    The raw markup is read: a badge needs a closing heading tag right before it, which scripts and
+    comments hardly ever hold.
     """
     found: list[datetime.date | None] = []
-    without_noise = _without_noise(markup)
-    for match in _DAY_FIRST_BADGE_RE.finditer(without_noise):
-        found.append(_make_date(int(match.group(2)), int(match.group(3) or match.group(4)),
-                                int(match.group(1)), today))
-    for match in _MONTH_FIRST_BADGE_RE.finditer(without_noise):
-        found.append(_make_date(int(match.group(1)), int(match.group(2) or match.group(3)),
-                                int(match.group(4)), today))
-    return found[0] if len(found) == 1 else None
+    for match in _BADGE_RE.finditer(markup):
+        parts = match.groupdict()
+        year = parts["year"] or parts["year2"]
+        month = parts["month"] or parts["month_"] or parts["month2"] or parts["month2_"]
+        day = parts["day"] or parts["day2"]
+        found.append(_make_date(int(year), int(month), int(day), today))
+        if len(found) > 1:
+            return None
+    return found[0] if found else None
 
 
 # --- URL -----------------------------------------------------------------------------------------
