@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,11 @@ from crawler.indicators import load_indicators
 from crawler.scoring import Finding, SiteState, judge_findings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from elasticsearch import Elasticsearch
+
+    from tests.conftest import Env
 
 RULES = CaseRules(due_days={"veto": 7, "deduction": 30}, repeat_quarters=4, repeat_count=3)
 DAY1 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -208,3 +213,48 @@ def test_store_round_trip(es_client: Elasticsearch, es_prefix: str) -> None:
     assert store.by_ids([case.case_id, "missing"]) == {case.case_id: case}
     assert es_client.count(index=f"{es_prefix}-cases")["count"] == 1
     assert case.due_date == date(2026, 12, 2)
+
+
+# --- the ledger as `scrapy report` builds it ---------------------------------------------------------
+
+def _ledger(es_client: Elasticsearch, prefix: str) -> dict[str, dict[str, Any]]:
+    es_client.indices.refresh(index=f"{prefix}-cases")
+    hits = es_client.search(index=f"{prefix}-cases", size=1000, query={"match_all": {}})["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}
+
+
+def test_reports_build_the_ledger_idempotently_and_a_past_day_only_reads_it(
+        env: Env, es_client: Elasticsearch, es_prefix: str, tmp_path: Path) -> None:
+    from tests.test_reports import AS_OF, known_sites, load  # noqa: PLC0415
+
+    load(es_client, es_prefix, known_sites())
+    dry = env.scrapy("report", "-o", str(tmp_path / "dry.json"), "--no-store", timeout=120)
+    assert dry.returncode == 0 and "case ledger read only" in dry.stderr
+    assert _ledger(es_client, es_prefix) == {}
+    first = env.scrapy("report", "-o", str(tmp_path / "first.json"), timeout=120)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "case ledger updated" in first.stderr
+    opened = _ledger(es_client, es_prefix)
+    assert opened and {case["status"] for case in opened.values()} == {"open"}
+    assert all(len(case["history"]) == 1 for case in opened.values())
+    # Never-crawled site 3 has no case; site 4's three empty columns are three cases.
+    assert not any(case["site_id"] == "5103000010" for case in opened.values())
+    assert sum(case["check"] == "D-EMPTY" for case in opened.values()) == 3
+
+    again = env.scrapy("report", "-o", str(tmp_path / "again.html"), timeout=120)
+    assert again.returncode == 0, again.stderr[-2000:]
+    ledger = _ledger(es_client, es_prefix)
+    assert set(ledger) == set(opened)
+    assert [(case["status"], case["history"], case["first_seen"]) for case in ledger.values()] == [
+        (case["status"], case["history"], case["first_seen"]) for case in opened.values()]
+    html = (tmp_path / "again.html").read_text(encoding="utf-8")
+    assert "按责任人汇总" in html and "未登记责任人" in html
+
+    past = env.scrapy("report", "-o", str(tmp_path / "past.json"), "--as-of", AS_OF.isoformat(), timeout=120)
+    assert past.returncode == 0 and "case ledger read only" in past.stderr
+    assert _ledger(es_client, es_prefix) == ledger
+    sites = json.loads((tmp_path / "first.json").read_text(encoding="utf-8"))["sites"]
+    site = next(site for site in sites if site["site_id"] == "5103000001")
+    assert site["owner"] == ""
+    assert {case["case_id"] for case in site["cases"]} == {
+        identifier for identifier, case in opened.items() if case["site_id"] == "5103000001"}
