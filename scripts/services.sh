@@ -89,9 +89,10 @@ redis_cause() {  # redis_cause LOG: the one line of Redis's last start that says
     printf '%s' "${line:-no error in its log}" | cut -c1-300
 }
 
-redis_ping() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+# Bounded: whatever else holds the port may accept a connection and never answer.
+redis_ping() { timeout 3 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 es_healthy() {
-    curl -fsS "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1
+    curl -fsS --max-time 5 "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1
 }
 
 start_redis() {
@@ -103,12 +104,21 @@ start_redis() {
     need_free_port "$REDIS_PORT" redis GOVCRAWL_LOCAL_REDIS_PORT
     # Hashes stay listpack-encoded up to 4096 entries: the frontier's seen-set buckets (sized for ~1000
     # URLs, skewed up to 4x by uneven shards) rely on it for their ~17 bytes per URL.
-    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes \
+    setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize no \
         --dir "$RUN_DIR/redis" --pidfile "$RUN_DIR/redis/redis.pid" --logfile "$RUN_DIR/redis/redis.log" \
         --appendonly yes --appendfsync everysec --save "" \
-        --hash-max-listpack-entries 4096 --hash-max-listpack-value 64 >/dev/null
-    for _ in $(seq 1 100); do redis_ping && { log "redis up on 127.0.0.1:$REDIS_PORT"; return 0; }; sleep 0.1; done
-    redis_failed "$RUN_DIR/redis" "127.0.0.1:$REDIS_PORT"
+        --hash-max-listpack-entries 4096 --hash-max-listpack-value 64 </dev/null >/dev/null 2>&1 &
+    wait_redis "$!" "$RUN_DIR/redis" "127.0.0.1:$REDIS_PORT" redis_ping
+    log "redis up on 127.0.0.1:$REDIS_PORT"
+}
+
+wait_redis() {  # wait_redis PID DIR ADDRESS PING_FUNCTION: until Redis answers; stop early if it died
+    for _ in $(seq 1 100); do
+        "$4" && return 0
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    redis_failed "$2" "$3"
 }
 
 redis_failed() {  # redis_failed DIR ADDRESS: say why redis did not come up (from its log) and exit
@@ -237,7 +247,7 @@ make_certificates() {  # a local CA, a server certificate for 127.0.0.1/localhos
 }
 
 secure_redis_ping() {
-    redis-cli --tls --cacert "$SECURE_DIR/tls/ca.pem" -h 127.0.0.1 -p "$SECURE_REDIS_PORT" \
+    timeout 3 redis-cli --tls --cacert "$SECURE_DIR/tls/ca.pem" -h 127.0.0.1 -p "$SECURE_REDIS_PORT" \
         --user govcrawl-admin --pass "$(secure_value REDIS_ADMIN_PASSWORD)" --no-auth-warning ping 2>/dev/null \
         | grep -q PONG
 }
@@ -258,22 +268,19 @@ start_secure_redis() {
         echo "user govcrawl on >$(secure_value REDIS_PASSWORD) ~govcrawl:* resetchannels +@all -@dangerous"
         echo "user govcrawl-admin on >$(secure_value REDIS_ADMIN_PASSWORD) ~* &* +@all"
     } > "$dir/users.acl")
-    redis-server --bind 127.0.0.1 --port 0 --tls-port "$SECURE_REDIS_PORT" --daemonize yes \
+    setsid redis-server --bind 127.0.0.1 --port 0 --tls-port "$SECURE_REDIS_PORT" --daemonize no \
         --tls-cert-file "$SECURE_DIR/tls/server.pem" --tls-key-file "$SECURE_DIR/tls/server.key" \
         --tls-ca-cert-file "$SECURE_DIR/tls/ca.pem" --tls-auth-clients optional \
         --aclfile "$dir/users.acl" \
         --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
         --appendonly yes --appendfsync everysec --save "" \
-        --hash-max-listpack-entries 4096 --hash-max-listpack-value 64 >/dev/null
-    for _ in $(seq 1 100); do
-        secure_redis_ping && { log "secured redis up on 127.0.0.1:$SECURE_REDIS_PORT (TLS, ACL users)"; return 0; }
-        sleep 0.1
-    done
-    redis_failed "$dir" "127.0.0.1:$SECURE_REDIS_PORT"
+        --hash-max-listpack-entries 4096 --hash-max-listpack-value 64 </dev/null >/dev/null 2>&1 &
+    wait_redis "$!" "$dir" "127.0.0.1:$SECURE_REDIS_PORT" secure_redis_ping
+    log "secured redis up on 127.0.0.1:$SECURE_REDIS_PORT (TLS, ACL users)"
 }
 
 secure_es_healthy() {
-    curl -fsS --cacert "$SECURE_DIR/tls/ca.pem" -u "govcrawl-admin:$(secure_value ES_ADMIN_PASSWORD)" \
+    curl -fsS --max-time 5 --cacert "$SECURE_DIR/tls/ca.pem" -u "govcrawl-admin:$(secure_value ES_ADMIN_PASSWORD)" \
         "https://127.0.0.1:$SECURE_ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1
 }
 
