@@ -111,8 +111,8 @@ class LinkItem:
     cycle: int = 0
     region: str = ""
     level: str = ""
-    # An attachment whose text shows personal data (I-PRIVACY; pipelines/attachments.py), masked; its link
-    # record is stored then even though it works (ok).
+    # An attachment whose text was read (pipelines/attachments.py): the personal data it shows, masked
+    # (I-PRIVACY). Its link record is stored although it works (ok), so a cleaned file clears the finding.
     id_numbers: list[str] = field(default_factory=list)
     mobiles: list[str] = field(default_factory=list)
 

@@ -373,23 +373,36 @@ def _service_pages(client: Elasticsearch, prefix: str, site_ids: list[str],
 
 def _personal_data(client: Elasticsearch, prefix: str,
                    site_ids: list[str]) -> dict[str, list[PersonalDataPage]]:
-    """Pages and attachments of the batch showing resident ID numbers or mobile numbers (I-PRIVACY); an
-    attachment's figures are on its link record (pipelines/attachments.py), once per attachment."""
+    """Pages and attachments of the batch showing resident ID numbers or mobile numbers (I-PRIVACY)."""
     pages: dict[str, list[PersonalDataPage]] = {}
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}],
                       "should": [{"exists": {"field": "id_numbers"}}, {"exists": {"field": "mobiles"}}],
                       "minimum_should_match": 1}}
     fields = ["site_id", "url", "id_numbers", "mobiles"]
-    seen: set[str] = set()
-    for kind in ("pages", "links"):
-        for source in _stream(client, _index(prefix, kind), query, fields):
-            if source["url"] in seen:
-                continue
-            seen.add(source["url"])
+    for source in _stream(client, _index(prefix, "pages"), query, fields):
+        pages.setdefault(source["site_id"], []).append(PersonalDataPage(
+            url=source["url"], id_numbers=_strings(source.get("id_numbers")),
+            mobiles=_strings(source.get("mobiles"))))
+    for source in _attachments_read(client, prefix, site_ids):
+        if source.get("id_numbers") or source.get("mobiles"):
             pages.setdefault(source["site_id"], []).append(PersonalDataPage(
                 url=source["url"], id_numbers=_strings(source.get("id_numbers")),
                 mobiles=_strings(source.get("mobiles"))))
     return pages
+
+
+def _attachments_read(client: Elasticsearch, prefix: str, site_ids: list[str]) -> list[dict[str, Any]]:
+    """The newest link record of each attachment whose text was read (pipelines/attachments.py): one that
+    showed personal data and shows none when read again no longer counts."""
+    newest: dict[str, dict[str, Any]] = {}
+    query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"target_kind": "attachment"}},
+                                 {"term": {"ok": True}}]}}
+    fields = ["site_id", "url", "id_numbers", "mobiles", "checked_at"]
+    for source in _stream(client, _index(prefix, "links"), query, fields):
+        known = newest.get(source["url"])
+        if known is None or str(source.get("checked_at") or "") > str(known.get("checked_at") or ""):
+            newest[source["url"]] = source
+    return list(newest.values())
 
 
 def _limited_pages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> dict[str, list[LimitedPage]]:

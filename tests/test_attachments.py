@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import xlwt
 
+from crawler import es_schema
+from crawler.items import LinkItem
+from crawler.site_state import CheckPoint, RegisteredSite, build_site_states
 from pipelines.attachments import AttachmentError, AttachmentLimits, attachment_personal_data, attachment_text
+from pipelines.indexing import to_action
 from scripts import accuracy
 from scripts.farm.content import _docx, _pdf, _xlsx
 from tests.conftest import CRAWL_SETTINGS, Env, service_prefixes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from elasticsearch import Elasticsearch
 
     from tests.conftest import RunningFarm
 
@@ -139,3 +146,26 @@ def test_attachments_listing_personal_data_are_reported_masked(content_crawl: di
     warnings = [warning for site in content_crawl["sites"] for warning in site["warnings"]
                 if warning["check"] == "I-PRIVACY" and warning["key"].endswith((".pdf", ".docx", ".xlsx"))]
     assert all("*" in value for warning in warnings for value in warning["evidence"][1:])
+
+
+def test_an_attachment_cleaned_since_its_last_reading_is_no_longer_reported(
+        env: Env, es_client: Elasticsearch) -> None:
+    es_schema.install_templates(es_client, env.es_prefix)
+    site = RegisteredSite(site_id="510104000001", name="锦江区人民政府", url="http://www.cdjj.gov.cn/",
+                          region="成都市", level="county")
+    found_on = "http://www.cdjj.gov.cn/tzgg/t1.html"
+
+    def read(url: str, hours: int, ids: list[str]) -> LinkItem:
+        return LinkItem(site_id=site.site_id, url=url, found_on=found_on, on_homepage=False,
+                        target_kind="attachment", checked_at=datetime(2026, 12, 1, hours, tzinfo=UTC),
+                        ok=True, status=200, id_numbers=ids)
+
+    cleaned, still = "http://www.cdjj.gov.cn/uploads/a.xlsx", "http://www.cdjj.gov.cn/uploads/b.pdf"
+    records = [read(cleaned, 1, ["510104********009X"]), read(still, 1, ["510104********1239"]),
+               dataclasses.replace(read(cleaned, 9, []), found_on="http://www.cdjj.gov.cn/tzgg/t2.html")]
+    for record in records:
+        action = to_action(record, env.es_prefix)
+        es_client.index(index=action["_index"], id=action["_id"], document=action["_source"], refresh=True)
+    point = CheckPoint.at(date(2026, 12, 1), datetime(2026, 12, 2, tzinfo=UTC))
+    [state] = build_site_states(es_client, env.es_prefix, [site], point)
+    assert [(page.url, page.id_numbers) for page in state.personal_data] == [(still, ("510104********1239",))]

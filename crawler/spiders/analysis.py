@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
     from lxml.html import HtmlElement
 
+    from crawler.content_findings import IssueWhere
     from crawler.items import ColumnType, PageKind, TargetKind
     from crawler.registry import Site
     from pipelines.columns import ColumnOverride
@@ -605,6 +606,9 @@ def _read_personal_data(item: PageItem, text: str, tree: HtmlElement, today: dat
 
 # Content issues kept per page: a page full of injected links is one incident, not a thousand records.
 CONTENT_ISSUES_MAX = 20
+# Anchor texts read for banned terms: those of links to other hosts, and attachment names.
+_ANCHORS_READ: Final[tuple[tuple[TargetKind, IssueWhere], ...]] = (("external", "anchor"),
+                                                                    ("attachment", "attachment"))
 
 
 def _read_content(item: PageItem, page: _Page, links: list[OutLink], content: PageContent,
@@ -629,12 +633,12 @@ def _read_content(item: PageItem, page: _Page, links: list[OutLink], content: Pa
     for hit in hits:
         add(ContentIssue(kind=hit.kind, severity=hit.severity, found=hit.found, right=hit.right,
                          evidence=hit.evidence))
-    for target, where in (("external", "anchor"), ("attachment", "attachment")):
+    for target, where in _ANCHORS_READ:
         anchors = "\n".join(link.anchor_text for link in links
                              if link.target_kind == target and link.anchor_text)
         for hit in find_terms(anchors, dictionaries):
             add(ContentIssue(kind=hit.kind, severity=hit.severity, found=hit.found, right=hit.right,
-                             evidence=hit.evidence, where=where))  # type: ignore[arg-type]
+                             evidence=hit.evidence, where=where))
     reported: set[str] = set()
     for dark in dark_links(page.tree, page.base, page.site.host, dictionaries):
         reported.add(dark.url)

@@ -362,7 +362,7 @@ class GovsiteSpider(scrapy.Spider):
 
     async def _read_attachment(self, response: Response) -> AsyncIterator[LinkItem]:
         """The attachment's link record (ok, as found on the page that linked it) with the personal data its
-        text shows, masked; nothing when it shows none."""
+        text shows, masked (none: empty lists)."""
         meta = response.meta
         site, limits = self.sites.get(meta["site_id"]), self.attachment_limits
         url = public_url(meta["govcrawl_url"])
@@ -383,7 +383,7 @@ class GovsiteSpider(scrapy.Spider):
             return
         self._stat("govcrawl/content/attachment_read")
         record = meta.get("govcrawl_waiter")
-        if (found.id_numbers or found.mobiles) and record is not None:
+        if record is not None:  # stored even when clean: an attachment cleaned since stops being reported
             waiter = codec.Waiter.from_record(record)
             yield LinkItem(site_id=site.site_id, url=url, found_on=waiter.found_on,
                            on_homepage=waiter.on_homepage, target_kind="attachment",
