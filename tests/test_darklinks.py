@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import lxml.html
 import pytest
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler import defaults, es_schema
@@ -159,3 +160,8 @@ def test_without_elasticsearch_the_home_page_passes_unjudged(env: Env,
         item = asyncio.run(visit())
     assert item.content_issues == []
     assert "Previous home page http://a.gov.cn/ not read" in caplog.text
+
+
+def test_the_home_page_comparison_is_off_with_the_content_checks(env: Env) -> None:
+    with pytest.raises(NotConfigured, match="GOVCRAWL_CONTENT_ENABLED is off"):
+        _pipeline(env, GOVCRAWL_CONTENT_ENABLED=False)

@@ -9,7 +9,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.settings import Settings
 
+from crawler import defaults
+from crawler.content_findings import content_dictionaries
 from crawler.registry import Site
 from crawler.spiders.analysis import analyze_page
 from pipelines.wording import (
@@ -185,3 +188,13 @@ def test_only_articles_are_read_for_wrong_words(shipped: Dictionaries) -> None:
         {"kind": "gambling", "severity": "serious", "found": found, "right": "", "where": "text",
          "evidence": "澳门新葡京百家乐真人视讯"}
         for found in ("澳门新葡京", "百家乐", "真人视讯")]
+
+
+def test_the_settings_choose_the_dictionaries_or_turn_the_checks_off(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    base = {name: getattr(defaults, name) for name in dir(defaults) if name.startswith("GOVCRAWL_")}
+    assert content_dictionaries(Settings(base)) is dictionaries_at(str(DEFAULT_DICTIONARY_DIR))
+    assert content_dictionaries(Settings({**base, "GOVCRAWL_CONTENT_ENABLED": False})) is None
+    missing = tmp_path / "nowhere"
+    assert content_dictionaries(Settings({**base, "GOVCRAWL_CONTENT_DICTIONARY_DIR": str(missing)})) is None
+    assert f"Content checks are off: dictionary directory {missing} does not exist" in caplog.text
