@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from elasticsearch import NotFoundError
-from elasticsearch.helpers import bulk
+from elasticsearch.helpers import streaming_bulk
 
 from crawler.glossary import CASE_STATUSES, REVIEW_DECISIONS
 from crawler.naming import index_name
@@ -38,6 +38,7 @@ CaseStatus = Literal["open", "notified", "fixed", "false_alarm", "reopened"]
 Decision = Literal["", "confirmed", "false_alarm"]
 ACTIVE: Final[frozenset[str]] = frozenset({"open", "notified", "reopened"})
 SYSTEM: Final = "系统"
+_WRITE_ATTEMPTS: Final = 3
 # What staff read for each status and decision (reports, worklists, notifications): the glossary's words.
 STATUS_NAMES: Final[Mapping[str, str]] = CASE_STATUSES
 DECISION_NAMES: Final[dict[str, str]] = {"": "", "confirmed": REVIEW_DECISIONS["confirm"],
@@ -334,12 +335,33 @@ def case_source(case: CaseItem) -> dict[str, Any]:
     return source
 
 
+class CaseConflict(ValueError):
+    """Cases someone else wrote since they were read (a report and an import at the same time)."""
+
+    def __init__(self, case_ids: list[str]) -> None:
+        self.case_ids = case_ids
+        super().__init__(f"{len(case_ids)} case(s) changed in the ledger while this command ran (e.g. "
+                         f"{case_ids[0]}) and were left as the other command wrote them: run this command "
+                         "again, it is safe to repeat")
+
+
 class CaseStore:
-    """Reads and writes cases in `<prefix>-cases` (install_templates creates the index)."""
+    """Reads and writes cases in `<prefix>-cases` (install_templates creates the index).
+
+    Writes are conditional on the version read (optimistic concurrency): a case another command wrote
+    in between — a reviewer's decision during a long report — is never overwritten; `write` raises
+    CaseConflict naming those cases, after writing the others.
+    """
 
     def __init__(self, client: Elasticsearch, prefix: str) -> None:
         self.client = client
         self.index = index_name(prefix, "cases")
+        self._versions: dict[str, tuple[int, int]] = {}  # case_id -> (seq_no, primary_term) as read
+
+    def _read(self, hit: dict[str, Any]) -> dict[str, Any]:
+        if "_seq_no" in hit:
+            self._versions[hit["_id"]] = (hit["_seq_no"], hit["_primary_term"])
+        return dict(hit["_source"])
 
     def of_sites(self, site_ids: list[str]) -> dict[str, list[CaseItem]]:
         """Every case of the given sites, per site."""
@@ -355,32 +377,53 @@ class CaseStore:
             docs = self.client.mget(index=self.index, ids=ids)["docs"]
         except NotFoundError:
             return {}
-        return {doc["_id"]: case_from_source(doc["_source"]) for doc in docs if doc.get("found")}
+        return {doc["_id"]: case_from_source(self._read(doc)) for doc in docs if doc.get("found")}
 
     def search(self, query: dict[str, Any]) -> Iterable[dict[str, Any]]:
         """The source of every case matching a query, in case_id order."""
         after: list[Any] | None = None
         while True:
-            body: dict[str, Any] = {"query": query, "sort": [{"case_id": "asc"}], "size": 1000}
+            body: dict[str, Any] = {"query": query, "sort": [{"case_id": "asc"}], "size": 1000,
+                                    "seq_no_primary_term": True}
             if after is not None:
                 body["search_after"] = after
             try:
                 hits = self.client.search(index=self.index, body=body)["hits"]["hits"]
             except NotFoundError:
                 return
-            yield from (hit["_source"] for hit in hits)
+            yield from (self._read(hit) for hit in hits)
             if len(hits) < 1000:
                 return
             after = hits[-1]["sort"]
 
     def write(self, cases: list[CaseItem], *, refresh: bool = False) -> int:
-        """Index the given cases (whole documents; the same case twice ends as one)."""
+        """Write the given cases, each only if nobody wrote it since this store read it (a case never
+        read must not exist yet); CaseConflict names the cases refused that way."""
         if not cases:
             return 0
-        actions = [{"_op_type": "index", "_index": self.index, "_id": case.case_id,
-                    "_source": case_source(case)} for case in cases]
-        written, _ = bulk(self.client, actions, chunk_size=1000, max_retries=3,
-                          refresh="wait_for" if refresh else False)
+        actions: list[dict[str, Any]] = []
+        for case in {case.case_id: case for case in cases}.values():
+            action: dict[str, Any] = {"_index": self.index, "_id": case.case_id, "_source": case_source(case)}
+            version = self._versions.get(case.case_id)
+            if version is None:
+                action["_op_type"] = "create"
+            else:
+                action.update(_op_type="index", if_seq_no=version[0], if_primary_term=version[1])
+            actions.append(action)
+        written = 0
+        conflicts: list[str] = []
+        for ok, answer in streaming_bulk(self.client, actions, chunk_size=1000, max_retries=3,
+                                         raise_on_error=False, refresh="wait_for" if refresh else False):
+            outcome = next(iter(answer.values()))
+            if ok:
+                written += 1
+                self._versions[outcome["_id"]] = (outcome["_seq_no"], outcome["_primary_term"])
+            elif outcome.get("status") == 409:
+                conflicts.append(outcome["_id"])
+            else:
+                raise ValueError(f"case {outcome.get('_id')} was not written: {outcome.get('error')}")
+        if conflicts:
+            raise CaseConflict(conflicts)
         return written
 
     def refresh(self) -> None:
@@ -399,19 +442,36 @@ class JudgedSite:
 def judge_batch(store: CaseStore, batch: list[tuple[str, SiteState]], *, as_of: date, at: datetime,
                 sync: bool, case_rules: CaseRules, rules: Indicators) -> list[JudgedSite]:
     """Score a batch of (owner, state), bring their cases up to date (with `sync`: a report of today) and
-    let reviewers' decisions count. Only `sync` writes the ledger; a report of a past day reads it."""
-    ledger = store.of_sites([state.site_id for _, state in batch])
+    let reviewers' decisions count. Only `sync` writes the ledger; a report of a past day reads it.
+    Cases someone else wrote meanwhile are read again and their sites synced anew."""
+    final: dict[str, list[CaseItem]] = {}
+    results = {state.site_id: score_site(state, as_of, rules) for _, state in batch}
+    pending = batch
+    for attempt in range(_WRITE_ATTEMPTS):
+        ledger = store.of_sites([state.site_id for _, state in pending])
+        cases: dict[str, list[CaseItem]] = {}
+        for owner, state in pending:
+            site_cases = ledger.get(state.site_id, [])
+            if sync and results[state.site_id].verdict != "NO_DATA":
+                site_cases = sync_site(site_cases, observations(state, results[state.site_id], owner),
+                                       verified=state.crawled and not state.stale_data, at=at, today=as_of,
+                                       rules=case_rules)
+            cases[state.site_id] = site_cases
+        final.update(cases)
+        try:
+            if sync:
+                store.write([case for site_cases in cases.values() for case in site_cases])
+            break
+        except CaseConflict as conflict:
+            # Someone decided or notified meanwhile: read those sites again and apply the findings anew.
+            moved = {case.site_id for site_cases in cases.values() for case in site_cases
+                     if case.case_id in conflict.case_ids}
+            pending = [(owner, state) for owner, state in pending if state.site_id in moved]
+            if attempt == _WRITE_ATTEMPTS - 1:
+                raise
     judged: list[JudgedSite] = []
-    changed: list[CaseItem] = []
-    for owner, state in batch:
-        result = score_site(state, as_of, rules)
-        site_cases = ledger.get(state.site_id, [])
-        if sync and result.verdict != "NO_DATA":
-            site_cases = sync_site(site_cases, observations(state, result, owner),
-                                   verified=state.crawled and not state.stale_data, at=at, today=as_of,
-                                   rules=case_rules)
-            changed.extend(site_cases)
-        by_id = {case.case_id: case for case in site_cases}
-        judged.append(JudgedSite(apply_decisions(state, result, by_id, rules), tuple(site_cases)))
-    store.write(changed)
+    for _, state in batch:
+        by_id = {case.case_id: case for case in final[state.site_id]}
+        judged.append(JudgedSite(apply_decisions(state, results[state.site_id], by_id, rules),
+                                 tuple(final[state.site_id])))
     return judged

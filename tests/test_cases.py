@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from crawler import cases
-from crawler.cases import CaseError, CaseRules, CaseStore, Observation
+from crawler.cases import CaseConflict, CaseError, CaseRules, CaseStore, Observation
 from crawler.es_schema import install_templates
 from crawler.indicators import load_indicators
 from crawler.scoring import Finding, SiteState, judge_findings
@@ -208,7 +208,7 @@ def test_store_round_trip(es_client: Elasticsearch, es_prefix: str) -> None:
     store = CaseStore(es_client, es_prefix)
     case = _run([("found", _seen()), ("notify", None), ("decide", "false_alarm")])
     assert case is not None
-    assert store.write([case, case], refresh=True) == 2
+    assert store.write([case, case], refresh=True) == 1
     assert store.of_sites(["5101000001", "5101000002"]) == {"5101000001": [case], "5101000002": []}
     assert store.by_ids([case.case_id, "missing"]) == {case.case_id: case}
     assert es_client.count(index=f"{es_prefix}-cases")["count"] == 1
@@ -258,3 +258,53 @@ def test_reports_build_the_ledger_idempotently_and_a_past_day_only_reads_it(
     assert site["owner"] == ""
     assert {case["case_id"] for case in site["cases"]} == {
         identifier for identifier, case in opened.items() if case["site_id"] == "5103000001"}
+
+
+def test_a_decision_written_during_a_report_is_never_overwritten(es_client: Elasticsearch, es_prefix: str
+                                                                  ) -> None:
+    install_templates(es_client, es_prefix)
+    rules = load_indicators()
+    state = _state()
+    link = Finding(check="D-LINK-HOME", severity="deduction", points=rules.points("D-LINK-HOME"),
+                   detail="dead", key=LINK)
+    result = judge_findings(state, [link], rules)
+    [seen] = cases.observations(state, result)
+    opened = cases.observe(None, seen, at=DAY1, today=DAY1.date(), rules=RULES)
+    CaseStore(es_client, es_prefix).write([opened], refresh=True)
+    report = CaseStore(es_client, es_prefix)  # a long report reads the case ...
+    [read] = report.of_sites([state.site_id])[state.site_id]
+    reviewer = CaseStore(es_client, es_prefix)  # ... a reviewer's import decides it meanwhile ...
+    reviewer.write([cases.decide(reviewer.by_ids([read.case_id])[read.case_id], "false_alarm", at=_at(1),
+                                 by="李四")], refresh=True)
+    with pytest.raises(CaseConflict, match="changed in the ledger while this command ran"):
+        report.write([dataclasses.replace(read, detail="overwritten")])  # ... its stale write is refused
+    assert CaseStore(es_client, es_prefix).by_ids([read.case_id])[read.case_id].status == "false_alarm"
+    # judge_batch reads the site again after such a conflict and keeps the decision.
+    racing = _DecidedWhileReading(es_client, es_prefix, read.case_id)
+    [judged] = cases.judge_batch(racing, [("", state)], as_of=_at(2).date(), at=_at(2), sync=True,
+                                 case_rules=RULES, rules=rules)
+    assert racing.reads == 2
+    [kept] = [case for case in judged.cases if case.case_id == read.case_id]
+    assert (kept.status, kept.decided_by) == ("false_alarm", "王五")
+    stored = CaseStore(es_client, es_prefix).by_ids([read.case_id])[read.case_id]
+    assert (stored.status, stored.decided_by, stored.last_checked) == ("false_alarm", "王五", _at(2))
+    # The site's other findings opened their cases in the same run.
+    assert {case.status for case in judged.cases if case.case_id != read.case_id} == {"open"}
+
+
+class _DecidedWhileReading(CaseStore):
+    """A store whose first read is followed by another command's write of one case (a reviewer's
+    change landing while a report works on the site)."""
+
+    def __init__(self, client: Elasticsearch, prefix: str, identifier: str) -> None:
+        super().__init__(client, prefix)
+        self.prefix, self.identifier, self.reads = prefix, identifier, 0
+
+    def of_sites(self, site_ids: list[str]) -> dict[str, list[cases.CaseItem]]:
+        found = super().of_sites(site_ids)
+        self.reads += 1
+        if self.reads == 1:
+            other = CaseStore(self.client, self.prefix)
+            case = other.by_ids([self.identifier])[self.identifier]
+            other.write([dataclasses.replace(case, decided_by="王五")], refresh=True)
+        return found

@@ -23,7 +23,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler import connections
-from crawler.cases import ACTIVE, STATUS_NAMES, CaseStore, case_from_source, notify
+from crawler.cases import ACTIVE, STATUS_NAMES, CaseConflict, CaseStore, case_from_source, notify
 from crawler.es_schema import install_templates
 from crawler.glossary import SEVERITIES, check_label, yes_no
 from crawler.naming import index_prefix
@@ -138,7 +138,12 @@ def write_notices(client: Elasticsearch, prefix: str, directory: Path, *, region
         os.replace(partial, final)
     marked = [notify(case, at=now, by="scrapy notify") for cases in by_owner.values() for case in cases
               if case.status in ("open", "reopened")]
-    store.write(marked, refresh=True)
+    try:
+        store.write(marked, refresh=True)
+    except CaseConflict as conflict:
+        # A report or an import wrote those cases meanwhile: mark them on top of what it wrote.
+        again = store.by_ids(conflict.case_ids)
+        store.write([notify(case, at=now, by="scrapy notify") for case in again.values()], refresh=True)
     return len(by_owner), len(marked)
 
 

@@ -288,7 +288,8 @@ class Command(ScrapyCommand):
         outcomes = review_outcomes(rows)
         _check_known(client, prefix, path, sorted(outcomes))
         now = datetime.now(UTC).replace(microsecond=0)
-        decided_cases = _decided_cases(CaseStore(client, prefix), path, rows, now)
+        store = CaseStore(client, prefix)
+        decided_cases = _decided_cases(store, path, rows, now)
         decided = {key: outcome for key, outcome in sorted(outcomes.items()) if outcome.decided}
         index = index_name(prefix, "reviews")
         actions = [{"_op_type": "update", "_index": index, "_id": document_id(quarter, site_id),
@@ -303,7 +304,7 @@ class Command(ScrapyCommand):
                            "yet: nothing to record",
                            {"path": path, "sites": len(outcomes), "confirm": CONFIRM, "overturn": OVERTURN})
             return
-        CaseStore(client, prefix).write(decided_cases, refresh=True)
+        store.write(decided_cases, refresh=True)
         recorded, _ = bulk(client, actions, refresh="wait_for")
         partial = sum(1 for outcome in decided.values() if outcome.status == "partial")
         logger.info("Recorded %(count)d reviewed sites from %(path)s (%(partial)d partly reviewed); "
