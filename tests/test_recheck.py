@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from elasticsearch import Elasticsearch
 
+    from crawler.scheduler.frontier import Frontier
     from tests.conftest import Env, RunningFarm
 
 OWNER = ("王敏", "028-87654321", "成都市政务服务管理局")
@@ -150,3 +151,43 @@ def test_notify_with_a_file_for_a_directory_is_one_error(env: Env, tmp_path: Pat
     result = env.scrapy("notify", "-o", str(target), timeout=120)
     assert result.returncode == 2
     assert "is a file: give a directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_recheck_makes_known_urls_and_the_cycle_due_now(redis_url: str, redis_prefix: str) -> None:
+    from crawler.registry import Site  # noqa: PLC0415
+    from crawler.scheduler import codec  # noqa: PLC0415
+    from crawler.scheduler.frontier import CYCLE, QUEUED, Link  # noqa: PLC0415
+    from tests.test_frontier import NOW, run  # noqa: PLC0415
+
+    site = Site(site_id="s1", name="某县", url="http://a.gov.cn/", level="county", region="成都市",
+                department="")
+    page, check = "http://a.gov.cn/1.html", "http://b.gov.cn/x.pdf"
+
+    def link(url: str, host: str, site_id: str) -> Link:
+        return Link(url=url, host=host, site_id=site_id, request={"url": url, "callback": "parse"},
+                    interval_seconds=86400.0)
+
+    async def body(frontier: Frontier) -> None:
+        await frontier.schedule_sites([site], now=NOW)
+        first = [link(page, "a.gov.cn", "s1"), link(check + "#govcrawl-check", "b.gov.cn", "@check")]
+        assert await frontier.admit(first, now=NOW) == [QUEUED, QUEUED]
+        shard = frontier.shard("a.gov.cn")
+        await frontier.try_acquire(shard, "w1")
+        await frontier.pop(shard, "w1", 10)
+        await frontier.settle(url=page, host="a.gov.cn", status=codec.OK, kind_interval_seconds=86400.0,
+                              now=NOW + 1)
+        await frontier.store_validators(page, "a.gov.cn", '"etag-1"', None)
+        await frontier.reschedule(shard, [(CYCLE, "s1", 1)], now=NOW + 2)
+        # Within the cycle both are known: nothing is fetched again, the cycle is not due.
+        assert await frontier.admit([link(page, "a.gov.cn", "s1")], now=NOW + 60) == [codec.OK]
+        assert await frontier.take_due(shard, now=NOW + 60, cycles_only=True) == []
+
+        assert await frontier.recheck_sites([site], [page, check, "http://a.gov.cn/never.html"],
+                                            now=NOW + 60) == (1, 2)
+        due = await frontier.take_due(shard, now=NOW + 61, cycles_only=True)
+        assert [kind for kind, _, _ in due] == [CYCLE]
+        again = [link(page, "a.gov.cn", "s1"), link(check + "#govcrawl-check", "b.gov.cn", "@check")]
+        assert await frontier.admit(again, now=NOW + 61) == [QUEUED, QUEUED]
+        assert await frontier.validators(page, "a.gov.cn") == (None, None)
+
+    run(redis_url, redis_prefix, body)
