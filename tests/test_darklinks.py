@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,11 +19,15 @@ from crawler.items import PageItem
 from pipelines.darklinks import HomeChangePipeline, dark_links, home_change, sketch, sketch_similarity
 from pipelines.indexing import to_action
 from pipelines.wording import DEFAULT_DICTIONARY_DIR, Dictionaries, dictionaries_at
+from tests.conftest import CRAWL_SETTINGS, run_farm
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from elasticsearch import Elasticsearch
 
-    from tests.conftest import Env
+    from tests.conftest import Env, RunningFarm
 
 SITE = "www.cdjj.gov.cn"
 BASE = f"http://{SITE}/index.html"
@@ -165,3 +170,50 @@ def test_without_elasticsearch_the_home_page_passes_unjudged(env: Env,
 def test_the_home_page_comparison_is_off_with_the_content_checks(env: Env) -> None:
     with pytest.raises(NotConfigured, match="GOVCRAWL_CONTENT_ENABLED is off"):
         _pipeline(env, GOVCRAWL_CONTENT_ENABLED=False)
+
+
+# --- a defaced home page on the farm, end to end ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deface_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFarm]:
+    with run_farm(tmp_path_factory.mktemp("deface-farm"), sites=3, seed=5, base_ip="127.0.19.1",
+                  extra=("--slow-seconds", "1")) as farm:
+        yield farm
+
+
+def _crawl(env: Env, work: Path, name: str) -> dict[str, Any]:
+    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    report = env.scrapy("report", "-o", str(work / f"{name}.json"), timeout=120)
+    assert report.returncode == 0, report.stderr[-3000:]
+    return {site["site_id"]: site for site in json.loads((work / f"{name}.json").read_text("utf-8"))["sites"]}
+
+
+def _defacements(site: dict[str, Any]) -> list[str]:
+    return [finding["key"] for finding in site["findings"]
+            if finding["check"] == "V-SEVERE" and finding["key"].startswith("defacement ")]
+
+
+def test_a_home_page_defaced_between_two_visits_is_a_severe_candidate(
+        env: Env, deface_farm: RunningFarm, tmp_path: Path) -> None:
+    assert env.scrapy("seed", str(deface_farm.registry)).returncode == 0
+    first = _crawl(env, tmp_path, "first")
+    assert not any(_defacements(site) for site in first.values())
+    target = next(site for site in deface_farm.truth["sites"] if not site["down"] and site["role"] is None)
+    ip = target["url"].split("//")[1].split(":")[0]
+    assert deface_farm.call("POST", f"deface/{ip}")["ok"]
+    try:
+        every_site = [site["site_id"] for site in deface_farm.truth["sites"]]
+        recheck = env.scrapy("recheck", *every_site, timeout=120)
+        assert recheck.returncode == 0, recheck.stderr[-2000:]
+        second = _crawl(env, tmp_path, "second")
+    finally:
+        deface_farm.call("POST", f"restore/{ip}")
+    assert {site_id: _defacements(site) for site_id, site in second.items() if _defacements(site)} == {
+        target["site_id"]: [f"defacement {target['url']}"]}
+    [finding] = [finding for finding in second[target["site_id"]]["findings"]
+                 if finding["key"] == f"defacement {target['url']}"]
+    assert finding["confidence"] == "suspected"
+    assert finding["evidence"][0].startswith("与上次访问相比，链接相似度 0.0")  # three links of ~100 kept
+    assert second[target["site_id"]]["verdict"] != "PASS"

@@ -173,3 +173,13 @@ def site_content_truth(model: SiteModel, base: str, pages: Iterable[tuple[str, P
         if page.article is not None and page.article.content and page.kind == "article":
             issues += content_truth(model, page.article, base + path)
     return issues, attachments
+
+
+def defaced_home(model: SiteModel) -> str:
+    """What a defaced home page shows (POST /_farm/deface/IP): an intruder's page with gambling links."""
+    names = ("澳门新葡京", "百家乐", "真人视讯")
+    links = "".join(f'<li><a href="{escape(url)}">{name}</a></li>'
+                    for url, name in zip(_other_hosts(model), names, strict=False))
+    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Hacked</title></head><body>"
+            "<h1>网站已被入侵</h1><p>澳门新葡京官方网站，百家乐在线开户，真人视讯注册送彩金。</p>"
+            f"<ul>{links}</ul></body></html>")

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import xxhash
 
 from scripts.farm import render
-from scripts.farm.content import attachment_file
+from scripts.farm.content import attachment_file, defaced_home
 from scripts.farm.pages import RESOURCES, PageSpec, answer, build_pages
 from scripts.farm.world import World
 
@@ -126,6 +126,8 @@ class FarmServer:
         self.pages = lru_cache(maxsize=max(256, world.site_count))(self._pages)  # every site, as World.model
         # Paths a site owner fixed at run time (POST /_farm/fix/IP/PATH): they answer a plain 200 page.
         self.fixed: dict[str, set[str]] = {}
+        # Sites whose home page was defaced at run time (POST /_farm/deface/IP, /_farm/restore/IP; issue 14).
+        self.defaced: set[str] = set()
         self.rendered = lru_cache(maxsize=8192)(self._rendered)
 
     def _pages(self, index: int) -> dict[str, PageSpec]:
@@ -215,8 +217,13 @@ class FarmServer:
         data = self.rendered(index, path, method == "HEAD")
         if path in self.fixed.get(ip, ()):
             data = http_response(200, _FIXED_PAGE, "text/html; charset=utf-8", head=method == "HEAD")
+        defaced = ip in self.defaced and path in ("/", "/index.html")
+        if defaced:
+            page = defaced_home(self.world.model(index)).encode()
+            data = http_response(200, page, "text/html; charset=utf-8", head=method == "HEAD")
         if data.startswith(b"HTTP/1.1 200 "):
-            etag = f'"{xxhash.xxh64_hexdigest(self.rendered(index, path, False))}"'
+            shown = data if defaced else self.rendered(index, path, False)
+            etag = f'"{xxhash.xxh64_hexdigest(shown)}"'
             if if_none_match is not None and etag in if_none_match:
                 self.stats.not_modified += 1
                 data = http_response(304, b"", "text/html", head=True)
@@ -259,6 +266,11 @@ class FarmServer:
         if method == "POST" and len(parts) >= 4 and parts[:2] in (["_farm", "fix"], ["_farm", "unfix"]) \
                 and parts[2] in self.world.index_of_ip:
             return self._fix(parts[1], parts[2], "/" + "/".join(parts[3:]))
+        if method == "POST" and len(parts) == 3 and parts[1] in ("deface", "restore") \
+                and parts[2] in self.world.index_of_ip:
+            (self.defaced.add if parts[1] == "deface" else self.defaced.discard)(parts[2])
+            logger.info("Site %(ip)s home page %(action)s", {"ip": parts[2], "action": parts[1]})
+            return http_response(200, b'{"ok": true}', "application/json")
         return http_response(404, b'{"error": "unknown control endpoint"}', "application/json")
 
     def _fix(self, action: str, ip: str, path: str) -> bytes:
