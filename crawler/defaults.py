@@ -83,4 +83,7 @@ GOVCRAWL_REDIS_CA_CERTS: str | None = None  # CA file that signed Redis's certif
 GOVCRAWL_REDIS_CLIENT_CERT: str | None = None  # client certificate, if Redis asks for one (tls-auth-clients)
 GOVCRAWL_REDIS_CLIENT_KEY: str | None = None  # private key of GOVCRAWL_REDIS_CLIENT_CERT
 GOVCRAWL_REDIS_PASSWORD: str | None = None  # AUTH password (of GOVCRAWL_REDIS_USERNAME, or the default user)
+GOVCRAWL_REDIS_SENTINELS: str | None = None  # host:port,... of Redis Sentinels naming the primary (failover)
+GOVCRAWL_REDIS_SENTINEL_PASSWORD: str | None = None  # the Sentinels' own password, if they have one
+GOVCRAWL_REDIS_SENTINEL_SERVICE = "govcrawl"  # the primary's name in Sentinel (sentinel monitor NAME ...)
 GOVCRAWL_REDIS_USERNAME: str | None = None  # ACL user; unset = Redis's default user
