@@ -122,6 +122,8 @@ def test_an_issued_quarter_is_reproduced_whatever_the_data_later(prepared: Env, 
 @pytest.mark.parametrize(("arguments", "message"), [
     (("--quarter", "2026Q3"), "no crawl data for 2026Q3 (up to 2026-09-30)"),
     (("--quarter", "2026Q5"), "quarter '2026Q5' is not like 2026Q4"),
+    (("--quarter", "2099Q1"),
+     "quarter 2099Q1 begins on 2099-01-01: it cannot be reported before it has begun"),
     (("--quarter", "2026Q4", "--region", "成都"),
      "--region '成都' is not a city of the registry; known: 成都市、自贡市"),
     (("--as-of", "2026-09-30"), "no crawl data on or before 2026-09-30"),
@@ -136,3 +138,15 @@ def test_a_report_without_data_or_with_a_typo_says_so_in_one_line(
     assert result.returncode in (1, 2), result.stderr[-2000:]
     assert message in result.stderr
     assert "Traceback" not in result.stderr and not path.exists()
+
+
+def test_a_draft_with_no_store_leaves_the_stored_reports_alone(prepared: Env, es_client: Elasticsearch,
+                                                                tmp_path: Path) -> None:
+    draft = _quarterly(prepared, tmp_path / "draft.json", "--no-store")
+    assert draft["quarter"] == "2026Q4"
+    index = f"{prepared.es_prefix}-quarterly"
+    es_client.indices.refresh(index=index)
+    assert es_client.count(index=index)["count"] == 0
+    _quarterly(prepared, tmp_path / "stored.json")
+    es_client.indices.refresh(index=index)
+    assert es_client.count(index=index)["count"] == 1

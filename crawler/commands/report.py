@@ -183,7 +183,7 @@ class Command(ScrapyCommand):
                 from crawler.reports.quarterly import write_quarterly  # noqa: PLC0415
 
                 write_quarterly(client, prefix, path, quarter=opts.quarter, region=opts.region, now=now,
-                                settings=self.settings)
+                                settings=self.settings, store=not opts.no_store)
             else:
                 self._report(client, prefix, opts, path=path, point=point, now=now, case_rules=case_rules)
         except (LookupError, SchemaError, ValueError) as exc:

@@ -115,6 +115,8 @@ def build_quarterly(
     """The quarterly report document, judged at the quarter's last day (today while it runs)."""
     start, end = quarter_bounds(quarter)
     today = CheckPoint.at(None, now).as_of
+    if start > today:
+        raise LookupError(f"quarter {quarter} begins on {start}: it cannot be reported before it has begun")
     as_of = min(end, today)
     first = first_crawl_day(client, prefix)
     if first is None or first > as_of:
@@ -272,6 +274,15 @@ def _change(sites: list[dict[str, Any]], previous: dict[str, Any] | None) -> lis
     return rows
 
 
+def _store_issued(client: Elasticsearch, prefix: str, quarter: str, region: str | None,
+                  document: dict[str, Any], *, now: datetime, final: bool) -> None:
+    _store(client, prefix, QuarterlyReportItem(quarter=quarter, region=region or "", generated_at=now,
+                                               final=final, body=json.dumps(document, ensure_ascii=False)))
+    logger.info("Quarter %(quarter)s judged as of %(as_of)s and stored (%(kind)s)",
+                {"quarter": quarter, "as_of": document["as_of"],
+                 "kind": "final: issued as it stands" if final else "provisional until the quarter ends"})
+
+
 def write_quarterly(
     client: Elasticsearch,
     prefix: str,
@@ -281,8 +292,10 @@ def write_quarterly(
     region: str | None,
     now: datetime,
     settings: BaseSettings,
+    store: bool = True,
 ) -> None:
-    """Write the quarter's report to `path`: the stored one once the quarter is over, else a fresh one."""
+    """Write the quarter's report to `path`: the stored one once the quarter is over, else a fresh one
+    (stored unless `store` is off: a draft that leaves the stored reports as they are)."""
     report_format(path)
     stored = stored_report(client, prefix, quarter, region)
     if stored is not None and stored["final"]:
@@ -293,26 +306,12 @@ def write_quarterly(
         )
     else:
         document = build_quarterly(client, prefix, quarter=quarter, region=region, now=now, settings=settings)
-        final = CheckPoint.at(None, now).as_of > quarter_bounds(quarter)[1]
-        _store(
-            client,
-            prefix,
-            QuarterlyReportItem(
-                quarter=quarter,
-                region=region or "",
-                generated_at=now,
-                final=final,
-                body=json.dumps(document, ensure_ascii=False),
-            ),
-        )
-        logger.info(
-            "Quarter %(quarter)s judged as of %(as_of)s and stored (%(kind)s)",
-            {
-                "quarter": quarter,
-                "as_of": document["as_of"],
-                "kind": "final: issued as it stands" if final else "provisional until the quarter ends",
-            },
-        )
+        if store:
+            final = CheckPoint.at(None, now).as_of > quarter_bounds(quarter)[1]
+            _store_issued(client, prefix, quarter, region, document, now=now, final=final)
+        else:
+            logger.info("Quarter %(quarter)s judged as of %(as_of)s as a draft (--no-store): not stored",
+                        {"quarter": quarter, "as_of": document["as_of"]})
     partial = path.with_name(f".{path.name}.partial{path.suffix}")
     suffix = path.suffix.lower()
     if suffix == ".json":
