@@ -26,6 +26,7 @@ from elasticsearch import AuthenticationException, AuthorizationException, Elast
 from scrapy.settings import Settings
 
 from crawler import connections, defaults
+from tests.conftest import CRAWL_SETTINGS, run_farm
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -143,6 +144,29 @@ def test_commands_work_against_redis_with_acl_and_tls_and_elasticsearch_with_a_u
     es = _es_admin(secure)
     assert es.count(index=f"{es_prefix}-sites")["count"] == 2
     es.close()
+
+
+def test_a_crawl_runs_under_the_least_privileged_users(secure: dict[str, str], prefixes: tuple[str, str],
+                                                      tmp_path: Path) -> None:
+    # The worker's own path: the frontier's Lua scripts under the ACL user over TLS, the asyncio
+    # Elasticsearch client of the indexing pipeline with the govcrawl_writer role over HTTPS.
+    clean = ("--fault-rate", "0")
+    with run_farm(tmp_path / "farm", sites=2, seed=31, base_ip="127.0.23.1", extra=clean) as farm:
+        seeded = _scrapy(secure, prefixes, "seed", str(farm.registry))
+        assert seeded.returncode == 0, seeded.stderr[-2000:]
+        crawl = _scrapy(secure, prefixes, "crawl", "govsite", "-a", "once=1", *CRAWL_SETTINGS,
+                        "-s", f"GOVCRAWL_ES_SPOOL_DIR={tmp_path / 'spool'}")
+        assert crawl.returncode == 0, crawl.stderr[-3000:]
+        assert "NOPERM" not in crawl.stderr and "security_exception" not in crawl.stderr
+    _, es_prefix = prefixes
+    es = _es_admin(secure)
+    try:
+        es.indices.refresh(index=f"{es_prefix}-pages")
+        assert es.count(index=f"{es_prefix}-pages")["count"] > 10
+    finally:
+        es.close()
+    spooled = [path for path in (tmp_path / "spool").glob("*.jsonl") if path.stat().st_size]
+    assert not spooled, "documents Elasticsearch did not take were spooled"
 
 
 def test_the_govcrawl_redis_user_reaches_only_govcrawl_keys_and_no_dangerous_command(
