@@ -181,6 +181,29 @@ def test_compose_gives_workers_the_handover_time() -> None:
     assert seconds == _kubernetes_worker()["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
 
 
+def test_the_compose_prometheus_config_is_valid_as_mounted(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is not on PATH: install it with `apt-get install prometheus`")
+    # As the compose service mounts them: the config beside the rules of deploy/prometheus/rules.
+    shutil.copy(DEPLOY / "compose" / "prometheus.yml", tmp_path / "prometheus.yml")
+    (tmp_path / "rules").symlink_to(DEPLOY / "prometheus" / "rules")
+    checked = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "2 rule files found" in checked.stdout
+
+
+def test_the_compose_prometheus_keeps_the_jobs_and_limits_of_the_example() -> None:
+    def jobs(path: Path) -> dict[str, dict[str, Any]]:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        limits = ("sample_limit", "label_limit", "label_value_length_limit", "scrape_interval",
+                  "scrape_timeout")
+        return {job["job_name"]: {key: job.get(key) for key in limits} for job in config["scrape_configs"]}
+
+    assert jobs(DEPLOY / "compose" / "prometheus.yml") == jobs(DEPLOY / "prometheus" / "prometheus.yml")
+
+
 # --- images ---------------------------------------------------------------------------------------------
 def _image_pinned(image: str) -> bool:
     name, _, tag = image.rpartition(":")
