@@ -204,6 +204,18 @@ def test_the_compose_prometheus_keeps_the_jobs_and_limits_of_the_example() -> No
     assert jobs(DEPLOY / "compose" / "prometheus.yml") == jobs(DEPLOY / "prometheus" / "prometheus.yml")
 
 
+def test_the_compose_grafana_datasource_differs_from_the_example_by_its_address_only() -> None:
+    def datasource(path: Path) -> dict[str, Any]:
+        (source,) = yaml.safe_load(path.read_text(encoding="utf-8"))["datasources"]
+        return dict(source)
+
+    compose = datasource(DEPLOY / "compose" / "grafana-datasource.yml")
+    example = datasource(DEPLOY / "grafana" / "provisioning" / "datasources" / "govcrawl-prometheus.yml")
+    assert compose.pop("url") == "http://prometheus:9090"
+    example.pop("url")
+    assert compose == example
+
+
 # --- images ---------------------------------------------------------------------------------------------
 def _image_pinned(image: str) -> bool:
     name, _, tag = image.rpartition(":")
