@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
     from crawler.indicators import Indicators
-    from crawler.scoring import Finding, SiteResult, SiteState
+    from crawler.scoring import DeadLink, Finding, SiteResult, SiteState
 
 logger = logging.getLogger(__name__)
 
@@ -151,10 +151,43 @@ def case_id(site_id: str, check: str, subject: str) -> str:
     return _digest(f"{site_id}\x1f{check}\x1f{subject}")
 
 
-def observations(state: SiteState, result: SiteResult, owner: str = "") -> list[Observation]:
-    """The findings of a site that become cases (vetoes and deductions; warnings do not), one per subject."""
+PER_LINK_CHECK: Final = "D-LINK-OTHER"  # one finding for all its links; one case per link
+
+
+def link_subject(link: DeadLink) -> str:
+    """The subject of a broken link's case: the link and the page it is on (as D-LINK-HOME keys)."""
+    return f"{link.url} {link.found_on}"
+
+
+def other_broken_links(state: SiteState, rules: Indicators) -> list[DeadLink]:
+    """The broken links D-LINK-OTHER counts (crawler.scoring._links): counted ones, off the home page,
+    not a form of a service page."""
+    service_pages = {page.url for page in state.service_pages}
+    return [link for link in state.dead_links
+            if (link.confirmed or rules.scoring.count_suspected_links) and not link.on_homepage
+            and not (link.target_kind == "attachment" and link.found_on in service_pages)]
+
+
+def _subjects(state: SiteState, finding: Finding, rules: Indicators | None) -> list[Finding]:
+    """A finding as its cases see it: D-LINK-OTHER split into one finding per link, others as they are."""
+    if finding.check != PER_LINK_CHECK or finding.key or rules is None:
+        return [finding]
+    return [dataclasses.replace(
+        finding, key=link_subject(link), points=rules.points(PER_LINK_CHECK),
+        confidence="confirmed" if link.confirmed else "suspected", evidence=(link.url, link.found_on),
+        detail=f"其他页面错链 {link.url}（{_link_kind(link)}）") for link in other_broken_links(state, rules)]
+
+
+def _link_kind(link: DeadLink) -> str:
+    return " ".join(str(part) for part in (link.error or "http", link.status) if part)
+
+
+def observations(state: SiteState, result: SiteResult, owner: str = "",
+                 rules: Indicators | None = None) -> list[Observation]:
+    """The findings of a site that become cases (vetoes and deductions; warnings do not), one per subject;
+    with `rules`, D-LINK-OTHER gives one per broken link."""
     found: dict[tuple[str, str], Observation] = {}
-    for finding in result.findings:
+    for finding in (part for whole in result.findings for part in _subjects(state, whole, rules)):
         if finding.severity == "info":
             continue
         key = (finding.check, finding.key)
@@ -168,6 +201,11 @@ def observations(state: SiteState, result: SiteResult, owner: str = "") -> list[
             confidence=finding.confidence, points=finding.points, detail=finding.detail,
             evidence=finding.evidence)
     return list(found.values())
+
+
+def worklist_findings(state: SiteState, result: SiteResult, rules: Indicators) -> list[Finding]:
+    """The findings a worklist lists, one row each: D-LINK-OTHER one per link, so each gets its verdict."""
+    return [part for whole in result.findings for part in _subjects(state, whole, rules)]
 
 
 def _moved(case: CaseItem, to: CaseStatus, *, at: datetime, by: str, why: str) -> CaseItem:
@@ -303,7 +341,11 @@ def apply_decisions(state: SiteState, result: SiteResult, cases: dict[str, CaseI
     kept: list[Finding] = []
     for finding in result.findings:
         case = cases.get(case_id(state.site_id, finding.check, finding.key))
-        if case is None or finding.severity == "info":
+        if finding.check == PER_LINK_CHECK and not finding.key:
+            decided = _decided_links(state, finding, cases, rules)
+            if decided is not None:
+                kept.append(decided)
+        elif case is None or finding.severity == "info":
             kept.append(finding)
         elif case.status == "false_alarm":
             continue
@@ -312,6 +354,31 @@ def apply_decisions(state: SiteState, result: SiteResult, cases: dict[str, CaseI
         else:
             kept.append(finding)
     return judge_findings(state, kept, rules)
+
+
+def _decided_links(state: SiteState, finding: Finding, cases: dict[str, CaseItem],
+                   rules: Indicators) -> Finding | None:
+    """D-LINK-OTHER once reviewers' decisions on its links count: false alarms leave it (None when all
+    were), confirmed ones count as confirmed."""
+    links = other_broken_links(state, rules)
+    decisions = {link_subject(link): cases.get(case_id(state.site_id, PER_LINK_CHECK, link_subject(link)))
+                 for link in links}
+    def status(link: DeadLink) -> tuple[str, str]:
+        case = decisions[link_subject(link)]
+        return (case.status, case.decision) if case is not None else ("", "")
+
+    kept = [link for link in links if status(link)[0] != "false_alarm"]
+    confirmed = [link for link in kept if link.confirmed or status(link)[1] == "confirmed"]
+    if not kept:
+        return None
+    if len(kept) == len(links) and len(confirmed) == sum(1 for link in links if link.confirmed):
+        return finding
+    dropped = len(links) - len(kept)
+    return dataclasses.replace(
+        finding, points=round(rules.points(PER_LINK_CHECK) * len(kept), 4),
+        confidence="confirmed" if len(confirmed) == len(kept) else "suspected",
+        detail=finding.detail + (f"；其中 {dropped} 个经复核为误报，不扣分" if dropped else ""),
+        evidence=tuple(f"{link.url} 位于 {link.found_on}" for link in kept[:rules.report.evidence_items]))
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -453,7 +520,7 @@ def judge_batch(store: CaseStore, batch: list[tuple[str, SiteState]], *, as_of: 
         for owner, state in pending:
             site_cases = ledger.get(state.site_id, [])
             if sync and results[state.site_id].verdict != "NO_DATA":
-                site_cases = sync_site(site_cases, observations(state, results[state.site_id], owner),
+                site_cases = sync_site(site_cases, observations(state, results[state.site_id], owner, rules),
                                        verified=state.crawled and not state.stale_data, at=at, today=as_of,
                                        rules=case_rules)
             cases[state.site_id] = site_cases

@@ -308,3 +308,38 @@ class _DecidedWhileReading(CaseStore):
             case = other.by_ids([self.identifier])[self.identifier]
             other.write([dataclasses.replace(case, decided_by="王五")], refresh=True)
         return found
+
+
+def test_other_pages_broken_links_are_one_case_each_and_judged_each() -> None:
+    from crawler.scoring import DeadLink, score_site  # noqa: PLC0415
+
+    rules = load_indicators()
+    links = tuple(DeadLink(url=f"http://a.gov.cn/gone{n}.html", found_on=f"http://a.gov.cn/col/{n}.html",
+                           on_homepage=False, status=404, error="http", confirmed=True) for n in range(3))
+    state = dataclasses.replace(_state(), dead_links=links)
+    result = score_site(state, DAY1.date(), rules)
+    [whole] = [finding for finding in result.findings if finding.check == "D-LINK-OTHER"]
+    assert whole.points == pytest.approx(3 * rules.points("D-LINK-OTHER"))
+    seen = [item for item in cases.observations(state, result, rules=rules) if item.check == "D-LINK-OTHER"]
+    assert [item.subject for item in seen] == [f"{link.url} {link.found_on}" for link in links]
+    assert {item.points for item in seen} == {rules.points("D-LINK-OTHER")}
+    opened = {item.case_id: cases.observe(None, item, at=DAY1, today=DAY1.date(), rules=RULES)
+              for item in seen}
+    first = seen[0].case_id
+    one_alarm = {**opened, first: cases.decide(opened[first], "false_alarm", at=DAY1, by="李四")}
+    [judged] = [finding for finding in cases.apply_decisions(state, result, one_alarm, rules).findings
+                if finding.check == "D-LINK-OTHER"]
+    assert judged.points == pytest.approx(2 * rules.points("D-LINK-OTHER"))
+    assert "其中 1 个经复核为误报" in judged.detail and links[0].url not in " ".join(judged.evidence)
+    all_alarms = {key: cases.decide(case, "false_alarm", at=DAY1, by="李四") for key, case in opened.items()}
+    assert not any(finding.check == "D-LINK-OTHER"
+                   for finding in cases.apply_decisions(state, result, all_alarms, rules).findings)
+    # Each link's case closes on its own when a re-crawl no longer finds that link.
+    fewer = dataclasses.replace(state, dead_links=links[1:])
+    later = cases.sync_site(list(opened.values()),
+                            cases.observations(fewer, score_site(fewer, DAY1.date(), rules), rules=rules),
+                            verified=True, at=_at(1), today=_at(1).date(), rules=RULES)
+    assert {case.subject: case.status for case in later if case.check == "D-LINK-OTHER"} == {
+        seen[0].subject: "fixed", seen[1].subject: "open", seen[2].subject: "open"}
+    assert [finding.key for finding in cases.worklist_findings(state, result, rules)
+            if finding.check == "D-LINK-OTHER"] == [item.subject for item in seen]

@@ -21,7 +21,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler import connections
-from crawler.cases import CaseError, CaseRules, CaseStore, case_id, decide, judge_batch
+from crawler.cases import CaseError, CaseRules, CaseStore, case_id, decide, judge_batch, worklist_findings
 from crawler.commands.report import parse_check_day
 from crawler.es_schema import install_templates
 from crawler.glossary import REVIEW_DECISIONS, SEVERITIES, SITE_LEVELS, VERDICTS, word
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
     from crawler.cases import CaseItem
-    from crawler.scoring import SiteResult, SiteState
+    from crawler.scoring import Finding, SiteResult, SiteState
     from crawler.site_state import RegisteredSite
 
 logger = logging.getLogger(__name__)
@@ -63,15 +63,17 @@ _VERDICTS, _SEVERITIES = VERDICTS, SEVERITIES
 NO_FINDING = "无自动检查问题"
 
 
-def _worklist_rows(quarter: str, state: SiteState, result: SiteResult) -> list[list[Any]]:
+def _worklist_rows(quarter: str, state: SiteState, result: SiteResult,
+                   findings: list[Finding]) -> list[list[Any]]:
+    """One row per finding (a broken link of D-LINK-OTHER each), or one saying there is none."""
     site = [quarter, state.site_id, state.name, state.region, word(SITE_LEVELS, state.level), state.url,
             result.score if result.score is not None else "", _VERDICTS[result.verdict]]
-    if not result.findings:
+    if not findings:
         return [[*site, "", "", "", NO_FINDING, "", "", "", "", "", ""]]
     return [[*site, finding.check, _SEVERITIES[finding.severity], finding.points, finding.detail,
              "\n".join(finding.evidence), "", "", "", finding.key,
              "" if finding.severity == "info" else case_id(state.site_id, finding.check, finding.key)]
-            for finding in result.findings]
+            for finding in findings]
 
 
 def write_worklist_xlsx(path: Path, quarter: str, rows: list[list[Any]]) -> None:
@@ -258,7 +260,8 @@ class Command(ScrapyCommand):
                                  sync=sync, case_rules=CaseRules.from_settings(self.settings), rules=rules)
             for state, outcome in zip(states, judged, strict=True):
                 result = outcome.result
-                rows.extend(_worklist_rows(quarter, state, result))
+                findings = worklist_findings(state, result, rules)
+                rows.extend(_worklist_rows(quarter, state, result, findings))
                 sites.append({"site_id": state.site_id, "name": state.name, "region": state.region,
                               "level": state.level, "url": state.url, "score": result.score,
                               "verdict": result.verdict,
@@ -268,7 +271,7 @@ class Command(ScrapyCommand):
                                             "case_id": "" if finding.severity == "info"
                                             else case_id(state.site_id, finding.check, finding.key),
                                             "evidence": list(finding.evidence)}
-                                           for finding in result.findings]})
+                                           for finding in findings]})
         store.refresh()
         if path.suffix.lower() == ".json":
             document = {"schema": WORKLIST_SCHEMA, "as_of": point.as_of.isoformat(), **about, "sites": sites}
