@@ -21,10 +21,15 @@ import redis.asyncio
 from scrapy.settings import Settings
 
 from crawler import connections, defaults
+from tests.conftest import CRAWL_SETTINGS, run_farm
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
     from pathlib import Path
+
+    from elasticsearch import Elasticsearch
+
+    from tests.conftest import Env
 
 PASSWORD = "replica-pass-1"
 SENTINEL_PASSWORD = "sentinel-pass-1"
@@ -160,6 +165,33 @@ def test_the_asyncio_client_made_before_a_failover_carries_on_after_it(replicati
     promoted = redis.Redis(port=replication.replica_port, password=PASSWORD)
     assert promoted.get("govcrawl:failover:async-after") == b"1"
     promoted.close()
+
+
+def test_a_crawl_finds_its_redis_through_sentinel(replication: Replication, env: Env, tmp_path: Path,
+                                                  es_client: Elasticsearch,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker's whole Redis traffic (frontier scripts, leases, the asyncio waiting pool) through the
+    # Sentinel; GOVCRAWL_REDIS_URL keeps pointing at the shared server, whose address is then unused.
+    monkeypatch.setenv("GOVCRAWL_REDIS_SENTINELS", f"127.0.0.1:{replication.sentinel_port}")
+    monkeypatch.setenv("GOVCRAWL_REDIS_SENTINEL_PASSWORD", SENTINEL_PASSWORD)
+    monkeypatch.setenv("GOVCRAWL_REDIS_PASSWORD", PASSWORD)
+    clean = ("--fault-rate", "0")
+    with run_farm(tmp_path / "farm", sites=2, seed=32, base_ip="127.0.24.1", extra=clean) as farm:
+        seeded = env.scrapy("seed", str(farm.registry))
+        assert seeded.returncode == 0, seeded.stderr[-2000:]
+        crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS)
+        assert crawl.returncode == 0, crawl.stderr[-3000:]
+    primary = redis.Redis(port=replication.primary_port, password=PASSWORD)
+    shared = redis.Redis.from_url(env.redis_url)
+    try:
+        pattern = f"{env.redis_prefix}:*"
+        assert list(primary.scan_iter(match=pattern, count=1000)), "nothing reached the primary"
+        assert not list(shared.scan_iter(match=pattern, count=1000)), "the URL's server was used"
+    finally:
+        primary.close()
+        shared.close()
+    es_client.indices.refresh(index=f"{env.es_prefix}-pages")
+    assert es_client.count(index=f"{env.es_prefix}-pages")["count"] > 10
 
 
 def test_a_malformed_sentinel_list_is_refused_with_one_line() -> None:
