@@ -500,10 +500,12 @@ class CaseStore:
 
 @dataclass(slots=True, frozen=True)
 class JudgedSite:
-    """A site of a report run: its result once decisions count, and its cases after the run."""
+    """A site of a report run: its result once decisions count, its cases after the run, and the
+    automated result before decisions (what a reviewer re-checks)."""
 
     result: SiteResult
     cases: tuple[CaseItem, ...]
+    automated: SiteResult
 
 
 def judge_batch(store: CaseStore, batch: list[tuple[str, SiteState]], *, as_of: date, at: datetime,
@@ -540,5 +542,5 @@ def judge_batch(store: CaseStore, batch: list[tuple[str, SiteState]], *, as_of: 
     for _, state in batch:
         by_id = {case.case_id: case for case in final[state.site_id]}
         judged.append(JudgedSite(apply_decisions(state, results[state.site_id], by_id, rules),
-                                 tuple(final[state.site_id])))
+                                 tuple(final[state.site_id]), results[state.site_id]))
     return judged

@@ -284,6 +284,21 @@ def test_verdicts_are_per_finding_count_in_the_next_report_and_partial_stays_par
     statuses = sorted(case["status"] for case in after["cases"] if case["check"] == "D-EMPTY")
     assert statuses == ["false_alarm", "open", "open"]
 
+    # The next worklist still lists the false alarm: a reviewer who confirms it reopens the case.
+    again = tmp_path / "again.xlsx"
+    drawn = env.scrapy("sample", "--quarter", "2026Q4", "--fraction", "1", "--seed", "1", "-o", str(again),
+                       timeout=120)
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    rows = _rows_of(again, "5103000001", "D-EMPTY")
+    assert len(rows) == 3
+    _set(again, {(rows[0], 14): "确认", (rows[0], 15): "王五"})
+    assert env.scrapy("sample", "--import", str(again), timeout=120).returncode == 0
+    assert env.scrapy("report", "-o", str(report), timeout=120).returncode == 0
+    reopened = _site(report, "5103000001")
+    assert len([finding for finding in reopened["findings"] if finding["check"] == "D-EMPTY"]) == 3
+    assert sorted(case["status"] for case in reopened["cases"] if case["check"] == "D-EMPTY") == [
+        "open", "open", "reopened"]
+
 
 def _duplicate_row(worklist: Path, row: int, verdict: str) -> None:
     book = openpyxl.load_workbook(worklist)

@@ -260,7 +260,8 @@ class Command(ScrapyCommand):
                                  sync=sync, case_rules=CaseRules.from_settings(self.settings), rules=rules)
             for state, outcome in zip(states, judged, strict=True):
                 result = outcome.result
-                findings = worklist_findings(state, result, rules)
+                # Every automated finding, false alarms included: a reviewer may confirm one again.
+                findings = worklist_findings(state, outcome.automated, rules)
                 rows.extend(_worklist_rows(quarter, state, result, findings))
                 sites.append({"site_id": state.site_id, "name": state.name, "region": state.region,
                               "level": state.level, "url": state.url, "score": result.score,
