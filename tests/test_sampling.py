@@ -359,3 +359,17 @@ def test_a_verdict_on_a_case_fixed_since_is_refused(env: Env, es_client: Elastic
     assert "nothing was recorded" in result.stderr
     decided = [item for item in store.of_sites(["5103000001"])["5103000001"] if item.decision]
     assert decided == [] and _statuses(es_client, es_prefix) == {"pending"}
+
+
+def test_a_worklist_judged_at_a_day_without_data_says_so(env: Env, es_client: Elasticsearch, es_prefix: str,
+                                                         tmp_path: Path) -> None:
+    from tests.test_reports import known_sites, load  # noqa: PLC0415
+
+    load(es_client, es_prefix, known_sites())
+    worklist = tmp_path / "worklist.xlsx"
+    result = env.scrapy("sample", "--quarter", "2026Q3", "--fraction", "0.2", "--seed", "1",
+                        "-o", str(worklist), "--as-of", "2026-09-30", timeout=120)
+    assert result.returncode == 1
+    assert "no crawl data on or before 2026-09-30" in result.stderr and "Traceback" not in result.stderr
+    assert not worklist.exists()
+    assert _statuses(es_client, es_prefix) == set()

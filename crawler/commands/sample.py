@@ -22,7 +22,7 @@ from scrapy.exceptions import UsageError
 
 from crawler import connections
 from crawler.cases import CaseError, CaseRules, CaseStore, case_id, decide, judge_batch, worklist_findings
-from crawler.commands.report import parse_check_day
+from crawler.commands.report import check_data_exists, parse_check_day
 from crawler.es_schema import install_templates
 from crawler.glossary import REVIEW_DECISIONS, SEVERITIES, SITE_LEVELS, VERDICTS, word
 from crawler.indicators import load_indicators
@@ -192,6 +192,8 @@ class Command(ScrapyCommand):
             raise UsageError(f"cannot write a worklist to {output}: name it worklist.xlsx or worklist.json")
         now = datetime.now(UTC).replace(microsecond=0)
         as_of = parse_check_day(opts.as_of, "--as-of", CheckPoint.at(None, now).as_of) if opts.as_of else None
+        if output is not None and as_of is not None:
+            check_data_exists(client, prefix, CheckPoint.at(as_of, now), CheckPoint.at(None, now).as_of)
         earlier = self._earlier_seed(client, prefix, quarter)
         if earlier is not None and earlier != (opts.seed, fraction):
             raise ValueError(f"quarter {quarter} was already sampled with seed {earlier[0]} and fraction "
