@@ -369,10 +369,24 @@ status() {
     return $rc
 }
 
-tools() {  # the command-line tools the tests call: promtool, amtool, chromium
+tools() {  # the command-line tools the tests call: promtool, amtool, chromium, docker-compose, kustomize
     need promtool prometheus
     need amtool prometheus-alertmanager
     need chromium chromium
+    need docker-compose docker-compose   # `docker compose config` needs no engine (tests/test_deploy.py)
+    need_kustomize
+}
+
+KUSTOMIZE_MODULE="sigs.k8s.io/kustomize/kustomize/v5@v5.5.0"
+
+need_kustomize() {  # kubectl's built-in Kustomize, or kustomize itself, built from its Go module
+    command -v kubectl >/dev/null 2>&1 && return 0
+    command -v kustomize >/dev/null 2>&1 && return 0
+    command -v go >/dev/null 2>&1 \
+        || die "kustomize is missing: install kubectl, or Go (then run scripts/services.sh tools again)"
+    log "kustomize is missing: building $KUSTOMIZE_MODULE with go install into ${GOBIN:-/usr/local/bin}"
+    GOBIN="${GOBIN:-/usr/local/bin}" go install "$KUSTOMIZE_MODULE" \
+        || die "go install $KUSTOMIZE_MODULE failed: install kubectl or kustomize and run again"
 }
 
 case "${1:-}" in
