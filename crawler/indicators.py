@@ -1,4 +1,4 @@
-"""Load and validate indicators.yaml, the point values and thresholds of indicators.md §1 and §5."""
+"""Load and validate indicators.yaml, the point values and thresholds of docs/checks.md §1 and §5."""
 
 from __future__ import annotations
 

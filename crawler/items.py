@@ -171,7 +171,7 @@ class MessageItem:
 
 @dataclass(slots=True, kw_only=True)
 class FindingItem:
-    """One finding of indicators.md §5 for a site at a check point.
+    """One finding of docs/checks.md §5 for a site at a check point.
 
     Indexed in govcrawl-findings with id = (site_id, check, as_of, key).
     """

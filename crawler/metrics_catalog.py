@@ -122,7 +122,7 @@ SITE_FINDINGS = MetricSpec(
 SITE_VETO = MetricSpec(
     name="govcrawl_site_veto", kind=_G, labels=(*SITE_LABELS, "check", "confidence"),
     label_values={"check": VETO_CHECKS, "confidence": CONFIDENCES}, sparse=True,
-    help="1 while the veto check (indicators.md section 5 id) is true for the site, with its confidence "
+    help="1 while the veto check (docs/checks.md §5 id) is true for the site, with its confidence "
          "(suspected: a person must confirm it, so alerts never page it as critical); absent otherwise.",
 )
 SITE_SCORE = MetricSpec(
@@ -250,7 +250,7 @@ WORKER_METRICS: Final[tuple[MetricSpec, ...]] = (
 )
 ALL_METRICS: Final[tuple[MetricSpec, ...]] = (*SITE_METRICS, *EXPORTER_METRICS, *WORKER_METRICS)
 
-# What the exporter emits per site (the cardinality budget in the README rests on these choices):
+# What the exporter emits per site (the series budget in docs/metrics.md rests on these choices):
 # column states other than fresh, and column dates for the core classes only.
 SITE_COLUMN_EXPORTED_STATES: Final = ("stale", "empty")
 SITE_COLUMN_LAST_UPDATE_EXPORTED_CLASSES: Final = ("news", "notice", "policy")

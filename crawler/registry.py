@@ -1,4 +1,4 @@
-"""Load and validate the site registry CSV (contract.md: site_id,name,url,level,region,department, then
+"""Load and validate the site registry CSV (docs/operations.md, `scrapy seed`: site_id,name,url,level,region,department, then
 optionally owner,contact,supervisor); regions must be known cities (KNOWN_REGIONS)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Findings, score and verdict of one site from its SiteState (indicators.md §1 and §5, indicators.yaml)."""
+"""Findings, score and verdict of one site from its SiteState (docs/checks.md §1 and §5, indicators.yaml)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ RULES_PATH = Path(__file__).with_name("columns.yaml")
 
 
 class ColumnClass(enum.StrEnum):
-    """Column classes of indicators.md §3; the value is the report's `type`."""
+    """Column classes of docs/checks.md §3; the value is the report's `type`."""
 
     NEWS = "news"
     NOTICE = "notice"

@@ -1,4 +1,4 @@
-"""Identity marks of a home page (D-ID) and its error-report entry (D-ERRLINK), indicators.md §4-§5.
+"""Identity marks of a home page (D-ID) and its error-report entry (D-ERRLINK), docs/checks.md §4-§5.
 
 A government home page must show, usually in its footer: the site identification code
 ("政府网站标识码：5101000001"), the ICP filing number ("蜀ICP备05001234号"), the public-security
@@ -32,7 +32,7 @@ MARK_NAMES: Final[dict[str, str]] = {
     "sponsor": "主办单位",
 }
 
-# 政府网站标识码: State Council departments "bm" + 8 digits, local sites 10 digits (indicators.md §4).
+# 政府网站标识码: State Council departments "bm" + 8 digits, local sites 10 digits (docs/checks.md §4).
 _CODE: Final = r"bm\d{8}|\d{10}"
 SITE_CODE: Final = re.compile(rf"^({_CODE})$")
 _SITE_CODE_TEXT: Final = re.compile(rf"标识码\s*[:：]?\s*({_CODE})(?!\d)", re.IGNORECASE)
@@ -96,7 +96,7 @@ def site_code_problems(shown: str | None, registered: str) -> list[str]:
 
 
 def domain_problems(host: str) -> list[str]:
-    """Domain rule violations of a registered host name, without port (indicators.md §4).
+    """Domain rule violations of a registered host name, without port (docs/checks.md §4).
 
     It must sit under .gov.cn. An IP address is not judged (test farms and intranet registries use them).
     """

@@ -1,4 +1,4 @@
-"""Personal data a page exposes (I-PRIVACY, indicators.md §5): resident ID numbers and mobile numbers.
+"""Personal data a page exposes (I-PRIVACY, docs/checks.md §5): resident ID numbers and mobile numbers.
 
 - A resident ID number (居民身份证号码, GB 11643) counts only when all of it holds: 18 characters, not
   inside a longer run of digits or letters; a division code starting 1-8; a real birth date from 1900

@@ -1,4 +1,4 @@
-"""Service guides (办事指南) and the elements they show, for V-SERVICE (indicators.md §5).
+"""Service guides (办事指南) and the elements they show, for V-SERVICE (docs/checks.md §5).
 
 A guide should give ten elements, each under its label: 事项名称, 设定依据, 申请条件, 办理材料, 办理地点,
 办理机构, 收费标准, 办理时间, 联系电话, 办理流程. A label counts where it heads something: an element

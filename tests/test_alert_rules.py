@@ -278,7 +278,7 @@ def test_alertmanager_routes_by_supervisor_region_and_team(labels: list[str], re
 
 def test_series_budget_for_15000_sites_stays_under_300000() -> None:
     sites = 15_000
-    # Typical state of a site for the sparse families (README, cardinality budget).
+    # Typical state of a site for the sparse families (docs/metrics.md, series budget).
     typical_sparse = {
         "govcrawl_site_column_last_update_timestamp_seconds": 3,
         "govcrawl_site_columns": 2,

@@ -97,7 +97,7 @@ def unreachable_reason(state: SiteState) -> str | None:
     return probe_failure(state.probes.latest_error, state.probes.latest_status)
 
 
-# The error kinds contract.md lists for dead links; finer kinds (blocked, too_large, ...) are "other"
+# The error kinds the report format lists for dead links; finer kinds (blocked, too_large, ...) are "other"
 # there and keep their name in the additive `error_kind`.
 CONTRACT_LINK_ERRORS = frozenset({"http", "soft404", "dns", "timeout", "refused", "tls", "redirect_loop",
                                   "too_many_redirects", "other"})
@@ -138,7 +138,7 @@ def case_record(case: CaseItem) -> dict[str, Any]:
 
 
 def site_record(state: SiteState, result: SiteResult, owner: SiteOwner = NO_OWNER) -> dict[str, Any]:
-    """One entry of the report's `sites` (contract.md), plus `verdict`, the info-level `warnings`, the
+    """One entry of the report's `sites` (docs/operations.md), plus `verdict`, the info-level `warnings`, the
     `reason` the home page is unreachable (None when reachable), the owner and the site's cases."""
     return {
         "site_id": state.site_id, "name": state.name, "url": state.url, "region": state.region,

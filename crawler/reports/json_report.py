@@ -1,4 +1,4 @@
-"""The JSON report (contract.md, schema govcrawl.report/1), streamed one site at a time."""
+"""The JSON report (schema govcrawl.report/1, docs/operations.md), streamed one site at a time."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ logger = logging.getLogger(__name__)
 Crawl = Literal["column", "article", "page", "check"]
 RequestKind = Literal["home", "column", "article", "page"]
 
-# Guideline <meta name=...> labels (indicators.md §4): read case-insensitively, stored under these names.
+# Guideline <meta name=...> labels (docs/checks.md §4): read case-insensitively, stored under these names.
 META_NAMES: Final[tuple[str, ...]] = (
     "SiteName",
     "SiteDomain",

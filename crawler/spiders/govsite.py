@@ -584,7 +584,7 @@ _OWN_PROBE_ERRORS = frozenset({"invalid_url", "too_large", "decompression_limit"
 
 
 def _probe_error(error: str | None) -> str:
-    """Probe errors use indicators.md's words: dns / tcp / tls / timeout / http."""
+    """Probe errors use docs/checks.md's words: dns / tcp / tls / timeout / http."""
     if error is None:
         return "tcp"
     if error in _OWN_PROBE_ERRORS:

@@ -86,7 +86,7 @@ def _column_truth(column: Column, as_of: date) -> dict[str, Any]:
 
 
 def site_truth(world: World, index: int) -> dict[str, Any]:
-    """Truth record of one site (see the README part for the schema)."""
+    """Truth record of one site (docs/farm.md has the schema)."""
     model = world.model(index)
     today = world.today
     pages = build_pages(model, today)

@@ -62,7 +62,7 @@ _POST_CHANGED: Final = date(2023, 4, 1)
 # Identity marks a home-page footer shows (pipelines/identity.py MARKS).
 FOOTER_MARKS: Final = ("site_code", "icp", "police", "sponsor")
 
-# Staleness limit per column class (indicators.md §3); None = never stale.
+# Staleness limit per column class (docs/checks.md §3); None = never stale.
 LIMIT_DAYS = {"news": 14}
 LIMIT_MONTHS = {
     "notice": 6,
