@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from elastic_transport import TransportError
-from elasticsearch import ApiError
+from elasticsearch import ApiError, AuthenticationException, AuthorizationException
 
 from crawler import connections
 
@@ -50,6 +50,16 @@ def redis_client(settings: BaseSettings) -> redis.Redis:
         client.ping()
     except ValueError as exc:
         raise ServiceUnavailable(str(exc)) from exc
+    except redis.AuthenticationError as exc:
+        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} refused the credentials "
+                                 f"({_short(exc)}): fix GOVCRAWL_REDIS_USERNAME / GOVCRAWL_REDIS_PASSWORD"
+                                 ) from exc
+    except redis.ResponseError as exc:
+        if "NOAUTH" in str(exc) or "NOPERM" in str(exc):
+            raise ServiceUnavailable(f"Redis at {describe_redis(settings)} wants other credentials "
+                                     f"({_short(exc)}): set GOVCRAWL_REDIS_USERNAME / GOVCRAWL_REDIS_PASSWORD"
+                                     ) from exc
+        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} refused PING ({_short(exc)})") from exc
     except (redis.RedisError, OSError) as exc:
         raise ServiceUnavailable(f"Redis at {describe_redis(settings)} is unreachable ({_short(exc)}): "
                                  f"{START_HINT} GOVCRAWL_REDIS_URL") from exc
@@ -64,12 +74,18 @@ def elasticsearch_client(settings: BaseSettings) -> Elasticsearch:
         raise ServiceUnavailable(str(exc)) from exc
     # The node pool warns at every retry; the one line below says it all.
     logging.getLogger("elastic_transport.node_pool").setLevel(logging.ERROR)
+    address = connections.describe_es(settings)
     try:
         client.cluster.health()
+    except (AuthenticationException, AuthorizationException) as exc:
+        client.close()
+        raise ServiceUnavailable(f"Elasticsearch at {address} refused the credentials "
+                                 f"(HTTP {exc.status_code}): fix GOVCRAWL_ES_USER / GOVCRAWL_ES_PASSWORD "
+                                 "or GOVCRAWL_ES_API_KEY") from exc
     except (TransportError, ApiError) as exc:
         client.close()
-        raise ServiceUnavailable(f"Elasticsearch at {connections.describe_es(settings)} is unreachable "
-                                 f"({_short(exc)}): {START_HINT} GOVCRAWL_ES_URL") from exc
+        raise ServiceUnavailable(f"Elasticsearch at {address} is unreachable ({_short(exc)}): "
+                                 f"{START_HINT} GOVCRAWL_ES_URL") from exc
     return client
 
 

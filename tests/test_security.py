@@ -311,3 +311,17 @@ def test_the_exporter_serves_metrics_on_loopback_only_by_default(
     finally:
         exporter.terminate()
         exporter.wait(timeout=60)
+
+
+def test_wrong_credentials_are_named_in_one_line(secure: dict[str, str], prefixes: tuple[str, str]) -> None:
+    status = _scrapy(secure, prefixes, "status", env={"GOVCRAWL_REDIS_PASSWORD": "wrong"})
+    assert status.returncode == 1
+    lines = status.stderr.strip().splitlines()
+    assert len(lines) == 1, status.stderr
+    assert "refused the credentials" in lines[0] and "GOVCRAWL_REDIS_PASSWORD" in lines[0]
+    assert "wrong" not in lines[0]
+    templates = _scrapy(secure, prefixes, "templates", env={"GOVCRAWL_ES_PASSWORD": "wrong"})
+    assert templates.returncode == 1
+    lines = templates.stderr.strip().splitlines()
+    assert len(lines) == 1, templates.stderr
+    assert "refused the credentials (HTTP 401)" in lines[0] and "GOVCRAWL_ES_PASSWORD" in lines[0]
