@@ -1,5 +1,6 @@
-"""Load and validate the site registry CSV (docs/operations.md, `scrapy seed`: site_id,name,url,level,region,department, then
-optionally owner,contact,supervisor); regions must be known cities (KNOWN_REGIONS)."""
+"""Load and validate the site registry CSV (docs/operations.md, `scrapy seed`):
+site_id,name,url,level,region,department, then optionally owner,contact,supervisor; regions must be
+known cities (KNOWN_REGIONS)."""
 
 from __future__ import annotations
 
