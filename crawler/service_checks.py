@@ -52,16 +52,16 @@ def redis_client(settings: BaseSettings) -> redis.Redis:
         raise ServiceUnavailable(str(exc)) from exc
     except redis.AuthenticationError as exc:
         raise ServiceUnavailable(f"Redis at {describe_redis(settings)} refused the credentials "
-                                 f"({_short(exc)}): fix GOVCRAWL_REDIS_USERNAME / GOVCRAWL_REDIS_PASSWORD"
+                                 f"({reason(exc)}): fix GOVCRAWL_REDIS_USERNAME / GOVCRAWL_REDIS_PASSWORD"
                                  ) from exc
     except redis.ResponseError as exc:
         if "NOAUTH" in str(exc) or "NOPERM" in str(exc):
             raise ServiceUnavailable(f"Redis at {describe_redis(settings)} wants other credentials "
-                                     f"({_short(exc)}): set GOVCRAWL_REDIS_USERNAME / GOVCRAWL_REDIS_PASSWORD"
+                                     f"({reason(exc)}): set GOVCRAWL_REDIS_USERNAME / GOVCRAWL_REDIS_PASSWORD"
                                      ) from exc
-        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} refused PING ({_short(exc)})") from exc
+        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} refused PING ({reason(exc)})") from exc
     except (redis.RedisError, OSError) as exc:
-        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} is unreachable ({_short(exc)}): "
+        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} is unreachable ({reason(exc)}): "
                                  f"{START_HINT} GOVCRAWL_REDIS_URL") from exc
     return client
 
@@ -84,7 +84,7 @@ def elasticsearch_client(settings: BaseSettings) -> Elasticsearch:
                                  "or GOVCRAWL_ES_API_KEY") from exc
     except (TransportError, ApiError) as exc:
         client.close()
-        raise ServiceUnavailable(f"Elasticsearch at {address} is unreachable ({_short(exc)}): "
+        raise ServiceUnavailable(f"Elasticsearch at {address} is unreachable ({reason(exc)}): "
                                  f"{START_HINT} GOVCRAWL_ES_URL") from exc
     return client
 
@@ -101,7 +101,7 @@ def run_command(command: ScrapyCommand, body: Callable[[], None]) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _short(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     """What went wrong, in a few words: the innermost cause's OS error if there is one."""
     seen: set[int] = set()
     current: BaseException | None = exc

@@ -23,6 +23,7 @@ from crawler import connections, es_schema
 from crawler.items import ITEM_INDEX, AckItem
 from crawler.naming import IndexKind, index_name, index_prefix
 from crawler.scheduler.session import worker_session
+from crawler.service_checks import reason
 
 if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch
@@ -160,7 +161,7 @@ class IndexingPipeline:
             await self.client.cluster.health()
         except (TransportError, ApiError) as exc:
             await self.client.close()
-            raise CloseSpider(f"Elasticsearch at {address} is unreachable ({exc}): start it "
+            raise CloseSpider(f"Elasticsearch at {address} is unreachable ({reason(exc)}): start it "
                               "(scripts/services.sh start) or fix GOVCRAWL_ES_URL") from exc
         try:
             for line in await es_schema.install_templates_async(self.client, self.prefix):

@@ -10,6 +10,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.naming import index_prefix
+from crawler.scheduler.session import check_worker_settings
+from crawler.service_checks import redis_client, run_command
 
 if TYPE_CHECKING:
     import argparse
@@ -26,16 +28,20 @@ class Command(ScrapyCrawlCommand):
     """Exit status 1 when the spider closed on an error (say Elasticsearch unreachable at start)."""
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give one spider name: scrapy crawl govsite")
+        run_command(self, lambda: self._crawl(args, opts))
+
+    def _crawl(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Refuse bad settings and an unreachable Redis in one line each, before anything starts."""
         assert self.settings is not None
         if self.settings.getbool("GOVCRAWL_ES_ENABLED"):
             try:
                 index_prefix(self.settings)
             except ValueError as exc:
-                logger.error("%(error)s; nothing was crawled", {"error": exc})
-                self.exitcode = 1
-                return
-        if len(args) != 1:
-            raise UsageError("give one spider name: scrapy crawl govsite")
+                raise ValueError(f"{exc}; nothing was crawled") from exc
+        check_worker_settings(self.settings)
+        redis_client(self.settings).close()
         assert self.crawler_process is not None
         self._close_reasons: list[str] = []
         crawler = self.crawler_process.create_crawler(args[0])

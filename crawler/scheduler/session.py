@@ -78,6 +78,16 @@ def frontier_config_from_settings(settings: BaseSettings) -> FrontierConfig:
     return config
 
 
+def check_worker_settings(settings: BaseSettings) -> tuple[FrontierConfig, float]:
+    """The frontier's settings and the stall limit, checked (ValueError naming the setting)."""
+    config = frontier_config_from_settings(settings)
+    max_stall_seconds = settings.getfloat("GOVCRAWL_FRONTIER_MAX_STALL_SECONDS")
+    if max_stall_seconds < config.lease_seconds:
+        raise ValueError(f"GOVCRAWL_FRONTIER_MAX_STALL_SECONDS is {max_stall_seconds}: it must be at "
+                         f"least GOVCRAWL_FRONTIER_LEASE_SECONDS ({config.lease_seconds})")
+    return config, max_stall_seconds
+
+
 class ItemStore(Protocol):
     """What stores items and says when their requests may be acknowledged (pipelines.indexing)."""
 
@@ -183,11 +193,7 @@ class WorkerSession:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        config = frontier_config_from_settings(settings)
-        max_stall_seconds = settings.getfloat("GOVCRAWL_FRONTIER_MAX_STALL_SECONDS")
-        if max_stall_seconds < config.lease_seconds:
-            raise ValueError(f"GOVCRAWL_FRONTIER_MAX_STALL_SECONDS is {max_stall_seconds}: it must be at "
-                             f"least GOVCRAWL_FRONTIER_LEASE_SECONDS ({config.lease_seconds})")
+        config, max_stall_seconds = check_worker_settings(settings)
         session = cls(
             crawler, config,
             prefetch=settings.getint("GOVCRAWL_FRONTIER_PREFETCH"),
