@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import openpyxl
 import pytest
 
-from crawler.cases import CaseStore, case_id, decide
+from crawler.cases import CaseStore, case_id
 from tests.conftest import CRAWL_SETTINGS, run_farm
 
 if TYPE_CHECKING:
@@ -65,6 +65,19 @@ def _case(site: dict[str, Any], identifier: str) -> dict[str, Any] | None:
     return next((case for case in site["cases"] if case["case_id"] == identifier), None)
 
 
+def _overturn(env: Env, worklist: Path, identifier: str, *, reviewer: str) -> None:
+    """Draw the quarter's worklist, overturn the row of one case, import it."""
+    drawn = env.scrapy("sample", "--quarter", "2026Q4", "--fraction", "1", "--seed", "1", "-o", str(worklist),
+                       timeout=120)
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    book = openpyxl.load_workbook(worklist)
+    [row] = [row for row in book["抽查"].iter_rows(min_row=2) if row[17].value == identifier]
+    row[13].value, row[14].value = "推翻", reviewer
+    book.save(worklist)
+    imported = env.scrapy("sample", "--import", str(worklist), timeout=120)
+    assert imported.returncode == 0, imported.stderr[-2000:]
+
+
 def test_a_case_from_found_to_fixed_and_back(env: Env, small_farm: RunningFarm, es_client: Elasticsearch,
                                              tmp_path: Path) -> None:
     truth = _site_with_home_404s(small_farm)
@@ -93,9 +106,9 @@ def test_a_case_from_found_to_fixed_and_back(env: Env, small_farm: RunningFarm, 
     store = CaseStore(es_client, env.es_prefix)
     assert store.by_ids([fixed_id])[fixed_id].status == "notified"
 
-    # A reviewer calls another link a false alarm.
-    alarm = store.by_ids([alarm_id])[alarm_id]
-    store.write([decide(alarm, "false_alarm", at=alarm.last_seen, by="李审核")], refresh=True)
+    # The quarter's spot check: a reviewer overturns another link's finding (a false alarm).
+    _overturn(env, tmp_path / "worklist.xlsx", alarm_id, reviewer="李审核")
+    assert store.by_ids([alarm_id])[alarm_id].decided_by == "李审核"
 
     # The site fixes the link. Without a re-check the next crawl has nothing due and nothing changes.
     path = urlsplit(link["url"]).path
