@@ -20,7 +20,6 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Self
-from urllib.parse import urlsplit
 
 import xxhash
 from elastic_transport import TransportError
@@ -222,6 +221,18 @@ def _registered_domain(host: str) -> str:
     return ".".join(labels[-keep:])
 
 
+def _absolute_host(href: str) -> str:
+    """The host an absolute (or scheme-relative) link names, lower case; "" for a relative link."""
+    href = href.strip()
+    start = href.find("//")
+    if start < 0 or (start > 0 and href[:start].lower() not in ("http:", "https:")):
+        return ""
+    authority = href[start + 2:]
+    for separator in "/?#\\":
+        authority = authority.split(separator, 1)[0]
+    return authority.rsplit("@", 1)[-1].split(":", 1)[0].lower()
+
+
 def _own_or_government(host: str, own_domain: str) -> bool:
     """A host of the site's own domain, or of a government (.gov.cn, .gov) one: never a dark link."""
     host = host.lower()
@@ -238,18 +249,18 @@ def dark_links(tree: HtmlElement, base_url: str, site_host: str,
     """
     hiding = _Hiding(tree)
     own_domain = _registered_domain(site_host.split(":", maxsplit=1)[0])
+    outside: dict[str, bool] = {}  # host -> outside the site's domain and government (judged once)
     marked: dict[str, DarkLink] = {}
     unmarked: dict[str, DarkLink] = {}
     for anchor in tree.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        if not href.lower().startswith(("http://", "https://", "//")):
+        host = _absolute_host(anchor.get("href") or "")
+        if not host:
             continue  # a relative link stays on the site
-        try:
-            host = urlsplit("http:" + href if href.startswith("//") else href).hostname or ""
-        except ValueError:
+        if host not in outside:
+            outside[host] = not _own_or_government(host, own_domain)
+        if not outside[host]:
             continue
-        if not host or _own_or_government(host, own_domain):
-            continue
+        href = (anchor.get("href") or "").strip()
         method = hiding.of(anchor)
         url = absolute_url(href, base_url) if method is not None else None
         if method is None or url is None or url in marked:

@@ -328,6 +328,11 @@ def _leader_hit(text: str, span: tuple[int, int], name: str, on: date,
     return WordingHit("post", "serious", f"{claimed}{name}", right, sentence)
 
 
+def mentions_any(text: str, dictionaries: Dictionaries) -> bool:
+    """The text holds some dictionary term or leader name (most pages hold none: nothing more to read)."""
+    return next(_matches(text, dictionaries), None) is not None
+
+
 def find_wording(text: str, dictionaries: Dictionaries, *, on: date,
                  kinds: Iterable[str] | None = None) -> list[WordingHit]:
     """Every suspected error of the text, once per (kind, found form), in text order.

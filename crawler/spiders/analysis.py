@@ -54,7 +54,14 @@ from pipelines.links import (
 )
 from pipelines.privacy import may_hold_personal_data, personal_data
 from pipelines.service import guide_elements
-from pipelines.wording import BANNED_KINDS, blocked_domain, find_terms, find_wording, links_blocked_domain
+from pipelines.wording import (
+    BANNED_KINDS,
+    blocked_domain,
+    find_terms,
+    find_wording,
+    links_blocked_domain,
+    mentions_any,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -626,10 +633,14 @@ def _read_content(item: PageItem, page: _Page, links: list[OutLink], content: Pa
     if dictionaries is None:
         return
     on = item.pub_date or page.today
-    if item.page_kind == "article":
+    blocks = " ".join(content.blocks.values())  # the text blocks already read (digits folded to #)
+    if item.page_kind != "article":  # banned and injected terms only
+        hits = find_wording(blocks, dictionaries, on=on, kinds=BANNED_KINDS)
+    elif mentions_any(blocks, dictionaries):
+        # read again as written: evidence keeps its digits, and a year decides a leader's post
         hits = find_wording(visible_text(page.tree), dictionaries, on=on)
-    else:  # banned and injected terms only: the text blocks already read serve (digits folded to #)
-        hits = find_wording(" ".join(content.blocks.values()), dictionaries, on=on, kinds=BANNED_KINDS)
+    else:
+        hits = []
     for hit in hits:
         add(ContentIssue(kind=hit.kind, severity=hit.severity, found=hit.found, right=hit.right,
                          evidence=hit.evidence))
