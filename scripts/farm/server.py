@@ -217,8 +217,8 @@ class FarmServer:
         data = self.rendered(index, path, method == "HEAD")
         if path in self.fixed.get(ip, ()):
             data = http_response(200, _FIXED_PAGE, "text/html; charset=utf-8", head=method == "HEAD")
-        defaced = ip in self.defaced and path in ("/", "/index.html")
-        if defaced:
+        defaced = ip in self.defaced and path in ("/", "/index.html") and isinstance(self.world, World)
+        if defaced and isinstance(self.world, World):  # world b has no defacement
             page = defaced_home(self.world.model(index)).encode()
             data = http_response(200, page, "text/html; charset=utf-8", head=method == "HEAD")
         if data.startswith(b"HTTP/1.1 200 "):
