@@ -8,6 +8,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.conftest import CRAWL_SETTINGS, ROOT, free_port, run_farm
 
 if TYPE_CHECKING:
@@ -41,6 +43,45 @@ def test_an_unreachable_elasticsearch_is_one_line_and_exit_1(env: Env) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert f"Elasticsearch at {closed} is unreachable (connection refused)" in lines[0]
+
+
+@pytest.mark.parametrize("command", [
+    ("report", "-o", "{out}/report.json"), ("report", "--quarter", "2026Q4", "-o", "{out}/q.json"),
+    ("sample", "--quarter", "2026Q4", "--seed", "1", "-o", "{out}/sample.xlsx"), ("notify", "-o", "{out}/notices"),
+    ("recheck", "5101000001"), ("seed", "{registry}"), ("templates",),
+], ids=lambda command: " ".join(command[:2]))
+def test_every_command_names_an_unreachable_elasticsearch_in_one_line(env: Env, tmp_path: Path,
+                                                                      command: tuple[str, ...]) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    registry = _registry(tmp_path)
+    args = [part.format(out=tmp_path, registry=registry) for part in command]
+    result = scrapy(*args, "-s", f"GOVCRAWL_REDIS_PREFIX={env.redis_prefix}", environ={
+        **env.environ(), "GOVCRAWL_ES_URL": closed})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"Elasticsearch at {closed} is unreachable (connection refused)" in lines[0]
+
+
+@pytest.mark.parametrize("command", [("recheck", "5101000001"), ("seed", "{registry}"), ("status",)],
+                         ids=lambda command: command[0])
+def test_every_command_names_an_unreachable_redis_in_one_line(env: Env, tmp_path: Path,
+                                                              command: tuple[str, ...]) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    args = [part.format(registry=_registry(tmp_path)) for part in command]
+    result = scrapy(*args, "-s", f"GOVCRAWL_ES_INDEX_PREFIX={env.es_prefix}", environ={
+        **env.environ(), "GOVCRAWL_REDIS_URL": closed})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"Redis at {closed} is unreachable (connection refused)" in lines[0]
+
+
+def _registry(directory: Path) -> Path:
+    registry = directory / "registry.csv"
+    registry.write_text("site_id,name,url,level,region,department\n"
+                        "5101000001,成都市人民政府,http://127.0.0.1:9/,city,成都市,\n", encoding="utf-8")
+    return registry
 
 
 def test_commands_print_no_banner(env: Env) -> None:

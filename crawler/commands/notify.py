@@ -22,12 +22,12 @@ from elasticsearch import ApiError
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler import connections
 from crawler.cases import ACTIVE, STATUS_NAMES, CaseConflict, CaseStore, case_from_source, notify
 from crawler.es_schema import install_templates
 from crawler.glossary import SEVERITIES, check_label, yes_no
 from crawler.naming import index_prefix
 from crawler.reports import SiteOwner
+from crawler.service_checks import ServiceUnavailable, elasticsearch_client, reason
 from crawler.site_state import check_region, iter_registered_sites
 
 if TYPE_CHECKING:
@@ -172,10 +172,14 @@ class Command(ScrapyCommand):
         if directory.exists() and not directory.is_dir():
             raise UsageError(f"-o {directory} is a file: give a directory for the notices")
         now = datetime.now(UTC).replace(microsecond=0)
-        client = connections.elasticsearch_sync(self.settings)
+        try:
+            client = elasticsearch_client(self.settings)
+        except ServiceUnavailable as exc:
+            logger.error("%(error)s", {"error": exc})
+            self.exitcode = 1
+            return
         try:
             prefix = index_prefix(self.settings)
-            client.cluster.health()
             check_region(client, prefix, opts.region)
             install_templates(client, prefix)
             owners, marked = write_notices(client, prefix, directory, region=opts.region, now=now)
@@ -185,7 +189,7 @@ class Command(ScrapyCommand):
             return
         except (TransportError, ApiError) as exc:
             logger.error("Elasticsearch failed (%(error)s): start it (scripts/services.sh start) or fix "
-                         "GOVCRAWL_ES_URL", {"error": exc})
+                         "GOVCRAWL_ES_URL", {"error": reason(exc)})
             self.exitcode = 1
             return
         finally:

@@ -23,6 +23,7 @@ from crawler.naming import index_name, index_prefix
 from crawler.registry import read_sites
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
+from crawler.service_checks import ServiceUnavailable, elasticsearch_client, reason, redis_client
 from crawler.site_state import check_region
 
 if TYPE_CHECKING:
@@ -90,27 +91,32 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         logging.getLogger("elastic_transport").setLevel(logging.WARNING)
         es = None
-        store = connections.redis_sync(self.settings)
+        try:
+            store = redis_client(self.settings)
+        except ServiceUnavailable as exc:
+            logger.error("%(error)s; nothing was scheduled", {"error": exc})
+            self.exitcode = 1
+            return
         try:
             prefix = index_prefix(self.settings)
-            es = connections.elasticsearch_sync(self.settings)
+            es = elasticsearch_client(self.settings)
             check_region(es, prefix, opts.region)
             registered = read_sites(store, self.settings.get("GOVCRAWL_REDIS_PREFIX"))
             sites = chosen_sites(registered, args, opts.region)
             urls = known_urls(es, prefix, [site.site_id for site in sites])
             scheduled, known = asyncio.run(_schedule(self.settings, sites, urls))
-        except (LookupError, ValueError) as exc:
+        except (LookupError, ValueError, ServiceUnavailable) as exc:
             logger.error("%(error)s", {"error": exc})
             self.exitcode = 1
             return
         except (TransportError, ApiError) as exc:
             logger.error("Elasticsearch failed (%(error)s): start it (scripts/services.sh start) or fix "
-                         "GOVCRAWL_ES_URL; nothing was scheduled", {"error": exc})
+                         "GOVCRAWL_ES_URL; nothing was scheduled", {"error": reason(exc)})
             self.exitcode = 1
             return
         except redis.RedisError as exc:
             logger.error("Redis failed (%(error)s): start it (scripts/services.sh start) or fix "
-                         "GOVCRAWL_REDIS_URL", {"error": exc})
+                         "GOVCRAWL_REDIS_URL", {"error": reason(exc)})
             self.exitcode = 1
             return
         finally:

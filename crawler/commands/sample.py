@@ -36,6 +36,7 @@ from crawler.sampling import (
     parse_quarter,
     review_outcomes,
 )
+from crawler.service_checks import ServiceUnavailable, elasticsearch_client, reason
 from crawler.site_state import CheckPoint, build_site_states, iter_registered_sites
 from pipelines.indexing import document_id, to_action
 
@@ -161,9 +162,13 @@ class Command(ScrapyCommand):
             logger.error("%(error)s", {"error": exc})
             self.exitcode = 1
             return
-        client = connections.elasticsearch_sync(self.settings)
         try:
-            client.cluster.health()
+            client = elasticsearch_client(self.settings)
+        except ServiceUnavailable as exc:
+            logger.error("%(error)s", {"error": exc})
+            self.exitcode = 1
+            return
+        try:
             if opts.import_path:
                 self._import(client, prefix, Path(opts.import_path))
             else:
@@ -171,7 +176,7 @@ class Command(ScrapyCommand):
         except (TransportError, ApiError) as exc:
             logger.error("Elasticsearch at %(address)s failed (%(error)s): start it (scripts/services.sh "
                          "start) or fix GOVCRAWL_ES_URL", {"address": connections.describe_es(self.settings),
-                                                           "error": exc})
+                                                           "error": reason(exc)})
             self.exitcode = 1
         except (LookupError, ValueError) as exc:
             logger.error("%(error)s", {"error": exc})

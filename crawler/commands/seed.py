@@ -25,6 +25,7 @@ from crawler.naming import index_name, index_prefix
 from crawler.registry import RegistryError, Site, read_registry, read_sites, store_sites
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
+from crawler.service_checks import ServiceUnavailable, elasticsearch_client, reason, redis_client
 from pipelines.indexing import document_id, to_action
 
 if TYPE_CHECKING:
@@ -103,11 +104,18 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         settings = self.settings
         redis_prefix = settings.get("GOVCRAWL_REDIS_PREFIX")
-        es = connections.elasticsearch_sync(settings)
-        client = connections.redis_sync(settings)
         try:
-            es.cluster.health()
-            client.ping()
+            es = elasticsearch_client(settings)
+        except ServiceUnavailable as exc:
+            logger.error("%(error)s; nothing was loaded", {"error": exc})
+            return False
+        try:
+            client = redis_client(settings)
+        except ServiceUnavailable as exc:
+            es.close()
+            logger.error("%(error)s; nothing was loaded", {"error": exc})
+            return False
+        try:
             asyncio.run(_check_shard_count(settings))
             parsed_seconds = time.monotonic() - started
             file_ids = {site.site_id for site in sites}
@@ -124,7 +132,8 @@ class Command(ScrapyCommand):
             return False
         except redis.RedisError as exc:
             logger.error("Redis failed (%(error)s): start it (scripts/services.sh start) or fix "
-                         "GOVCRAWL_REDIS_URL, then run seed again (it is safe to repeat)", {"error": exc})
+                         "GOVCRAWL_REDIS_URL, then run seed again (it is safe to repeat)",
+                         {"error": reason(exc)})
             return False
         except (es_schema.SchemaError, ValueError) as exc:
             logger.error("%(error)s; Redis was not changed", {"error": exc})
@@ -147,7 +156,7 @@ def _short(exc: Exception) -> str:
     if isinstance(exc, helpers.BulkIndexError):
         first = exc.errors[0] if exc.errors else {}
         return f"{len(exc.errors)} documents refused, e.g. {first}"
-    return str(exc)
+    return reason(exc)
 
 
 def _site_actions(prefix: str, sites: list[Site], removed: list[Site]) -> Iterator[dict[str, Any]]:
