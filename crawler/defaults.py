@@ -55,7 +55,7 @@ GOVCRAWL_CRAWL_MAX_PAGE_LINKS = 5000  # anchors of one page analysed; the rest i
 GOVCRAWL_CRAWL_MAX_PAGE_TEXT_CHARS = 2_000_000  # decoded characters of one page analysed
 GOVCRAWL_CRAWL_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 GOVCRAWL_CRAWL_ROBOTS_ENABLED = True
-GOVCRAWL_CRAWL_TIMEOUT_SECONDS = 15.0  # no complete response within this is a timeout (indicators.md)
+GOVCRAWL_CRAWL_TIMEOUT_SECONDS = 15.0  # no complete response within this is a timeout (docs/checks.md)
 GOVCRAWL_CRAWL_TRAP_MAX_SEGMENT_REPEATS = 2  # a path segment repeated more often than this is a trap
 GOVCRAWL_CRAWL_TRAP_MIN_PAGES = 8  # pages of a URL pattern fetched before it can be closed as a trap
 GOVCRAWL_CRAWL_TRAP_REPEAT_RATIO = 0.75  # share of a pattern's pages repeating earlier ones that closes it
@@ -70,13 +70,6 @@ GOVCRAWL_CONTENT_ATTACHMENT_MAX_SECONDS = 5.0  # text extraction of one attachme
 GOVCRAWL_CONTENT_DICTIONARY_DIR = "pipelines/dictionaries"  # editable dictionaries; relative to the project
 GOVCRAWL_CONTENT_HOME_CHANGE_SIMILARITY = 0.2  # home links and text both less alike than this: defacement?
 
-# --- Case ledger, notification and the quarterly report (docs/cases.md) ----------------------------
-GOVCRAWL_CASES_DUE_DAYS_VETO = 7  # days an owner has to fix a veto case (单项否决) once it is found
-GOVCRAWL_CASES_DUE_DAYS_DEDUCTION = 30  # days to fix a deduction case (扣分项)
-GOVCRAWL_CASES_REPEAT_COUNT = 3  # a site with this many cases of one check in the window is a repeat offender
-GOVCRAWL_CASES_REPEAT_QUARTERS = 4  # the window: this quarter and the ones before it
-GOVCRAWL_QUARTERLY_MIN_FRACTION = 0.2  # share of a city's sites its quarterly spot check must cover
-
 # --- Service credentials and TLS (docs/deployment.md; each is read from the environment too) ----------
 GOVCRAWL_ES_API_KEY: str | None = None  # encoded API key (base64 id:key); used instead of user/password
 GOVCRAWL_REDIS_CA_CERTS: str | None = None  # CA file that signed Redis's certificate (rediss:// URLs)
@@ -87,3 +80,10 @@ GOVCRAWL_REDIS_SENTINELS: str | None = None  # host:port,... of Redis Sentinels 
 GOVCRAWL_REDIS_SENTINEL_PASSWORD: str | None = None  # the Sentinels' own password, if they have one
 GOVCRAWL_REDIS_SENTINEL_SERVICE = "govcrawl"  # the primary's name in Sentinel (sentinel monitor NAME ...)
 GOVCRAWL_REDIS_USERNAME: str | None = None  # ACL user; unset = Redis's default user
+
+# --- Case ledger, notification and the quarterly report (docs/cases.md) ----------------------------
+GOVCRAWL_CASES_DUE_DAYS_VETO = 7  # days an owner has to fix a veto case (单项否决) once it is found
+GOVCRAWL_CASES_DUE_DAYS_DEDUCTION = 30  # days to fix a deduction case (扣分项)
+GOVCRAWL_CASES_REPEAT_COUNT = 3  # a site with this many cases of one check in the window is a repeat offender
+GOVCRAWL_CASES_REPEAT_QUARTERS = 4  # the window: this quarter and the ones before it
+GOVCRAWL_QUARTERLY_MIN_FRACTION = 0.2  # share of a city's sites its quarterly spot check must cover
