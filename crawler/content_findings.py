@@ -1,7 +1,7 @@
 """Findings of the content checks (D-TYPO, V-SEVERE candidates) from the issues the crawl stored on pages.
 
-The spider stores what each page shows in PageItem.content_issues (crawler/spiders/analysis.py,
-pipelines/wording.py, pipelines/darklinks.py); here a site's issues become findings, one per
+The spider stores what each page shows in PageItem.content_issues (crawler/page_analysis.py,
+crawler/extract/wording.py, crawler/extract/darklinks.py); here a site's issues become findings, one per
 (kind, form found) with the pages showing it. Every one is `suspected`: a person confirms it through the
 review worklist and the case ledger. Serious ones (a leader's name or post, a national name, banned or
 injected content, dark links, a blocklisted domain, a defaced home page) are V-SEVERE candidates, a veto
@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, get_args
 
-from pipelines.wording import DictionaryError, dictionaries_at
+from crawler.extract.wording import DictionaryError, dictionaries_at
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from scrapy.settings import BaseSettings
 
+    from crawler.extract.wording import Dictionaries
     from crawler.indicators import Indicators
     from crawler.scoring import Finding
-    from pipelines.wording import Dictionaries
 
 logger = logging.getLogger(__name__)
 

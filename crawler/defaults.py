@@ -67,7 +67,7 @@ GOVCRAWL_CONTENT_ENABLED = True
 GOVCRAWL_CONTENT_ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024  # larger attachments are only link-checked
 GOVCRAWL_CONTENT_ATTACHMENT_MAX_CHARS = 200_000  # text read from one attachment
 GOVCRAWL_CONTENT_ATTACHMENT_MAX_SECONDS = 5.0  # text extraction of one attachment stops after this
-GOVCRAWL_CONTENT_DICTIONARY_DIR = "pipelines/dictionaries"  # editable dictionaries; relative to the project
+GOVCRAWL_CONTENT_DICTIONARY_DIR = "crawler/extract/dictionaries"  # editable; relative to the project
 GOVCRAWL_CONTENT_HOME_CHANGE_SIMILARITY = 0.2  # home links and text both less alike than this: defacement?
 
 # --- Service credentials and TLS (docs/deployment.md; each is read from the environment too) ----------

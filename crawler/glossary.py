@@ -72,7 +72,7 @@ SITE_LEVELS: Final[Mapping[str, str]] = _frozen({
     "province": "省级", "city": "市级", "county": "县级", "department": "部门",
 })
 
-# Column class (pipelines/columns.yaml).
+# Column class (crawler/extract/columns.yaml).
 COLUMN_CLASSES: Final[Mapping[str, str]] = _frozen({
     "news": "动态要闻", "notice": "通知公告", "policy": "政策文件", "personnel": "人事信息",
     "plan": "规划计划", "basic": "基本信息", "consult": "咨询留言", "survey": "调查征集",

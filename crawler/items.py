@@ -61,15 +61,15 @@ class PageItem:
     out_links: int = 0
     meta: dict[str, str] = field(default_factory=dict)  # SiteName, SiteIDCode, ColumnName, PubDate, ...
     list_entries: int = 0  # entries of the column list shown on this page (column pages)
-    # Home pages only (D-ID, D-ERRLINK; pipelines/identity.py): the 标识码 the page shows, the identity
+    # Home pages only (D-ID, D-ERRLINK; crawler/extract/identity.py): the 标识码 the page shows, the identity
     # marks it lacks (site_code, icp, police, sponsor), and whether it links the error-report entry.
     site_code_shown: str | None = None
     missing_marks: list[str] = field(default_factory=list)
     error_report_link: bool | None = None
     # Article pages: the service-guide elements (事项名称, 办理材料, ...) the page labels (V-SERVICE;
-    # pipelines/service.py). Empty for an ordinary article.
+    # crawler/extract/service.py). Empty for an ordinary article.
     guide_elements: list[str] = field(default_factory=list)
-    # Personal data the page shows, masked (I-PRIVACY; pipelines/privacy.py): valid resident ID numbers
+    # Personal data the page shows, masked (I-PRIVACY; crawler/extract/privacy.py): valid resident ID numbers
     # (510104********123X) and distinct mobile numbers (138****5678).
     id_numbers: list[str] = field(default_factory=list)
     mobiles: list[str] = field(default_factory=list)
@@ -78,8 +78,8 @@ class PageItem:
     # severity (serious, ordinary), found, right, evidence (the sentence) and where (text, anchor,
     # attachment, link, home).
     content_issues: list[dict[str, str]] = field(default_factory=list)
-    # Home pages only (pipelines/darklinks.py): bottom-k sketches of the link URLs and of the text blocks,
-    # compared with the previous visit's.
+    # Home pages only (crawler/extract/darklinks.py): bottom-k sketches of the link URLs and of the text
+    # blocks, compared with the previous visit's.
     home_links_sketch: list[int] = field(default_factory=list)
     home_text_sketch: list[int] = field(default_factory=list)
     # Limits the analysis hit (links, text: GOVCRAWL_CRAWL_MAX_PAGE_*; nesting: elements deeper than 256
@@ -111,7 +111,7 @@ class LinkItem:
     cycle: int = 0
     region: str = ""
     level: str = ""
-    # An attachment whose text was read (pipelines/attachments.py): the personal data it shows, masked
+    # An attachment whose text was read (crawler/extract/attachments.py): the personal data it shows, masked
     # (I-PRIVACY). Its link record is stored although it works (ok), so a cleaned file clears the finding.
     id_numbers: list[str] = field(default_factory=list)
     mobiles: list[str] = field(default_factory=list)

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import idna
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from crawler.extract.identity import SITE_CODE
 from crawler.naming import redis_key
-from pipelines.identity import SITE_CODE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

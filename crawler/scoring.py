@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from crawler.content_findings import content_findings
+from crawler.extract.columns import StaleLimit
+from crawler.extract.identity import MARK_NAMES, domain_problems, site_code_problems
+from crawler.extract.service import GUIDE_ELEMENTS
 from crawler.glossary import COLUMN_CLASSES, NOT_CHECKABLE, check_name, probe_failure, word
-from pipelines.columns import StaleLimit
-from pipelines.identity import MARK_NAMES, domain_problems, site_code_problems
-from pipelines.service import GUIDE_ELEMENTS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -127,7 +127,7 @@ class SiteState:
     home_fetched: bool = False  # a home page document exists (the site was crawled)
     homepage_latest_date: date | None = None  # newest valid date in the homepage lists
     site_code_shown: str | None = None  # the 标识码 the newest home page shows
-    missing_marks: tuple[str, ...] = ()  # identity marks it lacks (pipelines.identity.MARKS)
+    missing_marks: tuple[str, ...] = ()  # identity marks it lacks (crawler.extract.identity.MARKS)
     error_report_link: bool | None = None  # it links the error-report entry; None: marks never read
     columns: tuple[ColumnState, ...] = ()
     dead_links: tuple[DeadLink, ...] = ()

@@ -114,6 +114,6 @@ EXTENSIONS = {
 }
 
 ITEM_PIPELINES = {
-    "pipelines.darklinks.HomeChangePipeline": 800,  # reads the previous home page before it is overwritten
+    "pipelines.home_change.HomeChangePipeline": 800,  # reads the previous home page before it is overwritten
     "pipelines.indexing.IndexingPipeline": 900,
 }

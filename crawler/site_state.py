@@ -16,6 +16,7 @@ from elasticsearch import NotFoundError
 
 from crawler.clock import SHANGHAI
 from crawler.content_findings import ContentIssue, ContentPage
+from crawler.extract.columns import ColumnClass, is_stale
 from crawler.naming import index_name
 from crawler.scoring import (
     ColumnState,
@@ -27,7 +28,6 @@ from crawler.scoring import (
     ServicePage,
     SiteState,
 )
-from pipelines.columns import ColumnClass, is_stale
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -392,8 +392,8 @@ def _personal_data(client: Elasticsearch, prefix: str,
 
 
 def _attachments_read(client: Elasticsearch, prefix: str, site_ids: list[str]) -> list[dict[str, Any]]:
-    """The newest link record of each attachment whose text was read (pipelines/attachments.py): one that
-    showed personal data and shows none when read again no longer counts."""
+    """The newest link record of each attachment whose text was read (crawler/extract/attachments.py):
+    one that showed personal data and shows none when read again no longer counts."""
     newest: dict[str, dict[str, Any]] = {}
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"target_kind": "attachment"}},
                                  {"term": {"ok": True}}]}}

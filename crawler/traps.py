@@ -2,7 +2,7 @@
 
 A real site has thousands of distinct ids on one path (content.jsp?id=…), each a different page; a trap
 (an endless calendar, sort and filter permutations, a path that grows, a tag tree) answers many URLs with
-the same page. So a page whose own content (pipelines.content: its text beyond the site's template, and
+the same page. So a page whose own content (crawler.extract.content: its text beyond the site's template, and
 its list entries) repeats an earlier page of its URL pattern is stored but its links are not followed,
 and a pattern whose pages mostly repeat is closed for the rest of the cycle. The per-site page budget
 (GOVCRAWL_CRAWL_MAX_PAGES_PER_SITE) bounds whatever this does not catch.
@@ -18,11 +18,11 @@ from urllib.parse import urljoin, urlsplit
 
 import xxhash
 
-from pipelines.content import SiteTemplate
+from crawler.extract.content import SiteTemplate
 
 if TYPE_CHECKING:
-    from crawler.spiders.analysis import OutLink, PageAnalysis
-    from pipelines.content import OwnContent
+    from crawler.extract.content import OwnContent
+    from crawler.page_analysis import OutLink, PageAnalysis
 
 _RECENT_PAGES_PER_PATTERN = 8
 _MAX_PATTERNS_PER_SITE = 2000

@@ -1,4 +1,4 @@
-"""Measure pipelines.dates throughput (pages/s on one core) over the real article pages."""
+"""Measure crawler.extract.dates throughput (pages/s on one core) over the real article pages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import pathlib
 import time
 
-from pipelines.dates import extract_publish_date
+from crawler.extract.dates import extract_publish_date
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
 
-from pipelines.links import extract_links
+from crawler.extract.links import extract_links
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

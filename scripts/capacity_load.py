@@ -41,7 +41,7 @@ from crawler import connections
 from crawler.es_schema import install_templates
 from crawler.naming import INDEX_KINDS, index_name
 from crawler.scheduler import codec
-from crawler.scheduler.frontier import Frontier, Link
+from crawler.scheduler.frontier import Frontier, Offer
 from crawler.scheduler.sharded import frontier_config_from_settings
 from scripts.bench_report import REGIONS, _documents
 
@@ -80,14 +80,14 @@ def _seed(path: Path, settings: Settings, es_prefix: str) -> float:
     return time.perf_counter() - started
 
 
-def _page_link(site_number: int, page: int) -> Link:
+def _page_link(site_number: int, page: int) -> Offer:
     """A discovered article link as the spider offers it (same meta and callback)."""
     url = f"http://s{site_number}.gov.cn/xxgk/{2020 + page % 6}/{page // 12:04d}/t{page:06d}.html"
     site_id = f"51{site_number % 100:02d}{site_number:08d}"
     meta = {"site_id": site_id, "page_kind": "page", "depth": 2, "cycle": 1, "govcrawl_url": url,
             "target_kind": "page", "column_name": "政务动态", "column_level": 2,
             "column_url": f"http://s{site_number}.gov.cn/xxgk/zwdt/"}
-    return Link(url=url, host=f"s{site_number}.gov.cn", site_id=site_id, interval_seconds=30 * 86400.0,
+    return Offer(url=url, host=f"s{site_number}.gov.cn", site_id=site_id, interval_seconds=30 * 86400.0,
                 request=codec.request_dict(url, callback="parse", errback="on_error", meta=meta))
 
 
@@ -95,7 +95,7 @@ async def _admit_frontier(settings: Settings, sites: int, urls_per_site: int) ->
     client = connections.redis_async(settings)
     frontier = Frontier(client, frontier_config_from_settings(settings))
     started = time.perf_counter()
-    batch: list[Link] = []
+    batch: list[Offer] = []
     try:
         for page in range(urls_per_site):
             for site_number in range(sites):

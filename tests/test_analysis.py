@@ -13,9 +13,10 @@ import pytest
 from w3lib.url import canonicalize_url
 
 from crawler import defaults
+from crawler.extract.columns import ColumnClass, ColumnOverride
+from crawler.extract.links import classify_response, parse_html
 from crawler.items import ColumnItem, MessageItem
-from crawler.registry import Site
-from crawler.spiders.analysis import (
+from crawler.page_analysis import (
     OutLink,
     PageAnalysis,
     PageLimits,
@@ -26,9 +27,8 @@ from crawler.spiders.analysis import (
     not_found_features,
     page_title,
 )
+from crawler.registry import Site
 from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, without_own_pattern
-from pipelines.columns import ColumnClass, ColumnOverride
-from pipelines.links import classify_response, parse_html
 from scripts.farm import build_truth, generate
 from scripts.farm.pages import answer, build_pages
 from scripts.farm.server import FarmServer

@@ -1,4 +1,4 @@
-"""Personal data in attachments (pipelines/attachments.py), and the content checks end to end on the farm."""
+"""Personal data in attachments (crawler/extract/attachments.py); content checks end to end on the farm."""
 
 from __future__ import annotations
 
@@ -13,9 +13,14 @@ import pytest
 import xlwt
 
 from crawler import es_schema
+from crawler.extract.attachments import (
+    AttachmentError,
+    AttachmentLimits,
+    attachment_personal_data,
+    attachment_text,
+)
 from crawler.items import LinkItem
 from crawler.site_state import CheckPoint, RegisteredSite, build_site_states
-from pipelines.attachments import AttachmentError, AttachmentLimits, attachment_personal_data, attachment_text
 from pipelines.indexing import to_action
 from scripts import accuracy
 from scripts.farm.content import _docx, _pdf, _xlsx

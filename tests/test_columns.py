@@ -1,4 +1,4 @@
-"""Tests for pipelines.columns: classification, staleness edges, emptiness and list-page parsing."""
+"""Tests for crawler.extract.columns: classification, staleness edges, emptiness and list-page parsing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pipelines import columns
-from pipelines.columns import (
+from crawler.extract import columns
+from crawler.extract.columns import (
     RULES_PATH,
     ColumnClass,
     ColumnOverride,

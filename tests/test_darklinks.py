@@ -1,4 +1,4 @@
-"""Dark links and defacement (pipelines/darklinks.py): hidden injected links, home-page fingerprints."""
+"""Dark links and defacement (crawler/extract/darklinks.py): hidden injected links, home-page fingerprints."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler import defaults, es_schema
+from crawler.extract.darklinks import dark_links, home_change, sketch, sketch_similarity
+from crawler.extract.wording import DEFAULT_DICTIONARY_DIR, Dictionaries, dictionaries_at
 from crawler.items import PageItem
-from pipelines.darklinks import HomeChangePipeline, dark_links, home_change, sketch, sketch_similarity
+from pipelines.home_change import HomeChangePipeline
 from pipelines.indexing import to_action
-from pipelines.wording import DEFAULT_DICTIONARY_DIR, Dictionaries, dictionaries_at
 from tests.conftest import CRAWL_SETTINGS, run_farm
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def test_without_elasticsearch_the_home_page_passes_unjudged(env: Env,
         finally:
             await pipeline.close_spider()
 
-    with caplog.at_level(logging.WARNING, logger="pipelines.darklinks"):
+    with caplog.at_level(logging.WARNING, logger="crawler.extract.darklinks"):
         item = asyncio.run(visit())
     assert item.content_issues == []
     assert "Previous home page http://a.gov.cn/ not read" in caplog.text

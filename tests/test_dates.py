@@ -1,4 +1,4 @@
-"""Tests for pipelines.dates: samples of every format and decoy, broken input, real pages, properties."""
+"""crawler.extract.dates: samples of every format and decoy, broken input, real pages, properties."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.dates import (
+from crawler.extract.dates import (
     PublishDate,
     decode_page,
     extract_publish_date,

@@ -1,4 +1,4 @@
-"""Tests for pipelines.encoding: exact Chinese titles under every codec and declaration."""
+"""Tests for crawler.extract.encoding: exact Chinese titles under every codec and declaration."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipelines.encoding import decode_html
+from crawler.extract.encoding import decode_html
 
 # 镕 and 堃 are outside GB2312 (GBK only); 䶮 is outside GBK (GB18030 only).
 TITLES = {

@@ -25,9 +25,9 @@ from crawler.exporter import (
     site_record,
     unanswered_messages,
 )
+from crawler.extract.columns import ColumnClass, is_stale
 from crawler.indicators import load_indicators
 from crawler.scoring import ColumnState, DeadLink, MessageState, ProbeSummary, SiteState, score_site
-from pipelines.columns import ColumnClass, is_stale
 from tests.conftest import free_port
 
 if TYPE_CHECKING:

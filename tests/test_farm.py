@@ -19,11 +19,11 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import pytest
 
-from pipelines.encoding import decode_html
-from pipelines.identity import identity_marks
-from pipelines.links import parse_html, visible_text
-from pipelines.privacy import personal_data
-from pipelines.service import guide_elements
+from crawler.extract.encoding import decode_html
+from crawler.extract.identity import identity_marks
+from crawler.extract.links import parse_html, visible_text
+from crawler.extract.privacy import personal_data
+from crawler.extract.service import guide_elements
 from scripts.farm import build_truth, generate
 from scripts.farm.render import cn_numeral_date, list_date
 from scripts.farm.world import is_stale, months_before, site_ips

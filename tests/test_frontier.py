@@ -10,7 +10,7 @@ import redis.asyncio
 
 from crawler.registry import Site
 from crawler.scheduler import codec
-from crawler.scheduler.frontier import OVER_BUDGET, QUEUED, WAITING, Frontier, FrontierConfig, Link
+from crawler.scheduler.frontier import OVER_BUDGET, QUEUED, WAITING, Frontier, FrontierConfig, Offer
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -29,9 +29,9 @@ def _config(prefix: str, **overrides: Any) -> FrontierConfig:
     return FrontierConfig(**values)
 
 
-def _link(url: str, site_id: str = "s1", **kwargs: Any) -> Link:
+def _link(url: str, site_id: str = "s1", **kwargs: Any) -> Offer:
     host = url.split("/")[2]
-    return Link(url=url, host=host, site_id=site_id, request={"url": url, "callback": "parse"},
+    return Offer(url=url, host=host, site_id=site_id, request={"url": url, "callback": "parse"},
                 interval_seconds=86400.0, **kwargs)
 
 
@@ -143,13 +143,13 @@ def test_the_page_budget_of_a_site_holds_per_cycle(redis_url: str, redis_prefix:
         links = [_link(f"http://a.gov.cn/{n}.html") for n in range(5)]
         assert await frontier.admit(links, now=NOW) == [QUEUED, QUEUED, QUEUED, OVER_BUDGET, OVER_BUDGET]
         # Link checks count against the checked host's own small budget, not the site's.
-        checks = [Link(url=f"http://b.gov.cn/{n}.pdf", host="b.gov.cn", site_id="@check",
+        checks = [Offer(url=f"http://b.gov.cn/{n}.pdf", host="b.gov.cn", site_id="@check",
                        request={"url": "u"}, interval_seconds=60) for n in range(3)]
         assert await frontier.admit(checks, now=NOW) == [QUEUED, QUEUED, OVER_BUDGET]
         ttl = await frontier.client.ttl(frontier.keys.check_budget(frontier.shard("b.gov.cn")))
         assert 0 < ttl <= 86400  # the check budget starts afresh every cycle
-        probe = Link(url="http://b.gov.cn/#govcrawl-probe", host="b.gov.cn", site_id="", request={"url": "u"},
-                     interval_seconds=60, force=True)
+        probe = Offer(url="http://b.gov.cn/#govcrawl-probe", host="b.gov.cn", site_id="",
+                      request={"url": "u"}, interval_seconds=60, force=True)
         assert await frontier.admit([probe], now=NOW) == [QUEUED]  # probes have no budget
 
     run(redis_url, redis_prefix, body, max_pages_per_site=3)

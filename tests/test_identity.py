@@ -1,12 +1,12 @@
-"""Identity marks and the error-report entry of home pages (pipelines/identity.py), on real and made pages."""
+"""Identity marks and the error-report entry of home pages (crawler/extract/identity.py), real and made."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipelines.encoding import decode_html
-from pipelines.identity import IdentityMarks, domain_problems, identity_marks, site_code_problems
-from pipelines.links import parse_html
+from crawler.extract.encoding import decode_html
+from crawler.extract.identity import IdentityMarks, domain_problems, identity_marks, site_code_problems
+from crawler.extract.links import parse_html
 from tests.test_dates import REAL_PAGES_DIR
 
 FOOTER = ('<div class="footer"><p>主办单位：某某市人民政府办公室 版权所有</p>'

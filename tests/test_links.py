@@ -1,4 +1,4 @@
-"""Tests for pipelines.links: link extraction over CMS samples and link-check classification."""
+"""Tests for crawler.extract.links: link extraction over CMS samples and link-check classification."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
-from pipelines.links import (
+from crawler.extract.links import (
     Link,
     LinkStatus,
     classify_exception,

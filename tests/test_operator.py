@@ -47,7 +47,8 @@ def test_an_unreachable_elasticsearch_is_one_line_and_exit_1(env: Env) -> None:
 
 @pytest.mark.parametrize("command", [
     ("report", "-o", "{out}/report.json"), ("report", "--quarter", "2026Q4", "-o", "{out}/q.json"),
-    ("sample", "--quarter", "2026Q4", "--seed", "1", "-o", "{out}/sample.xlsx"), ("notify", "-o", "{out}/notices"),
+    ("sample", "--quarter", "2026Q4", "--seed", "1", "-o", "{out}/sample.xlsx"),
+    ("notify", "-o", "{out}/notices"),
     ("recheck", "5101000001"), ("seed", "{registry}"), ("templates",),
 ], ids=lambda command: " ".join(command[:2]))
 def test_every_command_names_an_unreachable_elasticsearch_in_one_line(env: Env, tmp_path: Path,

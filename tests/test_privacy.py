@@ -1,4 +1,4 @@
-"""Personal data on pages (pipelines/privacy.py): valid resident ID numbers and mobile numbers, masked."""
+"""Personal data on pages (crawler/extract/privacy.py): valid resident ID and mobile numbers, masked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from pipelines.privacy import is_id_number, may_hold_personal_data, personal_data
+from crawler.extract.privacy import is_id_number, may_hold_personal_data, personal_data
 
 TODAY = date(2026, 11, 28)
 STANDARD_EXAMPLE = "11010519491231002X"  # the worked example of GB 11643-1999

@@ -169,15 +169,15 @@ def test_notify_with_a_file_for_a_directory_is_one_error(env: Env, tmp_path: Pat
 def test_recheck_makes_known_urls_and_the_cycle_due_now(redis_url: str, redis_prefix: str) -> None:
     from crawler.registry import Site  # noqa: PLC0415
     from crawler.scheduler import codec  # noqa: PLC0415
-    from crawler.scheduler.frontier import CYCLE, QUEUED, Link  # noqa: PLC0415
+    from crawler.scheduler.frontier import CYCLE, QUEUED, Offer  # noqa: PLC0415
     from tests.test_frontier import NOW, run  # noqa: PLC0415
 
     site = Site(site_id="s1", name="某县", url="http://a.gov.cn/", level="county", region="成都市",
                 department="")
     page, check = "http://a.gov.cn/1.html", "http://b.gov.cn/x.pdf"
 
-    def link(url: str, host: str, site_id: str) -> Link:
-        return Link(url=url, host=host, site_id=site_id, request={"url": url, "callback": "parse"},
+    def link(url: str, host: str, site_id: str) -> Offer:
+        return Offer(url=url, host=host, site_id=site_id, request={"url": url, "callback": "parse"},
                     interval_seconds=86400.0)
 
     async def body(frontier: Frontier) -> None:

@@ -9,6 +9,8 @@ from typing import Any, get_args
 import pytest
 
 from crawler import glossary
+from crawler.extract.columns import ColumnClass, is_stale
+from crawler.extract.service import GUIDE_ELEMENTS
 from crawler.glossary import CHECK_NAMES, check_label, check_name
 from crawler.indicators import INDICATORS_PATH, load_indicators, parse_indicators
 from crawler.registry import Level
@@ -27,8 +29,6 @@ from crawler.scoring import (
     judge_findings,
     score_site,
 )
-from pipelines.columns import ColumnClass, is_stale
-from pipelines.service import GUIDE_ELEMENTS
 
 AS_OF = date(2026, 11, 27)
 RULES = load_indicators()

@@ -1,11 +1,11 @@
-"""Service-guide elements (pipelines/service.py): labels that head something count, mentions do not."""
+"""Service-guide elements (crawler/extract/service.py): labels that head something count, mentions do not."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipelines.links import parse_html
-from pipelines.service import GUIDE_ELEMENTS, guide_elements
+from crawler.extract.links import parse_html
+from crawler.extract.service import GUIDE_ELEMENTS, guide_elements
 
 
 def elements(body: str) -> list[str]:

@@ -13,7 +13,7 @@ from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from crawler.scheduler import codec
-from crawler.scheduler.frontier import QUEUED, Frontier, Link
+from crawler.scheduler.frontier import QUEUED, Frontier, Offer
 from crawler.scheduler.sharded import frontier_config_from_settings
 from tests.conftest import CRAWL_SETTINGS, free_port, run_farm, terminate
 
@@ -36,7 +36,7 @@ def _frontier_settings(env: Env) -> Settings:
     return settings
 
 
-def _inject(env: Env, links: list[Link]) -> list[int]:
+def _inject(env: Env, links: list[Offer]) -> list[int]:
     """Put links straight into the frontier, as a page of an older crawl would have queued them."""
     async def main() -> list[int]:
         client = redis.asyncio.Redis.from_url(env.redis_url)
@@ -48,10 +48,10 @@ def _inject(env: Env, links: list[Link]) -> list[int]:
     return asyncio.run(main())
 
 
-def _bad_link(url: str, *, kind: str, waiter: dict[str, Any] | None = None) -> Link:
+def _bad_link(url: str, *, kind: str, waiter: dict[str, Any] | None = None) -> Offer:
     meta = {"site_id": SITE_ID, "page_kind": kind, "depth": 1, "cycle": 1, "govcrawl_url": url,
             "target_kind": "page"}
-    return Link(url=url, host="127.0.0.1", site_id=SITE_ID if kind != "check" else "@check",
+    return Offer(url=url, host="127.0.0.1", site_id=SITE_ID if kind != "check" else "@check",
                 request=codec.request_dict(url, callback="parse_check" if kind == "check" else "parse",
                                            errback="on_error", meta=meta),
                 interval_seconds=86400.0, waiter=waiter)

@@ -1,4 +1,4 @@
-"""Tests for crawler.traps and pipelines.content: traps and soft 404s told by what pages say."""
+"""Tests for crawler.traps and crawler.extract.content: traps and soft 404s told by what pages say."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from crawler.extract.links import canonical_url
+from crawler.page_analysis import PageAnalysis, analyze_page, not_found_features
 from crawler.registry import Site
-from crawler.spiders.analysis import PageAnalysis, analyze_page, not_found_features
 from crawler.traps import ContentTraps, Repeat, not_found_url, url_pattern, without_own_pattern
-from pipelines.links import canonical_url
 
 SITE = Site(site_id="5101000001", name="测试市人民政府", url="http://127.0.9.1/", level="city",
             region="成都市", department="")

@@ -1,4 +1,4 @@
-"""Wrong words, names, posts and banned terms (pipelines/wording.py) and the shipped dictionaries."""
+"""Wrong words, names, posts and banned terms (crawler/extract/wording.py) and the shipped dictionaries."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from scrapy.settings import Settings
 
 from crawler import defaults
 from crawler.content_findings import content_dictionaries
-from crawler.registry import Site
-from crawler.spiders.analysis import analyze_page
-from pipelines.wording import (
+from crawler.extract.wording import (
     DEFAULT_DICTIONARY_DIR,
     Dictionaries,
     DictionaryError,
@@ -25,6 +23,8 @@ from pipelines.wording import (
     links_blocked_domain,
     load_dictionaries,
 )
+from crawler.page_analysis import analyze_page
+from crawler.registry import Site
 
 REAL_PAGES = Path(__file__).parent / "data" / "real-pages"
 UNSEEN_PAGES = Path(__file__).parent / "data" / "unseen-pages"

@@ -103,7 +103,7 @@ class FrontierConfig:
 
 
 @dataclass(slots=True, kw_only=True)
-class Link:
+class Offer:
     """A discovered link, offered to the frontier: fetch it, wait for its fetch, or reuse its status."""
 
     url: str
@@ -282,13 +282,13 @@ class Frontier:
         await self._execute(pipe)
 
     # --- links ------------------------------------------------------------------------------------
-    async def admit(self, links: Sequence[Link], *, now: float | None = None) -> list[int]:
+    async def admit(self, links: Sequence[Offer], *, now: float | None = None) -> list[int]:
         """Offer links: each result is QUEUED, OVER_BUDGET, WAITING or a known status code."""
         pipe = self.client.pipeline(transaction=False)
         collect = self._queue_admit(pipe, links, codec.due_units(time.time() if now is None else now))
         return collect(await self._execute(pipe))
 
-    def _queue_admit(self, pipe: Any, links: Sequence[Link], now_units: int
+    def _queue_admit(self, pipe: Any, links: Sequence[Offer], now_units: int
                            ) -> Callable[[Sequence[Any]], list[int]]:
         """Add the ADMIT calls for links to a pipeline; returns what reads their codes from its replies."""
         by_shard: dict[int, list[int]] = {}
@@ -353,7 +353,7 @@ class Frontier:
         return waiters
 
     async def settle_and_admit(self, *, url: str, host: str, status: int, kind_interval_seconds: float | None,
-                               content_hash: str, links: Sequence[Link], now: float | None = None
+                               content_hash: str, links: Sequence[Offer], now: float | None = None
                                ) -> tuple[list[dict[str, Any]], list[int]]:
         """`settle` a fetched page and `admit` its links in one round trip: (waiters, link codes)."""
         fp = codec.fingerprint(url)

@@ -34,7 +34,7 @@ from crawler import connections
 from crawler.items import AckItem
 from crawler.registry import Site, read_sites_async
 from crawler.scheduler import balance, codec
-from crawler.scheduler.frontier import CYCLE, Frontier, FrontierConfig, Link
+from crawler.scheduler.frontier import CYCLE, Frontier, FrontierConfig, Offer
 from crawler.scheduler.leases import LeaseKeeper
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ class WorkerSession:
         self.target = config.shards  # this worker's share of the shards, set at every heartbeat
         self.workers = 1
         # Waiting to reach Redis: links to admit, acknowledgements, validators of column pages.
-        self._outgoing: list[Link] = []
+        self._outgoing: list[Offer] = []
         self._acks: list[tuple[int, bytes]] = []
         self._validators: list[tuple[str, str | None, str | None]] = []
         self._leases: LeaseKeeper | None = None
@@ -271,7 +271,7 @@ class WorkerSession:
         host = urlparse_cached(request).hostname
         if not host:
             return False
-        self._outgoing.append(Link(url=request.url, host=host, site_id=request.meta.get("site_id", ""),
+        self._outgoing.append(Offer(url=request.url, host=host, site_id=request.meta.get("site_id", ""),
                                    request=codec.jsonable_request(request.to_dict(spider=self.spider)),
                                    interval_seconds=self.config.cycle_seconds))
         self._wake.set()
@@ -579,7 +579,7 @@ class WorkerSession:
         """Start the cycles and probes of owned sites whose time has come."""
         assert self.frontier is not None
         now = time.time()
-        links: list[Link] = []
+        links: list[Offer] = []
         taken = []
         for shard in sorted(self.owned - self.draining):
             due = await self.frontier.take_due(shard, now=now, cycles_only=self.once)
@@ -600,11 +600,11 @@ class WorkerSession:
         for shard, due in taken:
             await self.frontier.reschedule(shard, due, now=now)
 
-    def _home_link(self, site: Site, *, probe: bool, cycle: int) -> Link:
+    def _home_link(self, site: Site, *, probe: bool, cycle: int) -> Offer:
         # home_request is GovsiteSpider's; the session holds it as a plain Spider.
         data: dict[str, Any] = self.spider.home_request(  # type: ignore[union-attr]
             site, probe=probe, cycle=cycle)
-        return Link(url=data["meta"]["govcrawl_url"], host=site.host, site_id="" if probe else site.site_id,
+        return Offer(url=data["meta"]["govcrawl_url"], host=site.host, site_id="" if probe else site.site_id,
                     request=data,
                     interval_seconds=self.config.probe_seconds if probe else self.config.cycle_seconds,
                     force=True)

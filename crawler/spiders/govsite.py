@@ -16,12 +16,17 @@ from scrapy.http import TextResponse
 
 from crawler.clock import SHANGHAI
 from crawler.content_findings import content_dictionaries
+from crawler.extract.attachments import (
+    SCANNED_EXTENSIONS,
+    AttachmentError,
+    AttachmentLimits,
+    attachment_limits,
+    attachment_personal_data,
+)
+from crawler.extract.links import classify_exception, classify_response, extension_of
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.network_guard import BlockedAddressError
-from crawler.scheduler import codec
-from crawler.scheduler.frontier import OVER_BUDGET, Link, retrying
-from crawler.scheduler.session import worker_session
-from crawler.spiders.analysis import (
+from crawler.page_analysis import (
     OutLink,
     PageAnalysis,
     PageLimits,
@@ -29,15 +34,10 @@ from crawler.spiders.analysis import (
     dead_column_item,
     not_found_features,
 )
+from crawler.scheduler import codec
+from crawler.scheduler.frontier import OVER_BUDGET, Offer, retrying
+from crawler.scheduler.session import worker_session
 from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, without_own_pattern
-from pipelines.attachments import (
-    SCANNED_EXTENSIONS,
-    AttachmentError,
-    AttachmentLimits,
-    attachment_limits,
-    attachment_personal_data,
-)
-from pipelines.links import classify_exception, classify_response, extension_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -46,10 +46,10 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
+    from crawler.extract.wording import Dictionaries
     from crawler.registry import Site
     from crawler.scheduler.frontier import Frontier
     from crawler.scheduler.session import WorkerSession
-    from pipelines.wording import Dictionaries
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class GovsiteSpider(scrapy.Spider):
         return url + _CHECK_SUFFIX if crawl == "check" else url
 
     def _child(self, link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool
-               ) -> Link | None:
+               ) -> Offer | None:
         depth = parent["depth"] + 1
         host = urlsplit(link.url).hostname or ""
         same_host = host == site.host
@@ -198,7 +198,7 @@ class GovsiteSpider(scrapy.Spider):
         waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
         if link.target_kind == "attachment" and self.attachment_limits is not None:
             meta["govcrawl_waiter"] = waiter  # where it was found, should its text show personal data
-        return Link(
+        return Offer(
             url=self._frontier_url(link.url, crawl), host=host,
             site_id=site.site_id if crawl != "check" else "@check",
             request=codec.request_dict(link.url, callback=callback, errback="on_error", meta=meta,
@@ -263,7 +263,7 @@ class GovsiteSpider(scrapy.Spider):
             yield self._probe(site, response, ok=response.status < 400 and not analysis.soft404,
                               started_at=fetched_at)
         status = codec.status_code(response.status, "soft404" if analysis.soft404 else None)
-        offers: list[Link] = []
+        offers: list[Offer] = []
         keys: list[_KnownKey | None] = []
         if response.status < 400 and not analysis.soft404:
             links = without_own_pattern(meta["govcrawl_url"], analysis) if page.repeated else analysis.links
@@ -281,13 +281,13 @@ class GovsiteSpider(scrapy.Spider):
         async for item in self._done(response.request):
             yield item
 
-    def _not_found_request(self, site: Site, cycle: int) -> Link:
+    def _not_found_request(self, site: Site, cycle: int) -> Offer:
         """A request for a page of the site that cannot exist (crawler.traps.not_found_url)."""
         url = not_found_url(site.url, site.site_id)
         meta = {"site_id": site.site_id, "page_kind": "not_found", "depth": 1, "cycle": cycle,
                 "govcrawl_url": url, "dont_retry": True}
         request = codec.request_dict(url, callback="parse_not_found", errback="on_error", meta=meta)
-        return Link(url=url, host=urlsplit(url).hostname or "", site_id=site.site_id, request=request,
+        return Offer(url=url, host=urlsplit(url).hostname or "", site_id=site.site_id, request=request,
                     interval_seconds=self.intervals["page"])
 
     async def parse_not_found(self, response: Response) -> AsyncIterator[Any]:
@@ -489,7 +489,7 @@ class GovsiteSpider(scrapy.Spider):
             yield ack
 
     async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-", *,
-                      offers: Sequence[Link] = (), keys: Sequence[_KnownKey | None] = (),
+                      offers: Sequence[Offer] = (), keys: Sequence[_KnownKey | None] = (),
                       report_known: bool = True) -> AsyncIterator[LinkItem]:
         """Record this URL's outcome and offer its links, in one round trip.
 
@@ -522,14 +522,14 @@ class GovsiteSpider(scrapy.Spider):
                            else "govcrawl/skipped/page_budget")
 
     def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any]
-                ) -> tuple[list[LinkItem], list[Link], list[_KnownKey | None]]:
+                ) -> tuple[list[LinkItem], list[Offer], list[_KnownKey | None]]:
         """(LinkItems of known broken links, the links to offer the frontier, their cache keys).
 
         Links whose status was settled earlier in this cycle of the site are not offered again: Redis
         would answer the same, so the status is taken from this worker's cache.
         """
         known_broken: list[LinkItem] = []
-        offers: list[Link] = []
+        offers: list[Offer] = []
         keys: list[_KnownKey | None] = []
         on_homepage = meta["page_kind"] == "home"
         now = time.monotonic()

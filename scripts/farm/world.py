@@ -59,7 +59,7 @@ DEPARTMENTS = [
 ]
 
 _POST_CHANGED: Final = date(2023, 4, 1)
-# Identity marks a home-page footer shows (pipelines/identity.py MARKS).
+# Identity marks a home-page footer shows (crawler/extract/identity.py MARKS).
 FOOTER_MARKS: Final = ("site_code", "icp", "police", "sponsor")
 
 # Staleness limit per column class (docs/checks.md §3); None = never stale.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from lxml import etree
 
-from pipelines.links import in_nav, is_nav_element
+from crawler.extract.links import in_nav, is_nav_element
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement

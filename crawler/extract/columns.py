@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from w3lib.url import canonicalize_url
 
-from pipelines.dates import parse_date_text
-from pipelines.links import (
+from crawler.extract.dates import parse_date_text
+from crawler.extract.links import (
     absolute_url,
     base_href,
     element_text,
@@ -29,6 +29,7 @@ from pipelines.links import (
     script_texts,
     trs_page_urls,
 )
+from crawler.extract.markers import HOME_MENU_MARKERS, NOT_COLUMN_NAMES, marker
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -602,14 +603,7 @@ def is_empty_listing(pages: Listing | Sequence[Listing]) -> bool:
 
 # --- home-page columns ---------------------------------------------------------------------------
 
-# Menu containers: nav/menu anywhere in a class or id token (nav, mainNav, topmenu, sub-nav), 导航, 栏目.
-_MENU_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:\w*nav\w*|\w*menu\w*|daohang|dh|lm|column)(?:$|[\s_-])", re.IGNORECASE
-)
 _HEADING_CLASS = re.compile(r"(?:^|[\s_-])(?:title|tit|hd|bt|head|name|lm|lmmc)(?:$|[\s_-])", re.IGNORECASE)
-_NOT_COLUMNS = re.compile(
-    r"^(?:网站首页|首页|主页|english|无障碍|繁体|简体|登录|注册|长者模式|关怀版|返回顶部)$", re.I
-)
 _COLUMN_NAME_MAX_CHARS = 12
 
 
@@ -624,8 +618,7 @@ class ColumnRef:
 
 def _menu_of(anchor: HtmlElement) -> HtmlElement | None:
     for ancestor in anchor.iterancestors():
-        marker = f"{ancestor.get('id', '')} {ancestor.get('class', '')}"
-        if ancestor.tag == "nav" or _MENU_CLASS.search(marker):
+        if ancestor.tag == "nav" or HOME_MENU_MARKERS.search(marker(ancestor)):
             return ancestor
         if ancestor.tag == "footer" or (is_nav_element(ancestor) and ancestor.tag != "header"):
             return None
@@ -670,7 +663,7 @@ def find_columns(home_tree: HtmlElement | str | bytes, base_url: str) -> list[Co
     found: dict[str, ColumnRef] = {}
 
     def add(name: str, url: str | None, level: int) -> None:
-        if url is None or url == home or not name or _NOT_COLUMNS.match(name):
+        if url is None or url == home or not name or NOT_COLUMN_NAMES.match(name):
             return
         if len(name) > _COLUMN_NAME_MAX_CHARS:
             return

@@ -16,8 +16,7 @@ import xxhash
 
 from crawler import defaults
 from crawler.content_findings import ContentIssue
-from crawler.items import ColumnItem, MessageItem, PageItem
-from pipelines.columns import (
+from crawler.extract.columns import (
     ChannelBlock,
     ColumnClass,
     Listing,
@@ -31,12 +30,12 @@ from pipelines.columns import (
     parse_data_listing,
     parse_message_listing,
 )
-from pipelines.content import OwnContent, PageContent, SiteTemplate, page_content, similarity
-from pipelines.darklinks import dark_links, sketch
-from pipelines.dates import PublishDate, extract_publish_date, parse_date_text
-from pipelines.encoding import decode_html
-from pipelines.identity import identity_marks
-from pipelines.links import (
+from crawler.extract.content import OwnContent, PageContent, SiteTemplate, page_content, similarity
+from crawler.extract.darklinks import dark_links, sketch
+from crawler.extract.dates import PublishDate, extract_publish_date, parse_date_text
+from crawler.extract.encoding import decode_html
+from crawler.extract.identity import identity_marks
+from crawler.extract.links import (
     ATTACHMENT_EXTENSIONS,
     IMAGE_EXTENSIONS,
     absolute_url,
@@ -52,9 +51,15 @@ from pipelines.links import (
     script_texts,
     visible_text,
 )
-from pipelines.privacy import may_hold_personal_data, personal_data
-from pipelines.service import guide_elements
-from pipelines.wording import (
+from crawler.extract.markers import (
+    NOT_COLUMN_OR_PAGER_NAMES,
+    NOT_MENU_MARKERS,
+    SUB_MENU_MARKERS,
+    marker,
+)
+from crawler.extract.privacy import may_hold_personal_data, personal_data
+from crawler.extract.service import guide_elements
+from crawler.extract.wording import (
     BANNED_KINDS,
     blocked_domain,
     find_terms,
@@ -62,6 +67,7 @@ from pipelines.wording import (
     links_blocked_domain,
     mentions_any,
 )
+from crawler.items import ColumnItem, MessageItem, PageItem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -70,11 +76,11 @@ if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
     from crawler.content_findings import IssueWhere
+    from crawler.extract.columns import ColumnOverride
+    from crawler.extract.links import Link
+    from crawler.extract.wording import Dictionaries
     from crawler.items import ColumnType, PageKind, TargetKind
     from crawler.registry import Site
-    from pipelines.columns import ColumnOverride
-    from pipelines.links import Link
-    from pipelines.wording import Dictionaries
 
 logger = logging.getLogger(__name__)
 
@@ -139,19 +145,6 @@ _HOME_PATHS = frozenset(
         "/default.aspx",
         "/index.aspx",
     }
-)
-# Containers a sub-column menu lives in (left/sub navigation) and containers that are never one.
-_SUB_MENU = re.compile(
-    r"(?:^|[\s_-])(?:\w*nav\w*|\w*menu\w*|sub\w*|left\w*|lm\w*|column\w*|zlm|ejlm|side\w*)(?:$|[\s_-])", re.I
-)
-_NOT_MENU = re.compile(
-    r"(?:^|[\s_-])(?:\w*foot\w*|bottom|\w*crumbs?|bread\w*|position|location|weizhi|dqwz|links?|yqlj|friend\w*|"
-    r"copyright|banquan|share|tools?|page|pager|pages|fenye)(?:$|[\s_-])",
-    re.I,
-)
-_NOT_COLUMN_NAMES = re.compile(
-    r"^(?:网站首页|首页|主页|english|无障碍|繁体|简体|登录|注册|长者模式|关怀版|返回顶部|上一页|下一页|尾页|末页|\d+)$",
-    re.I,
 )
 # A consultation letter's page dates itself by when it was asked (留言时间：2026-10-01), a label the
 # article-date extractor does not trust on other pages.
@@ -409,7 +402,7 @@ def _plan_crumb_columns(page: _Page, plans: dict[str, OutLink], crumb: _Breadcru
     """Linked crumbs are the columns a page sits in; their level is left to the column page to judge
     (trails often skip levels), see _column_level."""
     for url, name in zip(crumb.urls, crumb.names, strict=True):
-        if _COLUMN_NAME_CHARS[0] <= len(name) <= _COLUMN_NAME_CHARS[1] and not _NOT_COLUMN_NAMES.match(name):
+        if _is_column_name(name):
             _add_plan(plans, url, "column", page.site, column_name=name)
 
 
@@ -428,19 +421,25 @@ def _shows_article(tree: HtmlElement, title: str, crumb: _Breadcrumb) -> bool:
     return any(element_text(heading) == title and not in_nav(heading) for heading in tree.iter("h1", "h2"))
 
 
+def _is_column_name(name: str) -> bool:
+    """A label that can name a column: short, and not the home link, a switch or a pager entry."""
+    return (_COLUMN_NAME_CHARS[0] <= len(name) <= _COLUMN_NAME_CHARS[1]
+            and NOT_COLUMN_OR_PAGER_NAMES.match(name) is None)
+
+
 def _menu_container(anchor: HtmlElement) -> HtmlElement | None:
     """The nearest menu-like container of an anchor, or None if it sits in a footer, crumb or pager."""
     for depth, ancestor in enumerate(anchor.iterancestors()):
         if depth > _MENU_CLIMB_LIMIT or ancestor.tag == "body":
             return None
-        marker = f"{ancestor.get('id', '')} {ancestor.get('class', '')}".strip()
+        marked = marker(ancestor).strip()
         if ancestor.tag in ("footer", "header"):
             return None
-        if not marker:
+        if not marked:
             continue
-        if _NOT_MENU.search(marker):
+        if NOT_MENU_MARKERS.search(marked):
             return None
-        if ancestor.tag == "nav" or _SUB_MENU.search(marker):
+        if ancestor.tag == "nav" or SUB_MENU_MARKERS.search(marked):
             return ancestor
     return None
 
@@ -451,7 +450,7 @@ def _sub_columns(tree: HtmlElement, base: str, site: Site, exclude: set[str]) ->
     found: dict[str, str] = {}
     for anchor in tree.iter("a"):
         name = element_text(anchor)
-        if not _COLUMN_NAME_CHARS[0] <= len(name) <= _COLUMN_NAME_CHARS[1] or _NOT_COLUMN_NAMES.match(name):
+        if not _is_column_name(name):
             continue
         menu = _menu_container(anchor)
         if menu is None:
@@ -974,7 +973,7 @@ def analyze_page(
     first page of a column (`column_url` None or equal to `url`, or a page that `lists_column`: the
     iframe or data address the column page loads its list from) emits the ColumnItem; a failed
     (status >= 400) or soft-404 first column page emits it as dead (empty). A JSON or XML answer to a
-    column request is read as a list (pipelines.columns.parse_data_listing). With `dictionaries` the
+    column request is read as a list (crawler.extract.columns.parse_data_listing). With `dictionaries` the
     content checks run too (PageItem.content_issues, _read_content). Never raises on bad bytes.
     """
     first_column_page = page_kind == "column" and (

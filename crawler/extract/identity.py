@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
-from pipelines.links import visible_text
+from crawler.extract.links import visible_text
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement

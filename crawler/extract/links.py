@@ -26,6 +26,8 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from w3lib.url import canonicalize_url
 
+from crawler.extract.markers import NAVIGATION_MARKERS, marker
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
@@ -44,13 +46,8 @@ ATTACHMENT_EXTENSIONS = frozenset(
 IMAGE_EXTENSIONS = frozenset(["jpg", "jpeg", "png", "gif", "bmp", "webp", "svg", "ico", "tif", "tiff"])
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "#")
 _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head"})  # no visible text
-# Containers whose links are site navigation, not content: by tag, or by id/class token.
+# Containers whose links are site navigation, not content: by tag, or by id/class token (markers.py).
 _NAV_TAGS = frozenset({"nav", "header", "footer"})
-_NAV_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:\w*nav\w*|\w*menu\w*|daohang|dh|header|head|top|footer|foot|bottom|crumbs?|breadcrumb|"
-    r"position|location|weizhi|dqwz|links?|yqlj)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
 _TRS_PAGER = re.compile(
     r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w.-]+)['\"]\s*,"
     r"\s*['\"](\w+)['\"]"
@@ -114,8 +111,8 @@ def is_nav_element(element: HtmlElement) -> bool:
     """True if the element itself is a navigation, header, footer or breadcrumb container."""
     if element.tag in _NAV_TAGS:
         return True
-    marker = f"{element.get('id', '')} {element.get('class', '')}".strip()
-    return bool(marker) and _NAV_CLASS.search(marker) is not None
+    marked = marker(element).strip()
+    return bool(marked) and NAVIGATION_MARKERS.search(marked) is not None
 
 
 def in_nav(element: HtmlElement) -> bool:

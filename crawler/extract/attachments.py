@@ -1,5 +1,5 @@
 """Personal data in attachments (I-PRIVACY): the text of PDF, DOC/DOCX and XLS/XLSX files, read within
-bounds (GOVCRAWL_CONTENT_ATTACHMENT_*), checked with the number rules of pipelines/privacy.py.
+bounds (GOVCRAWL_CONTENT_ATTACHMENT_*), checked with the number rules of crawler/extract/privacy.py.
 
 Each format is read by its maintained library: pypdf, python-docx, openpyxl (read-only) and xlrd. A
 legacy Word file (.doc) has no maintained reader: its text runs are read straight from the bytes (8-bit
@@ -28,7 +28,7 @@ from docx.opc.exceptions import OpcError
 from openpyxl.utils.exceptions import InvalidFileException
 from pypdf.errors import PyPdfError
 
-from pipelines.privacy import PersonalData, personal_data
+from crawler.extract.privacy import PersonalData, personal_data
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

@@ -1,6 +1,6 @@
 """Wrong words, wrong names, wrong posts and banned terms in a page's text (D-TYPO, V-SEVERE candidates).
 
-The dictionaries are plain files operators edit (pipelines/dictionaries, docs/content-checks.md):
+The dictionaries are plain files operators edit (crawler/extract/dictionaries, docs/content-checks.md):
 `*-terms.tsv` (wrong form, right form, kind, severity, longer correct words it may sit in), `leaders.tsv`
 (name, post, other forms of the post, from, until) and `blocked-domains.txt`. Every term and leader name
 goes into one Aho-Corasick automaton, built once per process and dictionary directory, so a page costs
@@ -201,7 +201,7 @@ def load_dictionaries(directory: Path) -> Dictionaries:
     """
     if not directory.is_dir():
         raise DictionaryError(f"dictionary directory {directory} does not exist: set "
-                              "GOVCRAWL_CONTENT_DICTIONARY_DIR to a folder like pipelines/dictionaries")
+                              "GOVCRAWL_CONTENT_DICTIONARY_DIR to a folder like crawler/extract/dictionaries")
     found = Dictionaries()
     for path in sorted(directory.glob("*-terms.tsv")):
         for number, parts in _rows(path):
