@@ -1,4 +1,5 @@
-"""PoliteDownloader copies a private Scrapy method: the copy is needed, and proven on the installed Scrapy."""
+"""The private Scrapy API govcrawl leans on, guarded: PoliteDownloader's copied method (needed, and proven on
+the installed Scrapy) and the engine's `_slot.nextcall` the worker session pokes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import scrapy
+from scrapy.core import engine
 from scrapy.core.downloader import Downloader
 
 from crawler.downloader import PROVEN_SCRAPY, UPSTREAM_SHA256
@@ -32,6 +34,14 @@ def test_the_installed_scrapy_is_one_the_copy_is_proven_on() -> None:
     assert upstream == UPSTREAM_SHA256, (
         "Scrapy's Downloader._process_queue changed: compare it with PoliteDownloader._process_queue, "
         "carry the change over (or drop the copy if the limit now holds), then update UPSTREAM_SHA256")
+
+
+def test_the_engine_still_has_the_call_the_session_pokes() -> None:
+    # WorkerSession._poke_engine asks for requests at once through engine._slot.nextcall.schedule();
+    # without it a refilled buffer waits for the engine's 5-second heartbeat.
+    assert "nextcall" in inspect.signature(engine._Slot.__init__).parameters
+    assert "nextcall = CallLaterOnce(self._start_scheduled_requests)" in inspect.getsource(
+        engine.ExecutionEngine.open_spider_async), "Scrapy's engine changed: see WorkerSession._poke_engine"
 
 
 @pytest.fixture(scope="module")
