@@ -326,7 +326,8 @@ def crawl(plan: Plan, farm: Farm, name: str, *, workers: int = 1, profile: Path 
             args = ["crawl", spider, "-a", f"registry={plan.registry}"]
             extra += ["-s", "SPIDER_MODULES=scripts.bench_spiders"]
             if name == "scrapy-redis":
-                extra += ["-s", f"SCHEDULER_QUEUE_KEY={redis_prefix}:%(spider)s:requests",
+                extra += ["-s", f"REDIS_URL={plan.redis_url}",  # stock scrapy-redis's own connection setting
+                          "-s", f"SCHEDULER_QUEUE_KEY={redis_prefix}:%(spider)s:requests",
                           "-s", f"SCHEDULER_DUPEFILTER_KEY={redis_prefix}:%(spider)s:dupefilter"]
         farm.call("POST", "reset-stats")
         used_before = int(server.info("memory")["used_memory"])

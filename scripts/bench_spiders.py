@@ -81,6 +81,7 @@ class PlainBaselineSpider(scrapy.Spider):
         "DUPEFILTER_CLASS": "scrapy.dupefilters.RFPDupeFilter",
         "ITEM_PIPELINES": {},
         "DOWNLOADER_MIDDLEWARES": {},
+        "SPIDER_MIDDLEWARES": {},
     }
 
     def __init__(self, *args: Any, registry: str = "", **kwargs: Any) -> None:
@@ -133,6 +134,8 @@ class RedisBaselineSpider(PlainBaselineSpider):
     custom_settings: dict[str, Any] = {  # noqa: RUF012
         **PlainBaselineSpider.custom_settings,
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        # Stock scrapy-redis's own queue, not the project's SessionQueue.
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         # Kept after the crawl so the benchmark can measure the dupefilter; bench.py deletes it.
         "SCHEDULER_PERSIST": True,

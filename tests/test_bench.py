@@ -1,11 +1,19 @@
-"""The benchmark's own arithmetic: CPU readings from /proc and the rendered table."""
+"""The benchmark's own arithmetic (CPU readings from /proc, the rendered table) and its baseline spiders."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
 
 from scripts.bench import Result, busy_core_seconds, process_cpu_seconds, render_ratios, render_table
+from tests.conftest import CRAWL_SETTINGS, run_farm
+
+if TYPE_CHECKING:
+    from tests.conftest import Env
 
 
 def test_process_cpu_is_read_after_the_command_name_even_with_parentheses() -> None:
@@ -42,3 +50,21 @@ def test_table_shows_service_cores_and_ratios_name_the_targets() -> None:
     ratios = render_ratios([one, two, plain])
     assert "- govcrawl (full pipeline) / plain Scrapy: 0.80x pages/s (target >= 0.8x: met)" in ratios[0]
     assert "two workers / one worker: 1.67x pages/s (target >= 1.8x: MISSED)" in ratios[1]
+
+
+@pytest.mark.parametrize("spider", ["bench_plain", "bench_scrapy_redis"])
+def test_the_baseline_spiders_crawl_every_page_with_their_own_scheduler_and_close(
+        env: Env, tmp_path: Path, spider: str) -> None:
+    keys = ("-s", f"REDIS_URL={env.redis_url}",
+            "-s", f"SCHEDULER_QUEUE_KEY={env.redis_prefix}:%(spider)s:requests",
+            "-s", f"SCHEDULER_DUPEFILTER_KEY={env.redis_prefix}:%(spider)s:dupefilter")
+    with run_farm(tmp_path / "farm", sites=1, seed=14, base_ip="127.0.19.1") as farm:
+        result = env.scrapy("crawl", spider, "-a", f"registry={farm.registry}", timeout=180, settings=(
+            *CRAWL_SETTINGS, *keys, "-s", "SPIDER_MODULES=scripts.bench_spiders",
+            "-s", "GOVCRAWL_METRICS_ENABLED=False"))
+        crawlable = len(farm.crawlable_pages())
+    assert result.returncode == 0, result.stderr[-3000:]
+    received = re.search(r"'response_received_count': (\d+)", result.stderr)
+    assert received is not None, result.stderr[-3000:]
+    assert crawlable > 50 and int(received.group(1)) >= crawlable
+    assert "Spider closed (finished)" in result.stderr

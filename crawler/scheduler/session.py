@@ -202,10 +202,6 @@ class WorkerSession:
             retry_max_seconds=settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS"),
             max_stall_seconds=max_stall_seconds,
         )
-        crawler.signals.connect(session._on_spider_idle, signal=signals.spider_idle)
-        if not settings.getbool("GOVCRAWL_ES_ENABLED"):
-            # Nothing is stored: a request is done once its items left the pipelines.
-            crawler.signals.connect(session._on_item_scraped, signal=signals.item_scraped)
         return session
 
     @property
@@ -215,8 +211,15 @@ class WorkerSession:
 
     # --- life ---------------------------------------------------------------------------------------
     async def open(self, spider: Spider) -> None:
+        """Start this worker's part (the scheduler calls it). Until then the session changes nothing:
+        a crawl with another scheduler (the benchmark's plain contestants) closes as Scrapy would."""
         self.spider = spider
         self.once = bool(getattr(spider, "once", False))
+        events = self.crawler.signals
+        events.connect(self._on_spider_idle, signal=signals.spider_idle)
+        if not self.crawler.settings.getbool("GOVCRAWL_ES_ENABLED"):
+            # Nothing is stored: a request is done once its items left the pipelines.
+            events.connect(self._on_item_scraped, signal=signals.item_scraped)
         self.frontier = Frontier(connections.redis_async(self.crawler.settings), self.config)
         await self.frontier.check_shard_count()
         await self._load_sites()
