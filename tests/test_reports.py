@@ -191,7 +191,7 @@ def test_xlsx_report_sheets(env: Env, loaded: str, tmp_path: Path) -> None:
     path = tmp_path / "report.xlsx"
     run_report(env, path, "--no-store")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["站点", "失效链接", "栏目", "问题", "整改台账"]
+    assert book.sheetnames == ["站点", "错链", "栏目", "问题", "整改台账"]
     sites = book["站点"]
     header = [cell.value for cell in sites[1]]
     assert header[:6] == ["站点标识码", "网站名称", "地市", "级别", "网址", "可访问"]
@@ -203,7 +203,7 @@ def test_xlsx_report_sheets(env: Env, loaded: str, tmp_path: Path) -> None:
     assert rows["5101060001"][16] == "首页返回 HTTP 503"
     assert rows["5101000001"][11] == 2
     assert sites.column_dimensions["B"].width > 20
-    links = list(book["失效链接"].iter_rows(min_row=2, values_only=True))
+    links = list(book["错链"].iter_rows(min_row=2, values_only=True))
     assert sorted(row[3] for row in links) == ["http://old.example.cn/x.pdf", "http://www.chengdu.gov.cn/gone.html"]
     assert book["栏目"].max_row == 1 + 4 + 4 + 6
     problems = [row for row in book["问题"].iter_rows(min_row=2, values_only=True)]

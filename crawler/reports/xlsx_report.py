@@ -1,4 +1,4 @@
-"""The XLSX report for staff: sheets 站点, 失效链接, 栏目, 问题, 整改台账 (XlsxWriter, constant memory)."""
+"""The XLSX report for staff: sheets 站点, 错链, 栏目, 问题, 整改台账 (XlsxWriter, constant memory)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ _VERDICTS, _SEVERITIES = VERDICTS, SEVERITIES
 SHEETS: dict[str, list[tuple[str, int]]] = {
     "站点": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("级别", 10), ("网址", 36), ("可访问", 8),
              ("7天可用率", 10), ("首页最新日期", 13), ("栏目数", 8), ("过期栏目", 9), ("空白栏目", 9),
-             ("失效链接", 9), ("单项否决", 24), ("得分", 8), ("结论", 11), ("提醒", 40),
+             ("错链", 9), ("单项否决", 24), ("得分", 8), ("结论", 11), ("提醒", 40),
              ("无法访问原因", 36), ("责任人", 10), ("联系方式", 16), ("主管单位", 20), ("待整改问题", 10),
              ("逾期问题", 9)],
-    "失效链接": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("失效链接", 50), ("所在页面", 50),
+    "错链": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("错链", 50), ("所在页面", 50),
                 ("首页链接", 9), ("状态码", 8), ("错误类型", 12), ("已确认", 8)],
     "栏目": [("站点标识码", 14), ("网站名称", 28), ("地市", 10), ("栏目名称", 20), ("栏目网址", 50),
              ("类别", 10), ("层级", 6), ("最新日期", 12), ("条目数", 8), ("过期", 6), ("空白", 6)],
@@ -101,7 +101,7 @@ class XlsxReportWriter:
                 case.due_date.isoformat(), "是" if case.overdue else "否", "是" if case.repeat else "否",
                 DECISION_NAMES[case.decision], case.decided_by])
         for link in state.dead_links:
-            self._append("失效链接", [*who, link.url, link.found_on, "是" if link.on_homepage else "否",
+            self._append("错链", [*who, link.url, link.found_on, "是" if link.on_homepage else "否",
                                    link.status if link.status is not None else "", link_error(link),
                                    "是" if link.confirmed else "否"])
         for column in state.columns:
