@@ -89,6 +89,17 @@ def elasticsearch_client(settings: BaseSettings) -> Elasticsearch:
     return client
 
 
+def elasticsearch_or_explain(command: ScrapyCommand) -> Elasticsearch | None:
+    """The command's Elasticsearch client, or None after saying in one line why not (exit status 1)."""
+    assert command.settings is not None
+    try:
+        return elasticsearch_client(command.settings)
+    except ServiceUnavailable as exc:
+        logger.error("%(error)s", {"error": exc})
+        command.exitcode = 1
+        return None
+
+
 def run_command(command: ScrapyCommand, body: Callable[[], None]) -> None:
     """Run a command's body; an unreachable service or a bad setting ends it with one line and exit 1."""
     try:

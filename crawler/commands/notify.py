@@ -27,7 +27,7 @@ from crawler.es_schema import install_templates
 from crawler.glossary import SEVERITIES, check_label, yes_no
 from crawler.naming import index_prefix
 from crawler.reports import SiteOwner
-from crawler.service_checks import ServiceUnavailable, elasticsearch_client, reason
+from crawler.service_checks import elasticsearch_or_explain, reason
 from crawler.site_state import check_region, iter_registered_sites
 
 if TYPE_CHECKING:
@@ -172,11 +172,8 @@ class Command(ScrapyCommand):
         if directory.exists() and not directory.is_dir():
             raise UsageError(f"-o {directory} is a file: give a directory for the notices")
         now = datetime.now(UTC).replace(microsecond=0)
-        try:
-            client = elasticsearch_client(self.settings)
-        except ServiceUnavailable as exc:
-            logger.error("%(error)s", {"error": exc})
-            self.exitcode = 1
+        client = elasticsearch_or_explain(self)
+        if client is None:
             return
         try:
             prefix = index_prefix(self.settings)

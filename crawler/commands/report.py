@@ -24,7 +24,7 @@ from crawler.indicators import load_indicators
 from crawler.naming import index_name, index_prefix
 from crawler.reports import ReportMeta, SiteOwner, finding_items, open_writer, report_format
 from crawler.sampling import parse_quarter
-from crawler.service_checks import ServiceUnavailable, elasticsearch_client, reason
+from crawler.service_checks import elasticsearch_or_explain, reason
 from crawler.site_state import CheckPoint, check_region, first_crawl_day, iter_site_state_batches, stream_ids
 from pipelines.indexing import to_action
 
@@ -176,11 +176,8 @@ class Command(ScrapyCommand):
             logger.error("%(error)s", {"error": exc})
             self.exitcode = 1
             return
-        try:
-            client = elasticsearch_client(self.settings)
-        except ServiceUnavailable as exc:
-            logger.error("%(error)s", {"error": exc})
-            self.exitcode = 1
+        client = elasticsearch_or_explain(self)
+        if client is None:
             return
         address = connections.describe_es(self.settings)
         try:

@@ -36,7 +36,7 @@ from crawler.sampling import (
     parse_quarter,
     review_outcomes,
 )
-from crawler.service_checks import ServiceUnavailable, elasticsearch_client, reason
+from crawler.service_checks import elasticsearch_or_explain, reason
 from crawler.site_state import CheckPoint, build_site_states, iter_registered_sites
 from pipelines.indexing import document_id, to_action
 
@@ -162,11 +162,8 @@ class Command(ScrapyCommand):
             logger.error("%(error)s", {"error": exc})
             self.exitcode = 1
             return
-        try:
-            client = elasticsearch_client(self.settings)
-        except ServiceUnavailable as exc:
-            logger.error("%(error)s", {"error": exc})
-            self.exitcode = 1
+        client = elasticsearch_or_explain(self)
+        if client is None:
             return
         try:
             if opts.import_path:
