@@ -11,7 +11,6 @@ import logging
 import os
 import sys
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from elastic_transport import TransportError
@@ -35,33 +34,26 @@ class ServiceUnavailable(Exception):
     """Redis or Elasticsearch did not answer; the message is the one line an operator reads."""
 
 
-def describe_redis(settings: BaseSettings) -> str:
-    """The Redis address without credentials, for logs and errors."""
-    parts = urlsplit(str(settings.get("GOVCRAWL_REDIS_URL") or ""))
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 def redis_client(settings: BaseSettings) -> redis.Redis:
     """A blocking Redis client that has answered a PING."""
+    address = connections.describe_redis(settings)
     try:
         client = connections.redis_sync(settings)
         client.ping()
     except ValueError as exc:
         raise ServiceUnavailable(str(exc)) from exc
     except redis.AuthenticationError as exc:
-        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} refused the credentials "
+        raise ServiceUnavailable(f"Redis at {address} refused the credentials "
                                  f"({reason(exc)}): fix GOVCRAWL_REDIS_USERNAME / GOVCRAWL_REDIS_PASSWORD"
                                  ) from exc
     except redis.ResponseError as exc:
         if "NOAUTH" in str(exc) or "NOPERM" in str(exc):
-            raise ServiceUnavailable(f"Redis at {describe_redis(settings)} wants other credentials "
+            raise ServiceUnavailable(f"Redis at {address} wants other credentials "
                                      f"({reason(exc)}): set GOVCRAWL_REDIS_USERNAME / GOVCRAWL_REDIS_PASSWORD"
                                      ) from exc
-        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} refused PING ({reason(exc)})") from exc
+        raise ServiceUnavailable(f"Redis at {address} refused PING ({reason(exc)})") from exc
     except (redis.RedisError, OSError) as exc:
-        raise ServiceUnavailable(f"Redis at {describe_redis(settings)} is unreachable ({reason(exc)}): "
+        raise ServiceUnavailable(f"Redis at {address} is unreachable ({reason(exc)}): "
                                  f"{START_HINT} GOVCRAWL_REDIS_URL") from exc
     return client
 
