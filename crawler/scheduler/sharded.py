@@ -78,7 +78,3 @@ class ShardedScheduler(scrapy_redis.scheduler.Scheduler):  # type: ignore[misc] 
 
     def close(self, reason: str) -> Deferred[None]:
         return deferred_from_coro(self.session.close(reason))
-
-    @property
-    def worker_id(self) -> str:
-        return self.session.worker_id
