@@ -631,7 +631,7 @@ def _read_content(item: PageItem, page: _Page, links: list[OutLink], content: Pa
 
     if dictionaries is None:
         return
-    on = item.pub_date or page.today
+    on = item.pub_date  # None: a leader's post is not judged (crawler.extract.wording.find_wording)
     blocks = " ".join(content.blocks.values())  # the text blocks already read (digits folded to #)
     if item.page_kind != "article":  # banned and injected terms only
         hits = find_wording(blocks, dictionaries, on=on, kinds=BANNED_KINDS)

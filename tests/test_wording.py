@@ -156,11 +156,12 @@ def test_the_real_pages_raise_no_content_issue(shipped: Dictionaries, path: Path
     assert analysis.page.content_issues == []
 
 
-def _article(html: str, dictionaries: Dictionaries, *, kind: str = "article") -> list[dict[str, str]]:
+def _article(html: str, dictionaries: Dictionaries, *, kind: str = "article",
+             url: str = "http://www.cdjj.gov.cn/tzgg/t20260301_1.html") -> list[dict[str, str]]:
     site = Site(site_id="510104000001", name="锦江区人民政府", url="http://www.cdjj.gov.cn/", level="county",
                 region="成都市", department="")
     body = f"<html><head><title>通知</title></head><body>{html}</body></html>".encode()
-    url = "http://www.cdjj.gov.cn/tzgg/t20260301_1.html" if kind == "article" else "http://www.cdjj.gov.cn/"
+    url = url if kind == "article" else "http://www.cdjj.gov.cn/"
     analysis = analyze_page(body=body, url=url, final_url=url, status=200,
                             content_type="text/html; charset=utf-8", site=site, page_kind=kind, depth=1,
                             column_name=None, column_level=None,
@@ -183,6 +184,14 @@ def test_a_page_records_each_issue_where_it_stands(shipped: Dictionaries) -> Non
               '请各单位认真对照整改。</p><p>附件：<a href="/uploads/1.xlsx">百家乐名单.xlsx</a></p>')
     [named] = _article(notice, shipped)
     assert (named["kind"], named["found"], named["where"]) == ("gambling", "百家乐", "attachment")
+
+
+def test_a_leaders_post_is_judged_at_the_pages_date_and_not_without_one(shipped: Dictionaries) -> None:
+    text = "<h1>国务院常务会议召开</h1>{shown}<p>国务院总理李克强主持召开国务院常务会议，研究部署工作。</p>"
+    [dated] = _article(text.format(shown="<p>发布日期：2026-03-01</p>"), shipped)
+    assert (dated["kind"], dated["found"]) == ("post", "国务院总理李克强")
+    # Undated (an old page kept online, a 2013 blog post): nothing says when the sentence was true.
+    assert _article(text.format(shown=""), shipped, url="http://www.cdjj.gov.cn/tzgg/1.html") == []
 
 
 def test_only_articles_are_read_for_wrong_words(shipped: Dictionaries) -> None:

@@ -333,11 +333,13 @@ def mentions_any(text: str, dictionaries: Dictionaries) -> bool:
     return next(_matches(text, dictionaries), None) is not None
 
 
-def find_wording(text: str, dictionaries: Dictionaries, *, on: date,
+def find_wording(text: str, dictionaries: Dictionaries, *, on: date | None,
                  kinds: Iterable[str] | None = None) -> list[WordingHit]:
     """Every suspected error of the text, once per (kind, found form), in text order.
 
-    `on` is the day the text speaks of (its publish date): a leader's post is judged at it. `kinds`
+    `on` is the day the text speaks of (its publish date): a leader's post is judged at it, and not at all
+    when the page shows no date (an undated page may be an old one kept online: 2013's 总理李克强 is right
+    in a 2013 article). `kinds`
     limits the terms looked for (e.g. BANNED_KINDS in link anchors); leaders are judged when it is None.
     Gambling/porn terms count only when SPAM_MIN_DISTINCT_TERMS different ones appear.
     """
@@ -354,7 +356,7 @@ def find_wording(text: str, dictionaries: Dictionaries, *, on: date,
                 spam.setdefault(term.form, hit)
             else:
                 hits.setdefault((term.kind, term.form), hit)
-        if wanted is None and key in dictionaries.posts:
+        if wanted is None and on is not None and key in dictionaries.posts:
             leader = _leader_hit(text, (start, end), key, on, dictionaries)
             if leader is not None:
                 hits.setdefault((leader.kind, leader.found), leader)
