@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -74,9 +75,10 @@ def test_a_page_settles_and_offers_its_links_in_one_call(redis_url: str, redis_p
         assert await frontier.admit([waiting], now=NOW + 6) == [WAITING]
         links = [_link(dead, waiter={"f": page}), _link("http://a.gov.cn/new.html"), _link(other_host)]
         assert frontier.shard("a.gov.cn") != frontier.shard("b.gov.cn")
-        waiters, codes = await frontier.settle_and_admit(
+        waiters, answers = await frontier.settle_and_admit(
             url=page, host="a.gov.cn", status=codec.OK, kind_interval_seconds=86400.0, content_hash="-",
             links=links, now=NOW + 10)
+        codes = [code for code, _ in answers]
         assert waiters == [{"f": "http://a.gov.cn/"}]
         # Links of two shards (two hosts), each answered in order: known status, queued, queued.
         assert codes == [codec.STATUS_CODES["404"], QUEUED, QUEUED]
@@ -97,10 +99,10 @@ def test_scripts_lost_by_a_redis_restart_are_loaded_again_without_an_extra_round
         assert await frontier.admit([_link(page)], now=NOW) == [QUEUED]
         await frontier.client.script_flush()  # what a restarted Redis has forgotten
         before = await frontier.client.info("commandstats")
-        waiters, codes = await frontier.settle_and_admit(
+        waiters, answers = await frontier.settle_and_admit(
             url=page, host="a.gov.cn", status=codec.OK, kind_interval_seconds=86400.0, content_hash="-",
             links=[_link("http://a.gov.cn/a.html"), _link("http://b.gov.cn/b.html")], now=NOW + 10)
-        assert (waiters, codes) == ([], [QUEUED, QUEUED])
+        assert (waiters, [code for code, _ in answers]) == ([], [QUEUED, QUEUED])
         assert await frontier.admit([_link(page)], now=NOW + 20) == [codec.OK]
         shard = frontier.shard("a.gov.cn")
         await frontier.try_acquire(shard, "w1")
@@ -336,8 +338,12 @@ def test_seed_schedules_cycles_now_and_spreads_probes(redis_url: str, redis_pref
     run(redis_url, redis_prefix, body)
 
 
-def test_seen_set_memory_stays_under_20_bytes_per_url(redis_url: str, redis_prefix: str) -> None:
-    """Measured with MEMORY USAGE on the real server, at the bucket fill the defaults are sized for."""
+@pytest.mark.parametrize(("history", "limit"), [
+    (0, 20), (codec.first_seen_units(NOW) | codec.BACKDATED_FLAG, 24)],
+    ids=["link check", "crawled page with its history"])
+def test_seen_set_memory_per_url(redis_url: str, redis_prefix: str, history: int, limit: int) -> None:
+    """Measured with MEMORY USAGE on the real server, at the bucket fill the defaults are sized for: under
+    20 bytes per URL, 24 for a crawled page whose first sighting is kept (a 64-bit value)."""
     urls = 40_000
 
     async def body(frontier: Frontier) -> None:
@@ -347,13 +353,117 @@ def test_seen_set_memory_stays_under_20_bytes_per_url(redis_url: str, redis_pref
             fp = codec.fingerprint(url)
             shard = frontier.shard(url.split("/")[2])
             pipe.hset(frontier.keys.seen(shard, codec.bucket_of(fp, frontier.config.seen_buckets)), fp,
-                      codec.pack_value(codec.due_units(NOW) + 4320, 0, codec.OK))
+                      codec.pack_value(codec.due_units(NOW) + 4320, 0, codec.OK, history))
         await pipe.execute()
         total = 0
         keys = [key async for key in frontier.client.scan_iter(match=f"{frontier.config.prefix}:seen:*")]
         for key in keys:
             total += int(await frontier.client.memory_usage(key, samples=0))
             assert await frontier.client.object("encoding", key) == b"listpack"
-        assert total / urls < 20, f"{total / urls:.1f} bytes per URL over {len(keys)} buckets"
+        assert total / urls < limit, f"{total / urls:.1f} bytes per URL over {len(keys)} buckets"
 
     run(redis_url, redis_prefix, body, shards=8, seen_buckets=16)
+
+
+def test_a_crawled_page_keeps_when_it_was_first_offered_through_revisits_and_rechecks(
+        redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        article, check = "http://a.gov.cn/art/1.html", "http://a.gov.cn/logo.png#govcrawl-check"
+        shard = frontier.shard("a.gov.cn")
+        answers = await frontier.admit_with_history(
+            [_link(article, first_seen=True), _link(check, site_id="@check")], now=NOW)
+        first_hour = codec.DUE_EPOCH_SECONDS + codec.first_seen_units(NOW) * codec.FIRST_SEEN_UNIT_SECONDS
+        assert answers == [(QUEUED, codec.History(first_seen=first_hour)), (QUEUED, codec.NO_HISTORY)]
+        assert NOW - 3600 < first_hour <= NOW
+        await frontier.try_acquire(shard, "w1")
+        held = await frontier.pop(shard, "w1", 10)
+        assert held is not None
+        metas = {data["url"]: data.get("meta", {}) for _, data in held}
+        assert metas[article]["govcrawl_history"] == [first_hour, False]
+        assert "govcrawl_history" not in metas[check]  # link checks keep no history: 32-bit values
+        await frontier.settle(url=article, host="a.gov.cn", status=codec.OK, kind_interval_seconds=86400.0,
+                              now=NOW + 60)
+        # A month later it is offered again (due again): its first sighting stays the first.
+        later = NOW + 30 * 86400
+        assert await frontier.admit_with_history([_link(article, first_seen=True)], now=later) == [
+            (QUEUED, codec.History(first_seen=first_hour))]
+        await frontier.settle_and_admit(url=article, host="a.gov.cn", status=codec.OK,
+                                        kind_interval_seconds=86400.0, content_hash="-", links=(),
+                                        backdated=True, now=later + 60)
+        assert await frontier.recheck_sites([], [article], now=later + 120) == (0, 1)
+        assert await frontier.admit_with_history([_link(article, first_seen=True)], now=later + 180) == [
+            (QUEUED, codec.History(first_seen=first_hour, backdated=True))]
+        fp = codec.fingerprint(article)
+        value = int(await frontier.client.hget(frontier.keys.seen(shard, codec.bucket_of(
+            fp, frontier.config.seen_buckets)), fp))
+        assert codec.unpack_value(value)[0] == codec.due_units(later + 180) + 1 + 144  # schedule intact
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_a_page_over_the_budget_is_still_recorded_as_seen(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        pages = [_link(f"http://a.gov.cn/{n}.html", first_seen=True) for n in range(4)]
+        answers = await frontier.admit_with_history(pages, now=NOW)
+        assert [code for code, _ in answers] == [QUEUED, QUEUED, QUEUED, OVER_BUDGET]
+        assert all(history.first_seen is not None for _, history in answers)
+        # Next cycle (budget reset) the refused page is queued at once, with its first sighting of the
+        # earlier cycle: it was listed then, so it is not new when it is finally fetched.
+        await frontier.client.delete(frontier.keys.budget(frontier.shard("a.gov.cn")))
+        again = await frontier.admit_with_history([pages[3]], now=NOW + 86400)
+        assert again == [(QUEUED, answers[3][1])]
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_a_list_page_is_handed_out_with_its_previous_read(redis_url: str, redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        column = "http://a.gov.cn/tzgg/"
+        shard = frontier.shard("a.gov.cn")
+        await frontier.try_acquire(shard, "w1")
+
+        async def fetch(now: float) -> dict[str, Any]:
+            assert await frontier.admit([_link(column, site_id="")], now=now) == [QUEUED]  # no budget
+            held = await frontier.pop(shard, "w1", 10)
+            assert held is not None and len(held) == 1
+            return held[0][1].get("meta", {})
+
+        assert "govcrawl_listed" not in await fetch(NOW)  # never read
+        entries = ["http://a.gov.cn/tzgg/1.html", "http://a.gov.cn/tzgg/2.html"]
+        await frontier.settle_and_admit(url=column, host="a.gov.cn", status=codec.OK,
+                                        kind_interval_seconds=None, content_hash="v1", links=(),
+                                        entries=entries, oldest_entry=date(2026, 11, 3), now=NOW)
+        listed = codec.Listed.from_record((await fetch(NOW + 86400))["govcrawl_listed"])
+        assert NOW - 600 < listed.read_at <= NOW and listed.oldest == date(2026, 11, 3)
+        assert listed.shows(entries[0]) and listed.shows(entries[1])
+        assert not listed.shows("http://a.gov.cn/tzgg/3.html")
+        # Unchanged (304) a day later: read again then, showing what it showed.
+        await frontier.settle_and_admit(url=column, host="a.gov.cn", status=codec.OK,
+                                        kind_interval_seconds=None, content_hash="", links=(),
+                                        list_unchanged=True, now=NOW + 86400)
+        again = codec.Listed.from_record((await fetch(NOW + 2 * 86400))["govcrawl_listed"])
+        assert NOW + 86400 - 600 < again.read_at <= NOW + 86400
+        assert (again.oldest, again.entries) == (listed.oldest, listed.entries)
+        # Read with no entries: an empty list, still a read.
+        await frontier.settle_and_admit(url=column, host="a.gov.cn", status=codec.OK,
+                                        kind_interval_seconds=None, content_hash="v2", links=(), entries=[],
+                                        now=NOW + 2 * 86400)
+        empty = codec.Listed.from_record((await fetch(NOW + 3 * 86400))["govcrawl_listed"])
+        assert (empty.oldest, empty.entries) == (None, frozenset()) and empty.read_at > NOW + 86400
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_only_pages_with_a_recorded_first_sighting_are_marked_backdated(redis_url: str,
+                                                                         redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        recorded, unrecorded = "http://a.gov.cn/new.html", "http://a.gov.cn/old.html"
+        await frontier.admit([_link(recorded, first_seen=True), _link(unrecorded)], now=NOW)
+        hosts = [(recorded, "a.gov.cn"), (unrecorded, "a.gov.cn"), ("http://a.gov.cn/never.html", "a.gov.cn")]
+        assert await frontier.mark_backdated(hosts) == 1
+        assert await frontier.mark_backdated(hosts) == 0  # already marked
+        answers = await frontier.admit_with_history([_link(recorded, first_seen=True), _link(unrecorded)],
+                                                    now=NOW + 86400 + 1200)
+        assert [history.backdated for _, history in answers] == [True, False]
+
+    run(redis_url, redis_prefix, body)

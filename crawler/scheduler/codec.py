@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Final
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Final
 
 import xxhash
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # Seen-set value layout (one Redis integer, <= 32 bits, so listpack stores it in 5 bytes):
 #   bits 10..31  next due time, in 10-minute units since DUE_EPOCH (good for ~80 years)
@@ -50,12 +54,98 @@ def due_units(epoch_seconds: float) -> int:
     return max(0, int((epoch_seconds - DUE_EPOCH_SECONDS) // DUE_UNIT_SECONDS))
 
 
-def pack_value(due: int, exp: int, status: int) -> int:
-    return (due << _DUE_SHIFT) | (exp << _EXP_SHIFT) | status
+# Above those 32 bits, the history of a crawled page of a site (link checks and columns keep none, so
+# their values stay within 32 bits and 5 listpack bytes):
+#   bits 32..51  when the URL was first offered, in hours since DUE_EPOCH (0: not recorded)
+#   bit  52      backdated: its publish date was found forged (docs/checks.md §2, backdating guard)
+# The whole value stays below 2**53, so Lua's numbers (doubles) hold it exactly.
+HISTORY_SHIFT: Final = 32
+FIRST_SEEN_UNIT_SECONDS: Final = 3600
+FIRST_SEEN_MASK: Final = (1 << 20) - 1
+BACKDATED_FLAG: Final = 1 << 20  # in the history part
+
+
+def pack_value(due: int, exp: int, status: int, history: int = 0) -> int:
+    return (history << HISTORY_SHIFT) | (due << _DUE_SHIFT) | (exp << _EXP_SHIFT) | status
 
 
 def unpack_value(value: int) -> tuple[int, int, int]:
-    return value >> _DUE_SHIFT, (value >> _EXP_SHIFT) & 0xF, value & 0x3F
+    return (value >> _DUE_SHIFT) & 0x3FFFFF, (value >> _EXP_SHIFT) & 0xF, value & 0x3F
+
+
+def first_seen_units(epoch_seconds: float) -> int:
+    """The first-seen time as the seen value stores it (hours since DUE_EPOCH, at least 1)."""
+    return max(1, int((epoch_seconds - DUE_EPOCH_SECONDS) // FIRST_SEEN_UNIT_SECONDS))
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the frontier remembers of a crawled page across cycles: when it was first offered, and whether
+    its publish date was found backdated. Unknown for URLs offered before the frontier recorded it."""
+
+    first_seen: float | None  # epoch seconds, the start of the hour it was first offered
+    backdated: bool = False
+
+    @classmethod
+    def unpack(cls, history: int) -> History:
+        units = history & FIRST_SEEN_MASK
+        return cls(first_seen=DUE_EPOCH_SECONDS + units * FIRST_SEEN_UNIT_SECONDS if units else None,
+                   backdated=bool(history & BACKDATED_FLAG))
+
+
+NO_HISTORY: Final = History(first_seen=None)
+
+
+# A list page's record (`listed:<shard>`, crawler.scheduler.lua SETTLE): when it was last read, as a 4-byte
+# big-endian due-unit count; the oldest date it listed beside an entry, as 2 bytes of days since 1970-01-01
+# (0: it printed none); then 2 bytes per page it linked (the first two bytes of the URL's fingerprint; a
+# collision only hides one new entry, never invents one).
+def entry_key(url: str) -> int:
+    return int.from_bytes(fingerprint(url)[:2], "big")
+
+
+def pack_entries(urls: Iterable[str], oldest: date | None) -> bytes:
+    """A list read: the oldest date it showed and all the pages it linked (bounded by
+    GOVCRAWL_CRAWL_MAX_PAGE_LINKS): one left out would look new at the next read."""
+    days = (oldest - _EPOCH_DAY).days if oldest is not None and oldest > _EPOCH_DAY else 0
+    return min(days, 0xFFFF).to_bytes(2, "big") + b"".join(
+        key.to_bytes(2, "big") for key in sorted({entry_key(url) for url in urls}))
+
+
+_EPOCH_DAY: Final = date(1970, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A list page as its previous read left it: when, the oldest date it showed, which pages it linked."""
+
+    read_at: float  # epoch seconds (10-minute precision)
+    oldest: date | None
+    entries: frozenset[int]
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> Listed | None:
+        if len(raw) < 6:
+            return None
+        units = int.from_bytes(raw[:4], "big")
+        days = int.from_bytes(raw[4:6], "big")
+        entries = frozenset(int.from_bytes(raw[start:start + 2], "big")
+                            for start in range(6, len(raw) - 1, 2))
+        return cls(read_at=DUE_EPOCH_SECONDS + units * DUE_UNIT_SECONDS,
+                   oldest=_EPOCH_DAY + timedelta(days=days) if days else None, entries=entries)
+
+    def record(self) -> list[Any]:
+        """The JSON form a request carries (Frontier.pop)."""
+        return [self.read_at, self.oldest.isoformat() if self.oldest else None, sorted(self.entries)]
+
+    @classmethod
+    def from_record(cls, record: list[Any]) -> Listed:
+        read_at, oldest, entries = record
+        return cls(read_at=read_at, oldest=date.fromisoformat(oldest) if oldest else None,
+                   entries=frozenset(entries))
+
+    def shows(self, url: str) -> bool:
+        return entry_key(url) in self.entries
 
 
 def status_code(status: int | None, error: str | None) -> int:

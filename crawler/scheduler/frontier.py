@@ -21,6 +21,7 @@ from crawler.scheduler import codec, lua
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Sequence
+    from datetime import date
 
     from redis.commands.core import AsyncScript
 
@@ -64,6 +65,21 @@ async def retrying(operation: Callable[[], Awaitable[T]], *, what: str, max_wait
             logger.warning("Redis reachable again: %(what)s done after %(count)d retries",
                            {"what": what, "count": failures})
         return result
+
+
+def _with_memory(popped: tuple[bytes, dict[str, Any]], history: int, listed: bytes
+                 ) -> tuple[bytes, dict[str, Any]]:
+    """A popped request with what the frontier remembers of its URL in its meta (see Frontier.pop)."""
+    if not history and not listed:
+        return popped
+    meta = popped[1].setdefault("meta", {})
+    if history:
+        remembered = codec.History.unpack(history)
+        meta["govcrawl_history"] = [remembered.first_seen, remembered.backdated]
+    read = codec.Listed.unpack(listed) if listed else None
+    if read is not None:
+        meta["govcrawl_listed"] = read.record()
+    return popped
 
 
 def _decoded(payload: bytes) -> tuple[bytes, dict[str, Any]]:
@@ -113,6 +129,7 @@ class Offer:
     interval_seconds: float
     force: bool = False
     waiter: dict[str, Any] | None = None  # the (found_on, ...) record to report if the target is broken
+    first_seen: bool = False  # record when it was first offered (a crawled page of a site: codec.History)
     fp: bytes = field(init=False)
 
     def __post_init__(self) -> None:
@@ -149,6 +166,10 @@ class Keys:
     def seen(self, shard: int, bucket: int) -> str:
         return redis_key(self.prefix, "seen", shard, bucket)
 
+    def seen_prefix(self, shard: int) -> str:
+        """The seen keys of a shard without their bucket number (Lua scripts add it)."""
+        return redis_key(self.prefix, "seen", shard) + ":"
+
     def wait_prefix(self, shard: int) -> str:
         return redis_key(self.prefix, "wait", shard) + ":"
 
@@ -157,6 +178,9 @@ class Keys:
 
     def validators(self, shard: int) -> str:
         return redis_key(self.prefix, "validators", shard)
+
+    def listed(self, shard: int) -> str:
+        return redis_key(self.prefix, "listed", shard)
 
     @property
     def workers(self) -> str:
@@ -195,8 +219,10 @@ class Frontier:
         self._recover = client.register_script(lua.RECOVER)
         self._renew = client.register_script(lua.RENEW)
         self._release = client.register_script(lua.RELEASE)
+        self._mark = client.register_script(lua.MARK_BACKDATED)
         self._scripts = {script.sha: script.script for script in (
-            self._admit, self._pop, self._settle, self._ack, self._recover, self._renew, self._release)}
+            self._admit, self._pop, self._settle, self._ack, self._recover, self._renew, self._release,
+            self._mark)}
 
     def _call(self, pipe: Any, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> None:
         """Add a script call to a pipeline by its SHA alone (see `_execute` for a script Redis lacks).
@@ -284,13 +310,19 @@ class Frontier:
     # --- links ------------------------------------------------------------------------------------
     async def admit(self, links: Sequence[Offer], *, now: float | None = None) -> list[int]:
         """Offer links: each result is QUEUED, OVER_BUDGET, WAITING or a known status code."""
+        return [code for code, _ in await self.admit_with_history(links, now=now)]
+
+    async def admit_with_history(self, links: Sequence[Offer], *, now: float | None = None
+                                 ) -> list[tuple[int, codec.History]]:
+        """`admit`, with what the frontier remembers of each link's URL."""
         pipe = self.client.pipeline(transaction=False)
         collect = self._queue_admit(pipe, links, codec.due_units(time.time() if now is None else now))
         return collect(await self._execute(pipe))
 
     def _queue_admit(self, pipe: Any, links: Sequence[Offer], now_units: int
-                           ) -> Callable[[Sequence[Any]], list[int]]:
-        """Add the ADMIT calls for links to a pipeline; returns what reads their codes from its replies."""
+                     ) -> Callable[[Sequence[Any]], list[tuple[int, codec.History]]]:
+        """Add the ADMIT calls for links to a pipeline; returns what reads their codes and histories from
+        its replies."""
         by_shard: dict[int, list[int]] = {}
         for index, link in enumerate(links):
             by_shard.setdefault(self.shard(link.host), []).append(index)
@@ -309,22 +341,29 @@ class Frontier:
                     self.config.units(link.interval_seconds),
                     1 if link.force else 0,
                     "" if link.waiter is None else json.dumps(link.waiter, ensure_ascii=False),
+                    1 if link.first_seen else 0,
                 ]
             self._call(pipe, self._admit, [self.keys.queue(shard), self.keys.hostseq(shard),
                                            self.keys.budget(shard), self.keys.check_budget(shard)], args)
             order.append(indices)
 
-        def collect(replies: Sequence[Any]) -> list[int]:
-            results = [0] * len(links)
-            for indices, codes in zip(order, replies, strict=True):
-                for index, code in zip(indices, codes, strict=True):
-                    results[index] = int(code)
+        def collect(replies: Sequence[Any]) -> list[tuple[int, codec.History]]:
+            results = [(0, codec.NO_HISTORY)] * len(links)
+            for indices, answers in zip(order, replies, strict=True):
+                for index, code, history in zip(indices, answers[::2], answers[1::2], strict=True):
+                    results[index] = (int(code), codec.History.unpack(int(history)) if history
+                                      else codec.NO_HISTORY)
             return results
 
         return collect
 
     async def pop(self, shard: int, worker_id: str, count: int) -> list[tuple[bytes, dict[str, Any]]] | None:
-        """Up to count requests of an owned shard, now held in flight; None if the lease was lost."""
+        """Up to count requests of an owned shard, now held in flight; None if the lease was lost.
+
+        What the frontier remembers of a request's URL rides in its meta: `govcrawl_history`
+        (first_seen, backdated) of a crawled page, `govcrawl_listed` (read_at, entry keys) of a list page
+        read before (codec.History, codec.Listed; kept as lists so the meta stays JSON).
+        """
         return (await self.pop_many([shard], worker_id, count))[shard]
 
     async def pop_many(self, shards: Sequence[int], worker_id: str, count: int
@@ -333,11 +372,14 @@ class Frontier:
         pipe = self.client.pipeline(transaction=False)
         for shard in shards:
             self._call(pipe, self._pop,
-                       [self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard)],
-                       [count, worker_id])
+                       [self.keys.queue(shard), self.keys.inflight(shard), self.keys.lease(shard),
+                        self.keys.listed(shard)],
+                       [count, worker_id, self.keys.seen_prefix(shard), self.config.seen_buckets])
         return {
-            shard: None if payloads is None else [_decoded(payload) for payload in payloads]
-            for shard, payloads in zip(shards, await self._execute(pipe), strict=True)
+            shard: None if replies is None else [
+                _with_memory(_decoded(payload), int(history), listed)
+                for payload, history, listed in zip(replies[::3], replies[1::3], replies[2::3], strict=True)]
+            for shard, replies in zip(shards, await self._execute(pipe), strict=True)
         }
 
     async def settle(self, *, url: str, host: str, status: int, kind_interval_seconds: float | None,
@@ -353,22 +395,52 @@ class Frontier:
         return waiters
 
     async def settle_and_admit(self, *, url: str, host: str, status: int, kind_interval_seconds: float | None,
-                               content_hash: str, links: Sequence[Offer], now: float | None = None
-                               ) -> tuple[list[dict[str, Any]], list[int]]:
-        """`settle` a fetched page and `admit` its links in one round trip: (waiters, link codes)."""
+                               content_hash: str, links: Sequence[Offer], now: float | None = None,
+                               backdated: bool = False, entries: Sequence[str] | None = None,
+                               oldest_entry: date | None = None, list_unchanged: bool = False
+                               ) -> tuple[list[dict[str, Any]], list[tuple[int, codec.History]]]:
+        """`settle` a fetched page and `admit` its links in one round trip: (waiters, (code, history) of
+        each link).
+
+        `backdated` marks the page's own history; `entries` (the pages a list page links) with
+        `oldest_entry` (the oldest date it printed beside one), or `list_unchanged` (a list page that
+        answered 304), record when the list was read and what it showed.
+        """
         fp = codec.fingerprint(url)
         shard = self.shard(host)
         now_units = codec.due_units(time.time() if now is None else now)
         interval = 0 if kind_interval_seconds is None else self.config.units(kind_interval_seconds)
+        if list_unchanged:
+            listing = b"="
+        elif entries is not None:
+            listing = b"+" + codec.pack_entries(entries, oldest_entry)
+        else:
+            listing = b""
         pipe = self.client.pipeline(transaction=False)
         self._call(pipe, self._settle,
                    [self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets)),
-                    self.keys.wait_prefix(shard).encode() + fp, self.keys.columns(shard)],
+                    self.keys.wait_prefix(shard).encode() + fp, self.keys.columns(shard),
+                    self.keys.listed(shard)],
                    [fp, status, now_units, interval, content_hash,
-                    self.config.units(self.config.column_min_seconds), self.config.column_max_exponent])
+                    self.config.units(self.config.column_min_seconds), self.config.column_max_exponent,
+                    1 if backdated else 0, listing])
         collect = self._queue_admit(pipe, links, now_units)
         replies = await self._execute(pipe)
         return [json.loads(entry) for entry in replies[0]], collect(replies[1:])
+
+    async def mark_backdated(self, urls: Iterable[tuple[str, str]]) -> int:
+        """Mark crawled pages (url, host) backdated, if their first-seen time is recorded; how many were."""
+        seen_keys: list[str] = []
+        fingerprints: list[bytes] = []
+        for url, host in urls:
+            fp = codec.fingerprint(url)
+            seen_keys.append(self.keys.seen(self.shard(host), codec.bucket_of(fp, self.config.seen_buckets)))
+            fingerprints.append(fp)
+        if not seen_keys:
+            return 0
+        pipe = self.client.pipeline(transaction=False)
+        self._call(pipe, self._mark, seen_keys, fingerprints)
+        return int((await self._execute(pipe))[0])
 
     async def ack(self, tokens: Iterable[tuple[int, bytes]]) -> None:
         """Forget requests whose outcome and items are stored (token = (shard, fingerprint))."""
