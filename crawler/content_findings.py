@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 IssueKind = Literal["typo", "name", "national", "leader", "post", "banned", "gambling", "porn", "dark",
-                    "blocked", "defacement"]
+                    "blocked", "defacement", "backdated"]
 IssueSeverity = Literal["serious", "ordinary"]
-IssueWhere = Literal["text", "anchor", "attachment", "link", "home"]
+IssueWhere = Literal["text", "anchor", "attachment", "link", "home", "date"]
 
 # What staff read for each kind (the same words in findings, worklists and docs/content-checks.md).
 ISSUE_WORDS: Final[Mapping[str, str]] = {
@@ -46,9 +46,11 @@ ISSUE_WORDS: Final[Mapping[str, str]] = {
     "dark": "暗链",
     "blocked": "链接指向封禁域名",
     "defacement": "首页异常变化（疑似被篡改）",
+    "backdated": "发布日期倒填",
 }
 WHERE_WORDS: Final[Mapping[str, str]] = {
     "text": "正文", "anchor": "链接文字", "attachment": "附件名称", "link": "链接地址", "home": "首页",
+    "date": "发布日期",
 }
 _SEVERE_CHECK: Final = "V-SEVERE"
 _TYPO_CHECK: Final = "D-TYPO"
@@ -93,11 +95,15 @@ class ContentPage:
 
 
 def issue_key(issue: ContentIssue) -> str:
-    """What a content finding is about: the kind and the form found (one finding per site and key)."""
-    return f"{issue.kind} {issue.found}"
+    """What a content finding is about: the kind and the form found (one finding per site and key); all
+    backdated pages of a site make one finding."""
+    return issue.kind if issue.kind == "backdated" else f"{issue.kind} {issue.found}"
 
 
 def _detail(issue: ContentIssue, pages: int) -> str:
+    if issue.kind == "backdated":
+        return (f"疑似{ISSUE_WORDS['backdated']}：{pages} 个页面标注的发布日期远早于首次发现的时间，"
+                f"其间所在栏目已抓取而未见（如{issue.evidence}），须人工确认")
     should = f"，应为“{issue.right}”" if issue.right else ""
     return (f"疑似{ISSUE_WORDS[issue.kind]}：“{issue.found}”{should}（{WHERE_WORDS[issue.where]}，"
             f"{pages} 个页面），须人工确认")

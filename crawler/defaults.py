@@ -45,6 +45,8 @@ GOVCRAWL_EXPORTER_REFRESH_SECONDS = 60.0  # site state rebuilt from Elasticsearc
 
 # --- Crawl safety and politeness ----------------------------------------------------------------
 GOVCRAWL_ALLOWED_NETWORKS = ""  # CIDRs of private networks that may be fetched, e.g. 127.0.0.0/8
+GOVCRAWL_CRAWL_BACKDATED_DAYS = 7  # an item dated more than this before it was first seen may be backdated
+GOVCRAWL_CRAWL_BACKDATED_GRACE_DAYS = 1  # ...if a list read more than this after its date missed it
 GOVCRAWL_CRAWL_CONDITIONAL_ENABLED = True  # ETag / If-Modified-Since for column pages (304 = unchanged)
 GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST = 2  # in-flight requests per host, cluster-wide
 GOVCRAWL_CRAWL_DELAY_SECONDS = 0.5  # pause between requests to one host (<= 2 requests/s)

@@ -218,6 +218,8 @@ class PageAnalysis:
     # What the page says beyond the site's template (features of its text blocks and list entries):
     # the spider compares it with earlier pages of the same URL pattern to tell traps.
     own: OwnContent | None = None
+    # A column list page linking other pages of its list (pagination): it shows a part of the list only.
+    list_continues: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -679,6 +681,7 @@ class _ColumnRead:
     column_url: str | None
     channel: bool = False
     no_list: bool = False  # linked as a column, the page shows no list but text of its own: no column
+    continues: bool = False  # the list has other pages
 
 
 # A column page that shows this little text of its own and no entries may load its list from elsewhere.
@@ -820,7 +823,7 @@ def _column(
                 crumb=crumb,
             ),
         )
-    return _ColumnRead(items=items, entries=count, column_url=first_url)
+    return _ColumnRead(items=items, entries=count, column_url=first_url, continues=bool(listing.next_pages))
 
 
 def _column_item(
@@ -928,7 +931,7 @@ def _not_a_web_page(page: _Page, item: PageItem, body: bytes, content_type: str,
     item.list_entries, item.column_url = read.entries, read.column_url
     links = _merge_links([], plans)
     item.out_links = len(links)
-    return PageAnalysis(page=item, items=read.items, links=links)
+    return PageAnalysis(page=item, items=read.items, links=links, list_continues=read.continues)
 
 
 def not_found_features(*, body: bytes, status: int, content_type: str, template: SiteTemplate | None
@@ -1051,7 +1054,7 @@ def analyze_page(
         overrides=overrides,
     )
     plans: dict[str, OutLink] = {}
-    items: list[ColumnItem | MessageItem] = []
+    read = _ColumnRead(items=[], entries=0, column_url=None)  # what a column page's list gives
     try:
         if page_kind == "home":
             item.list_entries, newest = _home(page, plans)
@@ -1069,7 +1072,7 @@ def analyze_page(
                 column_level=column_level,
                 title=item.title,
             )
-            items, item.list_entries, item.column_url = read.items, read.entries, read.column_url
+            item.list_entries, item.column_url = read.entries, read.column_url
             if read.channel:
                 item.page_kind = "channel"
             elif read.no_list:
@@ -1089,7 +1092,34 @@ def analyze_page(
     item.out_links = len(links)
     _read_content(item, page, links, content, dictionaries)
     own = content.own(template_blocks, (link.url for link in links if link.crawl == "article"))
-    return PageAnalysis(page=item, items=items, links=links, soft404=False, own=own)
+    return PageAnalysis(page=item, items=read.items, links=links, soft404=False, own=own,
+                        list_continues=read.continues)
+
+
+def list_entries(analysis: PageAnalysis) -> list[OutLink]:
+    """The entries a list page (home page, column) shows: its links planned as items. A consultation
+    column's messages are left out: a message asked long ago and answered now is no backdated item."""
+    if analysis.page.page_kind not in ("home", "column") \
+            or any(isinstance(item, MessageItem) for item in analysis.items):
+        return []
+    return [link for link in analysis.links if link.crawl == "article"]
+
+
+def count_on_first_seen(analysis: PageAnalysis, first_seen: Iterable[date], today: date) -> None:
+    """Backdated entries of a list page (crawler.backdating) count for its freshness on the days they were
+    first seen, not on their printed dates: the home page's newest entry date (V-HOME) and its column's
+    newest date and staleness. A backdated entry was first seen after its printed date, so the newest
+    date can only move later: the new one is the later of the old and the newest first-seen day."""
+    newest = max((day for day in first_seen if day <= today), default=None)
+    if newest is None:
+        return
+    page = analysis.page
+    if page.page_kind == "home" and page.pub_date is not None and page.pub_date < newest:
+        page.pub_date = newest
+    for item in analysis.items:
+        if isinstance(item, ColumnItem) and item.latest_date is not None and item.latest_date < newest:
+            item.latest_date = newest
+            item.stale = is_stale(newest, ColumnClass(item.type), today)
 
 
 def crawlable(links: Iterable[OutLink]) -> list[OutLink]:

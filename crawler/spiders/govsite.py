@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -14,6 +16,7 @@ import xxhash
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
+from crawler.backdating import BackdatingRule, backdated_issue, first_seen_datetime, shanghai_day
 from crawler.clock import SHANGHAI
 from crawler.content_findings import content_dictionaries
 from crawler.extract.attachments import (
@@ -31,7 +34,9 @@ from crawler.page_analysis import (
     PageAnalysis,
     PageLimits,
     analyze_page,
+    count_on_first_seen,
     dead_column_item,
+    list_entries,
     not_found_features,
 )
 from crawler.scheduler import codec
@@ -56,6 +61,7 @@ logger = logging.getLogger(__name__)
 _KNOWN_MAX_ENTRIES = 200_000
 _KNOWN_TTL_SECONDS = 3600.0
 _KnownKey = tuple[str, int, str, bool]  # (site, cycle, link URL, beyond the depth limit)
+_Known = tuple[int, codec.History, float]  # (status code, history, expiry on the monotonic clock)
 _CHECK_SUFFIX = "#govcrawl-check"
 _PROBE_SUFFIX = "#govcrawl-probe"
 _CRAWLED = frozenset({"home", "column", "article", "page"})
@@ -85,6 +91,7 @@ class GovsiteSpider(scrapy.Spider):
     intervals: dict[str, float]
     content_dictionaries: Dictionaries | None  # the content checks' (None: off)
     attachment_limits: AttachmentLimits | None  # how much of an attachment is read (None: not read)
+    backdating: BackdatingRule
 
     def __init__(self, *args: Any, once: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,7 +99,7 @@ class GovsiteSpider(scrapy.Spider):
         self.session: WorkerSession | None = None  # set in from_crawler
         # Statuses the frontier already answered, per (site, cycle, url, beyond max depth): menus and
         # footers repeat the same links on every page, and Redis would give the same answer again.
-        self._known: dict[_KnownKey, tuple[int, float]] = {}
+        self._known: dict[_KnownKey, _Known] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -110,6 +117,8 @@ class GovsiteSpider(scrapy.Spider):
         spider.redis_retry_max_seconds = settings.getfloat("GOVCRAWL_REDIS_RETRY_MAX_SECONDS")
         spider.content_dictionaries = content_dictionaries(settings)
         spider.attachment_limits = attachment_limits(settings)
+        spider.backdating = BackdatingRule(days=settings.getint("GOVCRAWL_CRAWL_BACKDATED_DAYS"),
+                                           grace_days=settings.getint("GOVCRAWL_CRAWL_BACKDATED_GRACE_DAYS"))
         spider.intervals = {
             "home": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
             "probe": settings.getfloat("GOVCRAWL_FRONTIER_PROBE_SECONDS"),
@@ -162,8 +171,13 @@ class GovsiteSpider(scrapy.Spider):
         """
         return url + _CHECK_SUFFIX if crawl == "check" else url
 
-    def _child(self, link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool
-               ) -> Offer | None:
+    def _child(self, link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool,
+               new_since: codec.Listed | None = None) -> Offer | None:
+        """The frontier's offer for a link of a page; None for a trap.
+
+        `new_since`: the link is an entry its list did not show at its previous read, that read (when and
+        the oldest date it showed, kept in the request for the backdating guard of the item's own page).
+        """
         depth = parent["depth"] + 1
         host = urlsplit(link.url).hostname or ""
         same_host = host == site.host
@@ -186,6 +200,9 @@ class GovsiteSpider(scrapy.Spider):
             meta["listing_date"] = link.listing_date.isoformat()
         if link.lists_column:
             meta["lists_column"] = True
+        if new_since is not None and crawl == "article":
+            meta["govcrawl_new_since"] = codec.Listed(read_at=new_since.read_at, oldest=new_since.oldest,
+                                                      entries=frozenset()).record()
         method = "GET"
         callback = "parse"
         if crawl == "check":
@@ -206,6 +223,7 @@ class GovsiteSpider(scrapy.Spider):
             # A column's adaptive interval is set when it settles; until then it waits the shortest one.
             interval_seconds=self.intervals.get(crawl, self.intervals["page"]),
             waiter=waiter,
+            first_seen=crawl in ("article", "page"),
         )
 
     @staticmethod
@@ -225,8 +243,10 @@ class GovsiteSpider(scrapy.Spider):
                 yield item
             return
         if response.status == 304:
-            # A column page unchanged since its last fetch: its interval grows, nothing is parsed.
-            async for item in self._finish(response.request, status=codec.OK, kind="column", content_hash=""):
+            # A column page unchanged since its last fetch: its interval grows, nothing is parsed, and its
+            # list counts as read now, showing what it showed before.
+            async for item in self._finish(response.request, status=codec.OK, kind="column", content_hash="",
+                                           list_unchanged=True):
                 yield item
             return
         fetched_at = datetime.now(UTC)
@@ -256,30 +276,103 @@ class GovsiteSpider(scrapy.Spider):
             logger.info("Page %(url)s cut at the %(limit)s limit (GOVCRAWL_CRAWL_MAX_PAGE_*): "
                         "the rest is not read", {"url": response.url, "limit": limit})
         page.cycle = cycle
-        yield page
-        for item in analysis.items:
-            yield item
-        if kind == "home":
-            yield self._probe(site, response, ok=response.status < 400 and not analysis.soft404,
-                              started_at=fetched_at)
         status = codec.status_code(response.status, "soft404" if analysis.soft404 else None)
+        answered = response.status < 400 and not analysis.soft404
+        listed = _listed(meta)
+        entries = list_entries(analysis) if answered else []
         offers: list[Offer] = []
         keys: list[_KnownKey | None] = []
-        if response.status < 400 and not analysis.soft404:
+        known_broken: list[LinkItem] = []
+        if answered:
             links = without_own_pattern(meta["govcrawl_url"], analysis) if page.repeated else analysis.links
-            known_broken, offers, keys = self._offers(links, site=site, meta=meta)
-            if report_known:
-                for item in known_broken:
-                    yield item
+            known_broken, offers, keys = self._offers(links, site=site, meta=meta, listed=listed)
             if kind == "home":
                 # Fetched first of the site's pages: later pages are compared with its answer.
                 offers.insert(0, self._not_found_request(site, cycle))
                 keys.insert(0, None)
-        async for item in self._settle(meta, status, kind, content_hash=_change_signature(analysis),
-                                       offers=offers, keys=keys, report_known=report_known):
+        history = _history(meta)
+        newly_backdated = self._read_backdating(page, meta, history)
+        settled = await self._settle_links(
+            meta, status, kind, content_hash=_change_signature(analysis), offers=offers, keys=keys,
+            report_known=report_known, backdated=newly_backdated,
+            entries=_shown(analysis) if page.page_kind in ("home", "column") else None,
+            oldest_entry=_oldest_shown(analysis, entries))
+        if entries and listed is not None:
+            await self._backdated_entries(analysis, entries, listed, offers, settled.histories, site=site,
+                                          meta=meta)
+        yield page
+        for item in analysis.items:
+            yield item
+        if kind == "home":
+            yield self._probe(site, response, ok=answered, started_at=fetched_at)
+        if report_known:
+            for item in known_broken:
+                yield item
+        for item in settled.link_items:
             yield item
         async for item in self._done(response.request):
             yield item
+
+    def _read_backdating(self, page: PageItem, meta: dict[str, Any], history: codec.History) -> bool:
+        """Set the page's first-seen time and backdated flag (crawler.backdating); True when it is found
+        backdated now, so the frontier keeps the verdict."""
+        if history.first_seen is None:
+            return False
+        page.first_seen_at = first_seen_datetime(history.first_seen)
+        if page.page_kind != "article":
+            return False
+        listing = meta.get("listing_date")
+        published = page.pub_date or (date.fromisoformat(listing) if listing else None)
+        new_since = codec.Listed.from_record(meta["govcrawl_new_since"]) if "govcrawl_new_since" in meta \
+            else None
+        found_now = new_since is not None and not history.backdated and self.backdating.backdated(
+            published, history.first_seen, new_since.read_at, new_since.oldest)
+        if (history.backdated or found_now) and published is not None:
+            page.backdated = True
+            page.content_issues.append(backdated_issue(
+                published, history.first_seen, new_since.read_at if new_since is not None else None).record())
+            self._stat("govcrawl/content/backdated")
+        return found_now
+
+    async def _backdated_entries(self, analysis: PageAnalysis, entries: Sequence[OutLink],
+                                 listed: codec.Listed, offers: Sequence[Offer],
+                                 histories: Sequence[codec.History], *, site: Site,
+                                 meta: dict[str, Any]) -> None:
+        """Judge a list page's dated entries (crawler.backdating): those backdated count for its freshness
+        on the day they were first seen, and the frontier keeps the verdicts found now. An item found now is
+        fetched again at once (forced), so its own stored page says so without waiting for its next visit:
+        another list may have queued it already, with a request that knew nothing of the verdict."""
+        remembered = {offer.url: history for offer, history in zip(offers, histories, strict=True)}
+        offered = {offer.url: offer for offer in offers}
+        deep = meta["depth"] + 1 > self.max_depth
+        first_seen_days = []
+        found: list[OutLink] = []
+        for entry in entries:
+            history = remembered.get(entry.url)
+            if history is None:
+                known = self._known.get((site.site_id, meta["cycle"], entry.url, deep))
+                history = known[1] if known is not None else codec.NO_HISTORY
+            if history.first_seen is None or entry.listing_date is None:
+                continue
+            found_now = not history.backdated and not listed.shows(entry.url) and self.backdating.backdated(
+                entry.listing_date, history.first_seen, listed.read_at, listed.oldest)
+            if history.backdated or found_now:
+                first_seen_days.append(shanghai_day(history.first_seen))
+            if found_now:
+                found.append(entry)
+        if found:
+            assert self.frontier is not None
+            frontier = self.frontier
+            marked = [(entry.url, urlsplit(entry.url).hostname or "") for entry in found]
+            await retrying(lambda: frontier.mark_backdated(marked), what="backdating",
+                           max_wait_seconds=self.redis_retry_max_seconds)
+            again = [dataclasses.replace(offer, force=True) for offer in (
+                offered.get(entry.url) or self._child(entry, site=site, parent=meta, on_homepage=False)
+                for entry in found) if offer is not None]
+            await retrying(lambda: frontier.admit(again), what="backdating",
+                           max_wait_seconds=self.redis_retry_max_seconds)
+            self._stat("govcrawl/content/backdated_entries", len(found))
+        count_on_first_seen(analysis, first_seen_days, today_in_shanghai())
 
     def _not_found_request(self, site: Site, cycle: int) -> Offer:
         """A request for a page of the site that cannot exist (crawler.traps.not_found_url)."""
@@ -480,53 +573,62 @@ class GovsiteSpider(scrapy.Spider):
             yield item
 
     # --- frontier bookkeeping ---------------------------------------------------------------------
-    async def _finish(self, request: scrapy.Request | None, *, status: int, kind: str, content_hash: str = "-"
-                      ) -> AsyncIterator[Any]:
+    async def _finish(self, request: scrapy.Request | None, *, status: int, kind: str,
+                      content_hash: str = "-", list_unchanged: bool = False) -> AsyncIterator[Any]:
         assert request is not None
-        async for item in self._settle(request.meta, status, kind, content_hash=content_hash):
+        settled = await self._settle_links(request.meta, status, kind, content_hash=content_hash,
+                                           list_unchanged=list_unchanged)
+        for item in settled.link_items:
             yield item
         async for ack in self._done(request):
             yield ack
 
-    async def _settle(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-", *,
-                      offers: Sequence[Offer] = (), keys: Sequence[_KnownKey | None] = (),
-                      report_known: bool = True) -> AsyncIterator[LinkItem]:
+    async def _settle_links(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-", *,
+                            offers: Sequence[Offer] = (), keys: Sequence[_KnownKey | None] = (),
+                            report_known: bool = True, backdated: bool = False,
+                            entries: Sequence[str] | None = None, oldest_entry: date | None = None,
+                            list_unchanged: bool = False) -> _Settled:
         """Record this URL's outcome and offer its links, in one round trip.
 
-        Yields a LinkItem for every page that linked to this URL while it was pending, if it is broken,
-        and (with `report_known`) for every offered link whose status is already known and broken.
+        Its link items: one for every page that linked to this URL while it was pending, if it is broken,
+        and (with `report_known`) one for every offered link whose status is already known and broken.
+        `backdated`, `entries`, `oldest_entry` and `list_unchanged` go to the frontier
+        (Frontier.settle_and_admit).
         """
         assert self.frontier is not None
         url = meta["govcrawl_url"]
         interval = None if kind == "column" else self.intervals.get(kind, self.intervals["page"])
         frontier = self.frontier
-        waiters, codes = await retrying(
+        waiters, answers = await retrying(
             lambda: frontier.settle_and_admit(url=url, host=urlsplit(url).hostname or "", status=status,
                                               kind_interval_seconds=interval, content_hash=content_hash,
-                                              links=offers),
+                                              links=offers, backdated=backdated, entries=entries,
+                                              oldest_entry=oldest_entry, list_unchanged=list_unchanged),
             what="settle", max_wait_seconds=self.redis_retry_max_seconds)
+        settled = _Settled(link_items=[], histories=[history for _, history in answers])
         if codec.is_broken(status):
-            for waiter in waiters:
-                yield _link_item(url, waiter, status)
+            settled.link_items.extend(_link_item(url, waiter, status) for waiter in waiters)
         if len(self._known) > _KNOWN_MAX_ENTRIES:
             self._known.clear()
         expires = time.monotonic() + _KNOWN_TTL_SECONDS
-        for offer, known_key, code in zip(offers, keys, codes, strict=True):
+        for offer, known_key, (code, history) in zip(offers, keys, answers, strict=True):
             if code > 0 and known_key is not None:
-                self._known[known_key] = (code, expires)
+                self._known[known_key] = (code, history, expires)
             if code > 0 and codec.is_broken(code) and report_known:
                 assert offer.waiter is not None
-                yield _link_item(offer.url, offer.waiter, code)
+                settled.link_items.append(_link_item(offer.url, offer.waiter, code))
             elif code == OVER_BUDGET:
                 self._stat("govcrawl/skipped/check_budget" if offer.site_id == "@check"
                            else "govcrawl/skipped/page_budget")
+        return settled
 
-    def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any]
+    def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any], listed: codec.Listed | None
                 ) -> tuple[list[LinkItem], list[Offer], list[_KnownKey | None]]:
         """(LinkItems of known broken links, the links to offer the frontier, their cache keys).
 
         Links whose status was settled earlier in this cycle of the site are not offered again: Redis
-        would answer the same, so the status is taken from this worker's cache.
+        would answer the same, so the status is taken from this worker's cache. `listed`: the page's
+        previous read as a list, if any.
         """
         known_broken: list[LinkItem] = []
         offers: list[Offer] = []
@@ -537,12 +639,14 @@ class GovsiteSpider(scrapy.Spider):
         for link in links:
             key = (site.site_id, meta["cycle"], link.url, deep)
             known = self._known.get(key)
-            if known is not None and known[1] > now:
+            if known is not None and known[2] > now:
                 if codec.is_broken(known[0]):
                     known_broken.append(_link_item(link.url, self._waiter(link, site=site, parent=meta,
                                                                           on_homepage=on_homepage), known[0]))
                 continue
-            child = self._child(link, site=site, parent=meta, on_homepage=on_homepage)
+            new_since = listed if listed is not None and link.crawl == "article" \
+                and not listed.shows(link.url) else None
+            child = self._child(link, site=site, parent=meta, on_homepage=on_homepage, new_since=new_since)
             if child is not None:
                 offers.append(child)
                 # A column's status is not final within a cycle: it revisits adaptively.
@@ -564,9 +668,46 @@ class GovsiteSpider(scrapy.Spider):
                          error=None if ok else "http", body_bytes=len(response.body), region=site.region,
                          level=site.level)
 
-    def _stat(self, key: str) -> None:
+    def _stat(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
+        self.crawler.stats.inc_value(key, count)
+
+
+@dataclass(slots=True)
+class _Settled:
+    """What settling a URL gave: the link items to store, and the history of each link offered."""
+
+    link_items: list[LinkItem]
+    histories: list[codec.History]
+
+
+def _oldest_shown(analysis: PageAnalysis, entries: Sequence[OutLink]) -> date | None:
+    """The oldest date a list page printed beside an entry, when the page shows only a part of its list
+    (a home page's blocks, a column page with other pages): an item older than that would not have been
+    on it (crawler.backdating). None for a whole list on one page, or a list without dates."""
+    if analysis.page.page_kind != "home" and not analysis.list_continues:
+        return None
+    return min((entry.listing_date for entry in entries if entry.listing_date is not None), default=None)
+
+
+def _shown(analysis: PageAnalysis) -> list[str]:
+    """What a list page showed, for its next read to tell new entries: every page it links, not only the
+    entries this read recognised (a list read differently next time must not make old items new)."""
+    return [link.url for link in analysis.links if link.crawl in ("article", "page")]
+
+
+def _history(meta: dict[str, Any]) -> codec.History:
+    """What the frontier remembered of a request's URL when it handed it out (Frontier.pop)."""
+    remembered = meta.get("govcrawl_history")
+    if not remembered:
+        return codec.NO_HISTORY
+    return codec.History(first_seen=remembered[0], backdated=remembered[1])
+
+
+def _listed(meta: dict[str, Any]) -> codec.Listed | None:
+    """A list page's previous read, as the frontier handed it out with the request (Frontier.pop)."""
+    remembered = meta.get("govcrawl_listed")
+    return codec.Listed.from_record(remembered) if remembered else None
 
 
 def _change_signature(analysis: PageAnalysis) -> str:
