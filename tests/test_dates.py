@@ -267,8 +267,12 @@ UNSEEN_PAGES_DIR = pathlib.Path(__file__).parent / "data" / "unseen-pages"
 GOAL_EXACT, GOAL_PRECISION = 0.93, 0.98
 # What each holdout measured when the dev-driven changes of 2026-12-06 landed (right/pages,
 # right/answered): floors against regressions. docs/dates.md has the figures before and after.
-HOLDOUT_FLOORS = {"holdout": (31 / 36, 28 / 28), "holdout2": (19 / 23, 18 / 19)}
-SPLIT_SIZES = {"dev": 37, "holdout": 36, "dev2": 24, "holdout2": 23}
+# Batch 3 (8 pages, labelled blind on 2026-12-06; 1 government page) was scored as it arrived, with no
+# change made for it: dev3 misses one page (an abstention on "五月 22nd, 2011"), holdout3 answers none of
+# its three dated pages (abstentions, no wrong date).
+HOLDOUT_FLOORS = {"holdout": (31 / 36, 28 / 28), "holdout2": (19 / 23, 18 / 19), "holdout3": (1 / 4, 1.0),
+                  "dev3": (3 / 4, 3 / 3)}
+SPLIT_SIZES = {"dev": 37, "holdout": 36, "dev2": 24, "holdout2": 23, "dev3": 4, "holdout3": 4}
 
 
 def _unseen_pages(*splits: str) -> list[dict[str, str | None]]:
@@ -293,7 +297,8 @@ def _score(*splits: str) -> tuple[float, float, list[str]]:
         if got is not None:
             answered += 1
             answered_right += got == page["publish_date"]
-    return right / len(pages), answered_right / max(answered, 1), missed
+    # No date answered: no wrong one either.
+    return right / len(pages), answered_right / answered if answered else 1.0, missed
 
 
 def test_unseen_pages_are_split_into_dev_and_holdout() -> None:
@@ -325,10 +330,10 @@ def test_unseen_holdout_pages_do_not_regress(split: str) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="holdout + holdout2 measured exact 50/59 = 0.847, precision 46/47 = 0.979: below the goal",
+    reason="holdout + holdout2 + holdout3 exact 51/63 = 0.810, precision 46/47 = 0.979: below the goal",
 )
 def test_unseen_holdout_pages_reach_the_goal() -> None:
-    exact, precision, _missed = _score("holdout", "holdout2")
+    exact, precision, _missed = _score("holdout", "holdout2", "holdout3")
     assert exact >= GOAL_EXACT, f"exact {exact:.3f}"
     assert precision >= GOAL_PRECISION, f"precision {precision:.3f}"
 
