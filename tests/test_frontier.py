@@ -401,12 +401,19 @@ def test_a_crawled_page_keeps_when_it_was_first_offered_through_revisits_and_rec
     run(redis_url, redis_prefix, body)
 
 
-def test_a_page_over_the_budget_is_still_recorded_as_seen(redis_url: str, redis_prefix: str) -> None:
+def test_a_list_entry_over_the_budget_is_still_recorded_as_seen(redis_url: str, redis_prefix: str) -> None:
     async def body(frontier: Frontier) -> None:
-        pages = [_link(f"http://a.gov.cn/{n}.html", first_seen=True) for n in range(4)]
+        pages = [_link(f"http://a.gov.cn/{n}.html", first_seen=True, seen_if_refused=True) for n in range(4)]
         answers = await frontier.admit_with_history(pages, now=NOW)
         assert [code for code, _ in answers] == [QUEUED, QUEUED, QUEUED, OVER_BUDGET]
         assert all(history.first_seen is not None for _, history in answers)
+        # Any other page over the budget is not kept: an endless URL space would fill the seen-set.
+        other = _link("http://a.gov.cn/calendar?d=2026-12-06", first_seen=True)
+        assert await frontier.admit_with_history([other], now=NOW) == [(OVER_BUDGET, answers[3][1])]
+        fp = codec.fingerprint(other.url)
+        shard = frontier.shard("a.gov.cn")
+        bucket = frontier.keys.seen(shard, codec.bucket_of(fp, frontier.config.seen_buckets))
+        assert not await frontier.client.hexists(bucket, fp)
         # Next cycle (budget reset) the refused page is queued at once, with its first sighting of the
         # earlier cycle: it was listed then, so it is not new when it is finally fetched.
         await frontier.client.delete(frontier.keys.budget(frontier.shard("a.gov.cn")))

@@ -130,6 +130,9 @@ class Offer:
     force: bool = False
     waiter: dict[str, Any] | None = None  # the (found_on, ...) record to report if the target is broken
     first_seen: bool = False  # record when it was first offered (a crawled page of a site: codec.History)
+    # ... even when the site's page budget refuses it (a list entry: it is not new when a later cycle
+    # fetches it). Not for every page: an endless URL space over the budget would fill the seen-set.
+    seen_if_refused: bool = False
     fp: bytes = field(init=False)
 
     def __post_init__(self) -> None:
@@ -341,7 +344,7 @@ class Frontier:
                     self.config.units(link.interval_seconds),
                     1 if link.force else 0,
                     "" if link.waiter is None else json.dumps(link.waiter, ensure_ascii=False),
-                    1 if link.first_seen else 0,
+                    (2 if link.seen_if_refused else 1) if link.first_seen else 0,
                 ]
             self._call(pipe, self._admit, [self.keys.queue(shard), self.keys.hostseq(shard),
                                            self.keys.budget(shard), self.keys.check_budget(shard)], args)

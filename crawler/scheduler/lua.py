@@ -12,7 +12,8 @@ from typing import Final
 # then per link 9 values:
 #   seen-key, fp, payload, host, site_id ("" = no budget, "@check" = the link-check budget of the
 #   target host), interval (due units), force (0/1), waiter (JSON or ""), first (1 = record when a new
-#   URL is first offered, even over budget: the crawled pages of a site; 0 = no history)
+#   URL is first offered: the crawled pages of a site; 2 = the same, even when over budget: list entries;
+#   0 = no history)
 # Returns two values per link: its code (-1 queued, -2 over budget, -3 waiting for a pending fetch, or
 # the known status code (>= 1) of a URL fetched recently enough) and its history (codec.History: the
 # bits of the seen value above 32; 0 when none is recorded).
@@ -43,7 +44,7 @@ while i <= #ARGV do
     due = math.floor(low / 1024)
     exp = math.floor(low / 64) % 16
     status = low % 64
-  elseif first == '1' then
+  elseif first ~= '0' then
     history = first_seen_now
   end
   local result
@@ -56,7 +57,7 @@ while i <= #ARGV do
   elseif budget > 0 and site ~= '' and site ~= '@check' and force ~= '1'
       and tonumber(redis.call('HINCRBY', KEYS[3], site, 1)) > budget then
     -- not fetched this cycle, but seen now: due at once, its first-seen time kept
-    if value < 0 and history > 0 then
+    if value < 0 and first == '2' then
       redis.call('HSET', seen_key, fp, string.format('%.0f', history * TWO32))
     end
     result = -2

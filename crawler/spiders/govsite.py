@@ -224,6 +224,7 @@ class GovsiteSpider(scrapy.Spider):
             interval_seconds=self.intervals.get(crawl, self.intervals["page"]),
             waiter=waiter,
             first_seen=crawl in ("article", "page"),
+            seen_if_refused=crawl == "article" and link.listing_date is not None,
         )
 
     @staticmethod
@@ -295,7 +296,7 @@ class GovsiteSpider(scrapy.Spider):
         settled = await self._settle_links(
             meta, status, kind, content_hash=_change_signature(analysis), offers=offers, keys=keys,
             report_known=report_known, backdated=newly_backdated,
-            entries=_shown(analysis) if page.page_kind in ("home", "column") else None,
+            entries=_shown(analysis) if answered and page.page_kind in ("home", "column") else None,
             oldest_entry=_oldest_shown(analysis, entries))
         if entries and listed is not None:
             await self._backdated_entries(analysis, entries, listed, offers, settled.histories, site=site,
