@@ -14,7 +14,7 @@ from elasticsearch import helpers
 
 from crawler.backdating import BackdatingRule
 from crawler.clock import SHANGHAI
-from tests.conftest import CRAWL_SETTINGS
+from tests.conftest import CRAWL_SETTINGS, run_farm
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from elasticsearch import Elasticsearch
 
-    from tests.conftest import Env
+    from tests.conftest import Env, RunningFarm
 
 DAY = 86400.0
 # 2026-12-01 12:00 in Shanghai (04:00 UTC).
@@ -268,3 +268,49 @@ def test_items_with_forged_dates_are_found_on_the_next_crawl_and_stay_found(
     third = _crawl_and_report(env, tmp_path, "third")
     assert {path for path, page in _pages(es_client, env).items() if page.get("backdated")} == backdated
     assert len(_backdating_findings(third)) == 1
+
+
+# --- the farm: items published between two crawls ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def publish_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFarm]:
+    with run_farm(tmp_path_factory.mktemp("publish-farm"), sites=4, seed=5, base_ip="127.0.32.1",
+                  extra=("--slow-seconds", "1")) as farm:
+        yield farm
+
+
+def test_on_the_farm_only_the_backdated_items_are_found(env: Env, publish_farm: RunningFarm,
+                                                        es_client: Elasticsearch, tmp_path: Path) -> None:
+    """Every farm page is dated, most of them long before the first crawl: none of them is backdated on
+    either crawl; of the items two sites publish between the crawls, exactly the backdated ones are."""
+    assert env.scrapy("seed", str(publish_farm.registry)).returncode == 0
+    first = {site["site_id"]: site for site in _farm_crawl(env, tmp_path, "first")}
+    assert not any(_backdating_findings(site) for site in first.values())
+    up = [site for site in publish_farm.truth["sites"] if not site["down"] and site["role"] is None][:2]
+    published: list[dict[str, Any]] = []
+    for site in up:
+        answer = publish_farm.call("POST", f"publish/{site['url'].split('//')[1].split(':')[0]}")
+        assert answer["ok"], answer
+        published += answer["published"]
+    recheck = env.scrapy("recheck", *(site["site_id"] for site in publish_farm.truth["sites"]), timeout=120)
+    assert recheck.returncode == 0, recheck.stderr[-2000:]
+    second = {site["site_id"]: site for site in _farm_crawl(env, tmp_path, "second")}
+
+    es_client.indices.refresh(index=f"{env.es_prefix}-pages")
+    pages = {hit["_source"]["url"]: hit["_source"] for hit in helpers.scan(
+        es_client, index=f"{env.es_prefix}-pages", query={"query": {"match_all": {}}})}
+    assert all(item["url"] in pages for item in published), "a published item was not crawled"
+    flagged = {url for url, page in pages.items() if page.get("backdated")}
+    assert flagged == {item["url"] for item in published if item["backdated"]}
+    assert sum(1 for page in pages.values() if page["page_kind"] == "article") > 150  # the clean pages
+    with_findings = {site_id for site_id, site in second.items() if _backdating_findings(site)}
+    assert with_findings == {site["site_id"] for site in up}
+
+
+def _farm_crawl(env: Env, work: Path, name: str) -> list[dict[str, Any]]:
+    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    report = env.scrapy("report", "-o", str(work / f"{name}.json"), timeout=120)
+    assert report.returncode == 0, report.stderr[-3000:]
+    return list(json.loads((work / f"{name}.json").read_text(encoding="utf-8"))["sites"])

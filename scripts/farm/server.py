@@ -16,6 +16,7 @@ import xxhash
 from scripts.farm import render
 from scripts.farm.content import attachment_file, defaced_home
 from scripts.farm.pages import RESOURCES, PageSpec, answer, build_pages
+from scripts.farm.publish import Published, items_for, with_published
 from scripts.farm.world import World
 
 if TYPE_CHECKING:
@@ -128,11 +129,14 @@ class FarmServer:
         self.fixed: dict[str, set[str]] = {}
         # Sites whose home page was defaced at run time (POST /_farm/deface/IP, /_farm/restore/IP; issue 14).
         self.defaced: set[str] = set()
+        # Items sites published at run time (POST /_farm/publish/IP; scripts/farm/publish.py).
+        self.published: dict[int, list[Published]] = {}
         self.rendered = lru_cache(maxsize=8192)(self._rendered)
 
     def _pages(self, index: int) -> dict[str, PageSpec]:
         assert isinstance(self.world, World)
-        return build_pages(self.world.model(index), self.world.today)
+        model = with_published(self.world.model(index), self.published.get(index, []))
+        return build_pages(model, self.world.today)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -266,12 +270,27 @@ class FarmServer:
         if method == "POST" and len(parts) >= 4 and parts[:2] in (["_farm", "fix"], ["_farm", "unfix"]) \
                 and parts[2] in self.world.index_of_ip:
             return self._fix(parts[1], parts[2], "/" + "/".join(parts[3:]))
+        if method == "POST" and len(parts) == 3 and parts[1] == "publish" \
+                and parts[2] in self.world.index_of_ip and isinstance(self.world, World):
+            return self._publish(parts[2])
         if method == "POST" and len(parts) == 3 and parts[1] in ("deface", "restore") \
                 and parts[2] in self.world.index_of_ip:
             (self.defaced.add if parts[1] == "deface" else self.defaced.discard)(parts[2])
             logger.info("Site %(ip)s home page %(action)s", {"ip": parts[2], "action": parts[1]})
             return http_response(200, b'{"ok": true}', "application/json")
         return http_response(404, b'{"error": "unknown control endpoint"}', "application/json")
+
+    def _publish(self, ip: str) -> bytes:
+        """A site publishes an honest item and a backdated one in its first news column (once)."""
+        assert isinstance(self.world, World)
+        index = self.world.index_of_ip[ip]
+        model = self.world.model(index)
+        items = self.published.setdefault(index, items_for(model, self.world.today))
+        self.pages.cache_clear()
+        self.rendered.cache_clear()
+        logger.info("Site %(ip)s published %(count)d items", {"ip": ip, "count": len(items)})
+        answer_ = {"ok": bool(items), "published": [item.record(model.host) for item in items]}
+        return http_response(200, json.dumps(answer_, ensure_ascii=False).encode(), "application/json")
 
     def _fix(self, action: str, ip: str, path: str) -> bytes:
         """A site's owner fixes (or breaks again) one path: a dead link's target answers 200 from now on."""
