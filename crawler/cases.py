@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from elasticsearch import NotFoundError
 from elasticsearch.helpers import streaming_bulk
 
+from crawler.content_findings import TYPO_CHECK
 from crawler.glossary import CASE_STATUSES, REVIEW_DECISIONS
 from crawler.naming import index_name
 from crawler.scoring import judge_findings, score_site
@@ -350,10 +351,17 @@ def apply_decisions(state: SiteState, result: SiteResult, cases: dict[str, CaseI
         elif case.status == "false_alarm":
             continue
         elif case.decision == "confirmed" and finding.confidence == "suspected":
-            kept.append(dataclasses.replace(finding, confidence="confirmed"))
+            kept.append(_confirmed(finding, rules))
         else:
             kept.append(finding)
     return judge_findings(state, kept, rules)
+
+
+def _confirmed(finding: Finding, rules: Indicators) -> Finding:
+    """A suspected finding a reviewer confirmed. A typo (D-TYPO) carries no points while suspected: the
+    criteria deduct each confirmed one, so it takes its points now."""
+    points = rules.points(finding.check) if finding.check == TYPO_CHECK else finding.points
+    return dataclasses.replace(finding, confidence="confirmed", points=points)
 
 
 def _decided_links(state: SiteState, finding: Finding, cases: dict[str, CaseItem],

@@ -53,7 +53,7 @@ WHERE_WORDS: Final[Mapping[str, str]] = {
     "date": "发布日期",
 }
 _SEVERE_CHECK: Final = "V-SEVERE"
-_TYPO_CHECK: Final = "D-TYPO"
+TYPO_CHECK: Final = "D-TYPO"  # also read by crawler.cases: a confirmed typo takes its points
 _EVIDENCE_PAGES: Final = 5
 _PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 
@@ -129,8 +129,8 @@ def content_findings(pages: Iterable[ContentPage], rules: Indicators) -> list[Fi
             findings.append(Finding(check=_SEVERE_CHECK, severity="veto", points=0.0, confidence="suspected",
                                     detail=_detail(issue, len(urls)), key=key, evidence=evidence))
         else:
-            points = rules.points(_TYPO_CHECK)
-            findings.append(Finding(check=_TYPO_CHECK, severity="deduction", points=0.0,
+            points = rules.points(TYPO_CHECK)
+            findings.append(Finding(check=TYPO_CHECK, severity="deduction", points=0.0,
                                     confidence="suspected", key=key,
                                     detail=f"{_detail(issue, len(urls))}，确认后每处扣 {points:g} 分",
                                     evidence=evidence))

@@ -343,3 +343,23 @@ def test_other_pages_broken_links_are_one_case_each_and_judged_each() -> None:
         seen[0].subject: "fixed", seen[1].subject: "open", seen[2].subject: "open"}
     assert [finding.key for finding in cases.worklist_findings(state, result, rules)
             if finding.check == "D-LINK-OTHER"] == [item.subject for item in seen]
+
+
+def test_a_confirmed_typo_takes_its_points_and_an_overturned_one_none() -> None:
+    """D-TYPO carries 0 points while suspected; the criteria deduct each confirmed typo."""
+    rules = load_indicators()
+    typo = Finding(check="D-TYPO", severity="deduction", points=0.0, confidence="suspected",
+                   detail="疑似错别字：“既往不究”，应为“既往不咎”", key="typo 既往不究")
+    other = dataclasses.replace(typo, key="typo 防汛形式", detail="疑似错别字：“防汛形式”")
+    state = _state()
+    result = judge_findings(state, [typo, other], rules)
+    assert result.score == rules.scoring.start_points
+    seen = {observation.case_id: cases.observe(None, observation, at=DAY1, today=DAY1.date(), rules=RULES)
+            for observation in cases.observations(state, result)}
+    typo_id, other_id = (cases.case_id(state.site_id, "D-TYPO", key) for key in (typo.key, other.key))
+    decided = {**seen, typo_id: cases.decide(seen[typo_id], "confirmed", at=DAY1, by="李四"),
+               other_id: cases.decide(seen[other_id], "false_alarm", at=DAY1, by="李四")}
+    judged = cases.apply_decisions(state, result, decided, rules)
+    [kept] = judged.findings
+    assert (kept.key, kept.confidence, kept.points) == (typo.key, "confirmed", rules.points("D-TYPO"))
+    assert judged.score == rules.scoring.start_points - rules.points("D-TYPO") == 99.5
