@@ -26,7 +26,7 @@ from crawler.commands.status import ClusterStatus, read_status
 from crawler.metrics import new_family
 from crawler.scheduler.frontier import Frontier
 from crawler.scheduler.sharded import frontier_config_from_settings
-from crawler.scoring import homepage_date, late_messages, score_site
+from crawler.scoring import homepage_date, is_core_stale, late_messages, score_site
 from crawler.site_state import CheckPoint, iter_site_state_batches
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ class SiteRecord:
     homepage_timestamp: float | None
     column_timestamps: tuple[tuple[str, float], ...]
     columns: tuple[tuple[str, str, int], ...]  # (class, state, count), non-zero counts only
+    core_columns_stale: int  # as V-CORE counts them (scoring.is_core_stale)
     broken_links: tuple[tuple[str, str, int], ...]  # (where, confidence, count), non-zero only
     unanswered_messages: int
     findings: tuple[tuple[str, str, int], ...]  # (severity, confidence, count), non-zero only
@@ -134,6 +135,7 @@ def site_record(state: SiteState, result: SiteResult, as_of: date, rules: Indica
         homepage_timestamp=day_timestamp(homepage) if homepage is not None else None,
         column_timestamps=tuple((cls, day_timestamp(day)) for cls, day in sorted(newest.items())),
         columns=tuple((cls, column_state, count) for (cls, column_state), count in sorted(states.items())),
+        core_columns_stale=sum(1 for column in state.columns if is_core_stale(column)),
         broken_links=tuple((where, confidence, count)
                            for (where, confidence), count in sorted(broken.items())),
         unanswered_messages=unanswered_messages(state, as_of, rules),
@@ -169,6 +171,7 @@ def site_families(sites: Sequence[SiteRecord]) -> Iterator[Metric]:
     homepage = new_family(catalog.SITE_HOMEPAGE_LAST_UPDATE)
     column_dates = new_family(catalog.SITE_COLUMN_LAST_UPDATE)
     columns = new_family(catalog.SITE_COLUMNS)
+    core = new_family(catalog.SITE_CORE_COLUMNS_STALE)
     for site in sites:
         if site.homepage_timestamp is not None:
             homepage.add_metric(site.labels, site.homepage_timestamp)
@@ -176,7 +179,9 @@ def site_families(sites: Sequence[SiteRecord]) -> Iterator[Metric]:
             column_dates.add_metric([*site.labels, cls], timestamp)
         for cls, column_state, count in site.columns:
             columns.add_metric([*site.labels, cls, column_state], float(count))
-    yield from (homepage, column_dates, columns)
+        if site.core_columns_stale:
+            core.add_metric(site.labels, float(site.core_columns_stale))
+    yield from (homepage, column_dates, columns, core)
     broken = new_family(catalog.SITE_BROKEN_LINKS)
     unanswered = new_family(catalog.SITE_UNANSWERED_MESSAGES)
     findings = new_family(catalog.SITE_FINDINGS)

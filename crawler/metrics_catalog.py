@@ -105,6 +105,11 @@ SITE_COLUMNS = MetricSpec(
     label_values={"class": COLUMN_CLASSES, "state": COLUMN_STATES}, sparse=True,
     help="Columns of this class in this state (stale or empty; non-zero counts only).",
 )
+SITE_CORE_COLUMNS_STALE = MetricSpec(
+    name="govcrawl_site_core_columns_stale", kind=_G, labels=SITE_LABELS, sparse=True,
+    help="Core columns V-CORE counts: NEWS with no item in 14 days (empty ones too), level-1 "
+         "NOTICE/POLICY with none in 6 months.",
+)
 SITE_BROKEN_LINKS = MetricSpec(
     name="govcrawl_site_broken_links", kind=_G, labels=(*SITE_LABELS, "where", "confidence"),
     label_values={"where": BROKEN_LINK_WHERE, "confidence": CONFIDENCES}, sparse=True,
@@ -235,8 +240,8 @@ SHARD_HANDOVERS_TOTAL = MetricSpec(
 
 SITE_METRICS: Final[tuple[MetricSpec, ...]] = (
     SITE_INFO, SITE_UP, SITE_AVAILABILITY_RATIO, SITE_UNAVAILABLE_RATIO, SITE_PROBE_COUNT,
-    SITE_HOMEPAGE_LAST_UPDATE, SITE_COLUMN_LAST_UPDATE, SITE_COLUMNS, SITE_BROKEN_LINKS,
-    SITE_UNANSWERED_MESSAGES, SITE_FINDINGS, SITE_VETO, SITE_SCORE,
+    SITE_HOMEPAGE_LAST_UPDATE, SITE_COLUMN_LAST_UPDATE, SITE_COLUMNS, SITE_CORE_COLUMNS_STALE,
+    SITE_BROKEN_LINKS, SITE_UNANSWERED_MESSAGES, SITE_FINDINGS, SITE_VETO, SITE_SCORE,
 )
 EXPORTER_METRICS: Final[tuple[MetricSpec, ...]] = (
     EXPORTER_LAST_REFRESH, EXPORTER_REFRESH_FAILURES_TOTAL, EXPORTER_REFRESH_DURATION, SITES_REGISTERED,
@@ -266,6 +271,7 @@ MAX_SERIES_PER_SITE: Final[Mapping[str, int]] = {
     SITE_COLUMN_LAST_UPDATE.name: len(SITE_COLUMN_LAST_UPDATE_EXPORTED_CLASSES),
     SITE_COLUMNS.name: len(COLUMN_CLASSES) * len(SITE_COLUMN_EXPORTED_STATES),
     SITE_BROKEN_LINKS.name: len(BROKEN_LINK_WHERE) * len(CONFIDENCES),
+    SITE_CORE_COLUMNS_STALE.name: 1,
     SITE_UNANSWERED_MESSAGES.name: 1,
     SITE_FINDINGS.name: len(SEVERITIES) * len(CONFIDENCES),
     SITE_VETO.name: len(VETO_CHECKS),  # one confidence per check at a time: the label adds no series

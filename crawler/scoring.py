@@ -304,7 +304,9 @@ def _homepage(state: SiteState, as_of: date, rules: Indicators) -> list[Finding]
     return []
 
 
-def _is_core_stale(column: ColumnState) -> bool:
+def is_core_stale(column: ColumnState) -> bool:
+    """A column V-CORE counts: a NEWS column with no item in 14 days (an empty one too), or a level-1
+    NOTICE/POLICY column with none in 6 months (also the exporter's govcrawl_site_core_columns_stale)."""
     level1_core = column.type in _CORE_LEVEL1_TYPES and column.level == 1
     return column.stale and (column.type == "news" or level1_core)
 
@@ -312,7 +314,7 @@ def _is_core_stale(column: ColumnState) -> bool:
 def _columns(state: SiteState, rules: Indicators) -> list[Finding]:
     vetoes, data = rules.vetoes, state.stale_data
     findings: list[Finding] = []
-    core = [column.url for column in state.columns if _is_core_stale(column)]
+    core = [column.url for column in state.columns if is_core_stale(column)]
     stale = [column.url for column in state.columns
              if column.type != "exempt" and (column.stale or column.empty)]
     empty = [column.url for column in state.columns if column.empty]

@@ -204,8 +204,9 @@ class _CountCheck:
 def _count_checks() -> list[_CountCheck]:
     columns = "sum by (site_id, region, level) (govcrawl_site_columns{{{}}})"
     return [
+        # As scoring counts them (empty news columns too, notice/policy at level 1 only): their own metric.
         _CountCheck(alert="GovSiteCoreColumnsStale", check="V-CORE",
-                    expr=columns.format('state="stale", class=~"news|notice|policy"'),
+                    expr="sum by (site_id, region, level) (govcrawl_site_core_columns_stale)",
                     zh="核心栏目未更新", en="stale news, notice or policy columns",
                     zh_veto="动态要闻 14 天、通知公告/政策文件 6 个月未更新的栏目达到 {fail} 个",
                     summary="{{ $value }} 个核心栏目未更新 / {{ $value }} core columns stale"),

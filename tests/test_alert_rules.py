@@ -282,6 +282,7 @@ def test_series_budget_for_15000_sites_stays_under_300000() -> None:
     typical_sparse = {
         "govcrawl_site_column_last_update_timestamp_seconds": 3,
         "govcrawl_site_columns": 2,
+        "govcrawl_site_core_columns_stale": 0.5,
         "govcrawl_site_broken_links": 2,
         "govcrawl_site_findings": 1,
         "govcrawl_site_veto": 0.2,

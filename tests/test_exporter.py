@@ -117,6 +117,22 @@ def test_empty_columns_count_as_empty_only_and_exempt_columns_not_at_all() -> No
     assert ("veto", "confirmed", 1) in record.findings
 
 
+def test_core_columns_are_counted_as_v_core_counts_them() -> None:
+    """Empty news columns count (scoring judges them stale); notice/policy only at level 1."""
+    as_of = today()
+    columns = (*healthy(as_of).columns,
+               *(column("news", None, as_of, empty=True, name=f"empty{i}") for i in range(3)),
+               column("news", 30, as_of, name="stale"), column("notice", 400, as_of, name="top"),
+               column("policy", 400, as_of, level=2, name="sub"), column("notice", 20, as_of, name="fresh"))
+    state = healthy(as_of, columns=columns)
+    result = score_site(state, as_of, RULES)
+    record = site_record(state, result, as_of, RULES)
+    assert record.core_columns_stale == 5  # 3 empty news + 1 stale news + the level-1 notice
+    [core] = [finding for finding in result.findings if finding.check == "V-CORE"]
+    assert core.severity == "veto" and len(core.evidence) == 5
+    assert ("V-CORE", "confirmed") in record.vetoes
+
+
 def test_unanswered_messages_agree_with_the_v_reply_finding() -> None:
     as_of = today()
     asked = as_of - timedelta(days=150)
