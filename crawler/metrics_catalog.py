@@ -209,8 +209,10 @@ ERRORS_TOTAL = MetricSpec(
 SKIPPED_TOTAL = MetricSpec(
     name="govcrawl_skipped_total", kind=_C, labels=(*WORKER_LABELS, "reason"),
     help="Work the crawl left undone on purpose, by reason: links not followed (trap, page_budget, "
-         "check_budget), requests refused (refused: robots.txt, network guard) and pages cut at an "
-         "analysis limit (capped_links, capped_text, capped_nesting).",
+         "check_budget), requests robots.txt disallows (refused), pages repeating another page of their "
+         "URL pattern whose links are not followed again (repeated_page) and pages cut at an analysis "
+         "limit (capped_links, capped_text, capped_nesting). Addresses the network guard blocks are "
+         "errors (govcrawl_errors_total kind blocked, blocked_redirect).",
 )
 WORKER_BUFFERED_REQUESTS = MetricSpec(
     name="govcrawl_worker_buffered_requests", kind=_G, labels=WORKER_LABELS,
