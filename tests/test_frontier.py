@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -474,3 +475,35 @@ def test_only_pages_with_a_recorded_first_sighting_are_marked_backdated(redis_ur
         assert [history.backdated for _, history in answers] == [True, False]
 
     run(redis_url, redis_prefix, body)
+
+
+_ARTICLE_META = {"site_id": "5101000002", "page_kind": "article", "depth": 3, "cycle": 12,
+                 "govcrawl_url": "http://www.chengdu.gov.cn/zwdt/2026-12/04/content_5a1b2c3d.shtml",
+                 "target_kind": "page", "column_name": "政务动态", "column_level": 2,
+                 "column_url": "http://www.chengdu.gov.cn/zwdt/list.shtml", "listing_date": "2026-12-04"}
+
+
+@pytest.mark.parametrize("request_dict", [
+    codec.request_dict(_ARTICLE_META["govcrawl_url"], callback="parse", errback="on_error",
+                       meta=_ARTICLE_META),
+    codec.request_dict("http://b.gov.cn/f.pdf", callback="parse_check", errback="on_error", method="HEAD",
+                       meta={"site_id": "@check", "page_kind": "check", "depth": 9, "cycle": 1,
+                             "govcrawl_url": "http://b.gov.cn/f.pdf#govcrawl-check",
+                             "download_maxsize": 4194304, "dont_retry": True,
+                             "column_url": "http://a.gov.cn/other/"}),
+    {"url": "http://a.gov.cn/x", "callback": None, "errback": None, "meta": {"depth": 1},
+     "headers": {"Referer": ["http://a.gov.cn/"]}, "priority": 3},
+], ids=["article", "check of another host", "redirect without a frontier URL"])
+def test_a_queued_request_is_stored_compact_and_read_back_exactly(request_dict: dict[str, Any]) -> None:
+    payload = codec.encode_payload(b"\x00" * 8, request_dict)
+    assert codec.decode_payload(payload) == (b"\x00" * 8, request_dict)
+    # The earlier form (plain JSON after the fingerprint) is still read: requests queued before an upgrade.
+    assert codec.decode_payload(b"\x00" * 8 + json.dumps(request_dict).encode())[1] == request_dict
+
+
+def test_the_compact_form_halves_a_spider_request() -> None:
+    request_dict = codec.request_dict(_ARTICLE_META["govcrawl_url"], callback="parse", errback="on_error",
+                                      meta=_ARTICLE_META)
+    plain = len(json.dumps(request_dict, ensure_ascii=False, separators=(",", ":")).encode())
+    compact = len(codec.encode_payload(b"\x00" * 8, request_dict)) - 8
+    assert plain > 450 and compact < plain / 2, (plain, compact)

@@ -170,13 +170,69 @@ def is_broken(code: int) -> bool:
     return code not in (PENDING, OK, SKIPPED)
 
 
+# A queued request is most of the frontier's memory at the start of a cycle (docs/capacity.md), so its
+# stored form is short: the fingerprint, a format byte, then JSON in which the values every request has
+# (callback parse, errback on_error, GET, dont_filter) are left out, the spider's meta keys are short, the
+# frontier URL is left out when it is the request's URL, and a column URL on the request's host keeps its
+# path only. Payloads of the earlier form (plain JSON after the fingerprint) are still read.
+_COMPACT: Final = b"\x01"
+_REQUEST_DEFAULTS: Final[dict[str, Any]] = {"callback": "parse", "errback": "on_error", "method": "GET",
+                                            "dont_filter": True}
+_META_KEYS: Final = {"site_id": "s", "page_kind": "k", "depth": "d", "cycle": "c", "target_kind": "t",
+                     "column_name": "n", "column_level": "l", "column_url": "cu", "listing_date": "ld",
+                     "lists_column": "lc", "govcrawl_url": "g", "govcrawl_new_since": "ns",
+                     "govcrawl_waiter": "w"}
+_META_NAMES: Final = {short: name for name, short in _META_KEYS.items()}
+_MISSING: Final = object()
+_NO_FRONTIER_URL: Final = "-g"  # the meta had no govcrawl_url (it is the request's URL otherwise)
+
+
+def _origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL ("" when it has none)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+
+
 def encode_payload(fp: bytes, request_dict: dict[str, Any]) -> bytes:
-    """A queued request: its fingerprint, then its Scrapy dict form as compact JSON."""
-    return fp + json.dumps(request_dict, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """A queued request: its fingerprint, then its Scrapy dict form, compact (see above)."""
+    url = request_dict.get("url", "")
+    compact: dict[str, Any] = {key: value for key, value in request_dict.items() if key not in ("meta", "url")
+                               and _REQUEST_DEFAULTS.get(key, _MISSING) != value}
+    compact["u"] = url
+    meta = dict(request_dict.get("meta") or {})
+    if "govcrawl_url" not in meta:
+        meta[_NO_FRONTIER_URL] = 1
+    elif meta["govcrawl_url"] == url:
+        del meta["govcrawl_url"]
+    column_url = meta.get("column_url")
+    origin = _origin(url)
+    if isinstance(column_url, str) and origin and column_url.startswith(origin + "/"):
+        meta["column_url"] = column_url[len(origin):]
+    compact["m"] = {_META_KEYS.get(key, key): value for key, value in meta.items()}
+    for key in _REQUEST_DEFAULTS:
+        if key not in request_dict:
+            compact.setdefault(f"-{key}", 1)  # absent from the original: not filled in when read
+    return fp + _COMPACT + json.dumps(compact, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def decode_payload(payload: bytes) -> tuple[bytes, dict[str, Any]]:
-    return payload[:8], json.loads(payload[8:])
+    """(fingerprint, Scrapy dict form) of a queued request, of either stored form."""
+    if payload[8:9] != _COMPACT:
+        return payload[:8], json.loads(payload[8:])
+    compact = json.loads(payload[9:])
+    url = compact.pop("u")
+    meta = {_META_NAMES.get(key, key): value for key, value in compact.pop("m", {}).items()}
+    if meta.pop(_NO_FRONTIER_URL, None) is None:
+        meta.setdefault("govcrawl_url", url)
+    column_url = meta.get("column_url")
+    if isinstance(column_url, str) and column_url.startswith("/"):
+        meta["column_url"] = _origin(url) + column_url
+    absent = {key.removeprefix("-") for key in list(compact) if key.startswith("-") and compact.pop(key)}
+    request = {key: value for key, value in _REQUEST_DEFAULTS.items() if key not in absent}
+    request.update(compact)
+    request["url"] = url
+    request["meta"] = meta
+    return payload[:8], request
 
 
 _CONFIRMED_NAMES: Final = frozenset({"403", "404", "410", "dns", "timeout"})
