@@ -47,7 +47,7 @@ GOVCRAWL_EXPORTER_REFRESH_SECONDS = 60.0  # site state rebuilt from Elasticsearc
 GOVCRAWL_ALLOWED_NETWORKS = ""  # CIDRs of private networks that may be fetched, e.g. 127.0.0.0/8
 GOVCRAWL_CRAWL_BACKDATED_DAYS = 7  # an item dated more than this before it was first seen may be backdated
 GOVCRAWL_CRAWL_BACKDATED_GRACE_DAYS = 1  # ...if a list read more than this after its date missed it
-GOVCRAWL_CRAWL_CONDITIONAL_ENABLED = True  # ETag / If-Modified-Since for column pages (304 = unchanged)
+GOVCRAWL_CRAWL_CONDITIONAL_ENABLED = True  # ETag / If-Modified-Since for column pages and attachments read
 GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST = 2  # in-flight requests per host, cluster-wide
 GOVCRAWL_CRAWL_DELAY_SECONDS = 0.5  # pause between requests to one host (<= 2 requests/s)
 GOVCRAWL_CRAWL_MAX_CHECKS_PER_HOST = 500  # link checks of one target host per cycle (0 = no limit)
@@ -66,7 +66,7 @@ GOVCRAWL_CRAWL_USER_AGENT = "govcrawl/0.1 (+government website monitoring)"
 
 # --- Content checks: wording, banned terms, dark links, attachments (docs/content-checks.md) ----------
 GOVCRAWL_CONTENT_ENABLED = True
-GOVCRAWL_CONTENT_ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024  # larger attachments are only link-checked
+GOVCRAWL_CONTENT_ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024  # GET cut here: larger files are only link-checked
 GOVCRAWL_CONTENT_ATTACHMENT_MAX_CHARS = 200_000  # text read from one attachment
 GOVCRAWL_CONTENT_ATTACHMENT_MAX_SECONDS = 5.0  # text extraction of one attachment stops after this
 GOVCRAWL_CONTENT_DICTIONARY_DIR = "crawler/extract/dictionaries"  # editable; relative to the project

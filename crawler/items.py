@@ -216,8 +216,9 @@ class ReviewItem:
 class AckItem:
     """Yielded last for a frontier request: once everything before it is stored, the request is done.
 
-    A column page's validators ride along and are stored only then: stored earlier, a crash would
-    leave them behind and the redelivered fetch would get a 304 for a page whose items were lost.
+    The validators of a column page or of an attachment whose text was read ride along and are stored
+    only then: stored earlier, a crash would leave them behind and the redelivered fetch would get a 304
+    for a page whose items were lost.
     """
 
     shard: int
@@ -225,6 +226,8 @@ class AckItem:
     url: str = ""
     etag: str | None = None
     modified: str | None = None
+    length: int | None = None  # an attachment read: its bytes (unchanged if a server without validators
+    # answers the same length; crawler/middlewares/attachment_reads.py)
 
 
 ITEM_INDEX: Final[dict[type, str]] = {

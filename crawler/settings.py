@@ -99,6 +99,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.network_guard.NetworkGuardMiddleware": 50,
     # After HttpCompression (590) on the way in, so it sees the server's headers as sent.
     "crawler.middlewares.conditional.ConditionalRequestMiddleware": 560,
+    # Attachments read for personal data: one GET, conditional on the last reading, cut short by signals.
+    "crawler.middlewares.attachment_reads.AttachmentReadMiddleware": 565,
 }
 
 # Closest to the spider: a callback that raises still records its page and acknowledges its request.

@@ -455,20 +455,32 @@ class Frontier:
 
     async def validators(self, url: str, host: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified a column page last answered with, for a conditional request."""
+        etag, modified, _ = await self.stored_validators(url, host)
+        return etag, modified
+
+    async def stored_validators(self, url: str, host: str) -> tuple[str | None, str | None, int | None]:
+        """(ETag, Last-Modified, length in bytes) of the URL's last answer; the length is kept for
+        attachments whose text was read, whose servers may send no validators at all."""
         raw = cast("bytes | None",
                    await self.client.hget(self.keys.validators(self.shard(host)), codec.fingerprint(url)))
         if not raw:
-            return None, None
-        etag, _, modified = raw.decode("latin-1").partition("\x1f")
-        return etag or None, modified or None
+            return None, None, None
+        etag, _, rest = raw.decode("latin-1").partition("\x1f")
+        modified, _, length = rest.partition("\x1f")
+        return etag or None, modified or None, int(length) if length.isdigit() else None
 
-    async def store_validators(self, url: str, host: str, etag: str | None, modified: str | None) -> None:
+    async def store_validators(self, url: str, host: str, etag: str | None, modified: str | None,
+                               length: int | None = None) -> None:
+        """Keep what the URL answered for its next conditional request (nothing known: forget it).
+
+        One value per URL: `etag US modified`, and `US length` after it for an attachment read.
+        """
         key = self.keys.validators(self.shard(host))
-        if etag is None and modified is None:
+        if etag is None and modified is None and length is None:
             await self.client.hdel(key, codec.fingerprint(url))
             return
-        await self.client.hset(key, codec.fingerprint(url),
-                               f"{etag or ''}\x1f{modified or ''}".encode("latin-1"))
+        value = f"{etag or ''}\x1f{modified or ''}" + ("" if length is None else f"\x1f{length}")
+        await self.client.hset(key, codec.fingerprint(url), value.encode("latin-1"))
 
     # --- leases ----------------------------------------------------------------------------------
     async def heartbeat(self, worker_id: str, owned: Sequence[int], info: dict[str, Any]

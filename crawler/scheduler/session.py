@@ -178,10 +178,11 @@ class WorkerSession:
         self.depths: dict[int, int] = {}
         self.target = config.shards  # this worker's share of the shards, set at every heartbeat
         self.workers = 1
-        # Waiting to reach Redis: links to admit, acknowledgements, validators of column pages.
+        # Waiting to reach Redis: links to admit, acknowledgements, validators of column pages and of
+        # attachments read (url, etag, last-modified, length).
         self._outgoing: list[Offer] = []
         self._acks: list[tuple[int, bytes]] = []
-        self._validators: list[tuple[str, str | None, str | None]] = []
+        self._validators: list[tuple[str, str | None, str | None, int | None]] = []
         self._leases: LeaseKeeper | None = None
         self._timers = _Timers()
         self._hungry = False  # the last refill found nothing in any owned shard
@@ -305,8 +306,8 @@ class WorkerSession:
         """The items of these requests are stored (or durably spooled): acknowledge them."""
         for token in tokens:
             self._acks.append((token.shard, token.fp))
-            if token.url and (token.etag or token.modified):
-                self._validators.append((token.url, token.etag, token.modified))
+            if token.url and (token.etag or token.modified or token.length is not None):
+                self._validators.append((token.url, token.etag, token.modified, token.length))
         self._wake.set()
 
     def _on_item_scraped(self, item: Any) -> None:
@@ -398,9 +399,9 @@ class WorkerSession:
         if self._validators:
             validators, self._validators = self._validators, []
             try:
-                for url, etag, modified in validators:
+                for url, etag, modified, length in validators:
                     host = urlsplit(url).hostname or ""
-                    await self.frontier.store_validators(url, host, etag, modified)
+                    await self.frontier.store_validators(url, host, etag, modified, length)
             except redis.RedisError:
                 self._validators[:0] = validators
                 raise

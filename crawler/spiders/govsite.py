@@ -28,6 +28,7 @@ from crawler.extract.attachments import (
 )
 from crawler.extract.links import classify_exception, classify_response, extension_of
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
+from crawler.middlewares.attachment_reads import ANSWERED, LAST_READ, STOPPED
 from crawler.middlewares.network_guard import BlockedAddressError
 from crawler.page_analysis import (
     OutLink,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
+    from crawler.extract.links import LinkStatus
     from crawler.extract.wording import Dictionaries
     from crawler.registry import Site
     from crawler.scheduler.frontier import Frontier
@@ -71,6 +73,10 @@ _HEAD_UNRELIABLE_FROM = 400
 _HEAD_ONLY_META = frozenset({"download_latency", "retry_times"})
 _CHECK_BY_HEAD = frozenset({"image", "script", "stylesheet", "attachment"})
 _CHECK_MAX_BYTES = 4 * 1024 * 1024
+# An attachment read is cut at the read's size by crawler/middlewares/attachment_reads.py, which keeps the
+# status; Scrapy's own limit (which loses it) sits one socket read (64 KiB in Twisted) above that cut.
+_READ_HEADROOM_BYTES = 64 * 1024
+_CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 
 
 def today_in_shanghai() -> date:
@@ -92,6 +98,7 @@ class GovsiteSpider(scrapy.Spider):
     content_dictionaries: Dictionaries | None  # the content checks' (None: off)
     attachment_limits: AttachmentLimits | None  # how much of an attachment is read (None: not read)
     backdating: BackdatingRule
+    conditional_reads: bool  # an attachment read keeps its validators: read again only once it changed
 
     def __init__(self, *args: Any, once: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -119,6 +126,7 @@ class GovsiteSpider(scrapy.Spider):
         spider.attachment_limits = attachment_limits(settings)
         spider.backdating = BackdatingRule(days=settings.getint("GOVCRAWL_CRAWL_BACKDATED_DAYS"),
                                            grace_days=settings.getint("GOVCRAWL_CRAWL_BACKDATED_GRACE_DAYS"))
+        spider.conditional_reads = settings.getbool("GOVCRAWL_CRAWL_CONDITIONAL_ENABLED")
         spider.intervals = {
             "home": settings.getfloat("GOVCRAWL_FRONTIER_CYCLE_SECONDS"),
             "probe": settings.getfloat("GOVCRAWL_FRONTIER_PROBE_SECONDS"),
@@ -205,16 +213,20 @@ class GovsiteSpider(scrapy.Spider):
                                                       entries=frozenset()).record()
         method = "GET"
         callback = "parse"
+        waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
         if crawl == "check":
             callback = "parse_check"
             # A link check is re-run every cycle, so it is not retried; checking one linked URL of
             # another host is not crawling it, so that host's robots.txt is not fetched for it.
             meta.update(download_maxsize=_CHECK_MAX_BYTES, dont_retry=True, dont_obey_robotstxt=not same_host)
-            if link.target_kind in _CHECK_BY_HEAD:
+            if self.attachment_limits is not None and same_host and link.target_kind == "attachment" \
+                    and extension_of(link.url) in SCANNED_EXTENSIONS:
+                # One GET checks the link and reads the file for personal data (I-PRIVACY), reported on
+                # the page that linked it; the download is cut at the read's size, keeping its status.
+                meta.update(govcrawl_read=True, govcrawl_waiter=waiter, download_maxsize=max(
+                    _CHECK_MAX_BYTES, self.attachment_limits.max_bytes + _READ_HEADROOM_BYTES))
+            elif link.target_kind in _CHECK_BY_HEAD:
                 method = "HEAD"
-        waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
-        if link.target_kind == "attachment" and self.attachment_limits is not None:
-            meta["govcrawl_waiter"] = waiter  # where it was found, should its text show personal data
         return Offer(
             url=self._frontier_url(link.url, crawl), host=host,
             site_id=site.site_id if crawl != "check" else "@check",
@@ -412,6 +424,10 @@ class GovsiteSpider(scrapy.Spider):
     async def parse_check(self, response: Response) -> AsyncIterator[Any]:
         request = response.request
         assert request is not None
+        if request.meta.get("govcrawl_read"):
+            async for item in self._check_and_read(response):
+                yield item
+            return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         page_for_file = response.meta.get("target_kind") == "attachment" and "html" in content_type.lower()
         if request.method == "HEAD" and (response.status >= _HEAD_UNRELIABLE_FROM or page_for_file):
@@ -420,39 +436,42 @@ class GovsiteSpider(scrapy.Spider):
             yield request.replace(method="GET", meta={key: value for key, value in request.meta.items()
                                                       if key not in _HEAD_ONLY_META})
             return
-        if self.attachment_limits is not None and self._worth_reading(request, response):
-            # The site's own attachment answered: fetch it once more to read its text (I-PRIVACY).
-            meta = {key: value for key, value in request.meta.items() if key not in _HEAD_ONLY_META}
-            meta.update(govcrawl_read=response.status, download_maxsize=self.attachment_limits.max_bytes)
-            yield request.replace(method="GET", meta=meta)
-            return
-        if request.meta.get("govcrawl_read") is not None and response.status < _HEAD_UNRELIABLE_FROM:
-            async for page in self._read_attachment(response):
-                yield page
-        body = response.text if isinstance(response, TextResponse) else ""
-        outcome = classify_response(
-            response.status, response.url, body, content_type,
-            response.meta.get("redirect_urls", ()), body_size_bytes=len(response.body),
-            kind=response.meta.get("target_kind"),
-        )
-        self._stat(f"govcrawl/links/checked/{outcome.error or 'ok'}")
+        outcome = self._link_status(response)
         async for item in self._finish(request, status=codec.status_code(outcome.status, outcome.error),
                                        kind="check"):
             yield item
 
-    def _worth_reading(self, request: scrapy.Request, response: Response) -> bool:
-        """A HEAD that found one of the site's own PDF/DOC/DOCX/XLS/XLSX attachments within the size read."""
-        meta = request.meta
-        if request.method != "HEAD" or response.status >= _HEAD_UNRELIABLE_FROM \
-                or meta.get("target_kind") != "attachment":
-            return False
-        site = self.sites.get(meta.get("site_id", ""))
-        url = public_url(meta["govcrawl_url"])
-        length = (response.headers.get(b"Content-Length") or b"").strip()
-        too_large = length.isdigit() and self.attachment_limits is not None \
-            and int(length) > self.attachment_limits.max_bytes
-        return site is not None and urlsplit(url).hostname == site.host and not too_large \
-            and extension_of(url) in SCANNED_EXTENSIONS
+    async def _check_and_read(self, response: Response) -> AsyncIterator[Any]:
+        """The one GET of an attachment read: the link's status, and the file read if it is new or changed.
+
+        A 304, or a download cut as unchanged, is the file read last time: its stored record (the numbers
+        it showed, or none) stays the newest and keeps standing for it in the report.
+        """
+        outcome = self._link_status(response)
+        if response.status == 304:
+            self._stat("govcrawl/content/attachment_unchanged")
+        elif outcome.ok and 200 <= response.status < 300:
+            if "download_stopped" not in response.flags:
+                async for item in self._read_attachment(response):
+                    yield item
+            elif response.meta.get(STOPPED) == "unchanged":
+                self._stat("govcrawl/content/attachment_unchanged")
+            else:  # larger than GOVCRAWL_CONTENT_ATTACHMENT_MAX_BYTES: the link works, the file is not read
+                self._stat("govcrawl/content/attachment_not_read")
+        status = codec.status_code(outcome.status, outcome.error)
+        async for item in self._finish(response.request, status=status, kind="check"):
+            yield item
+
+    def _link_status(self, response: Response) -> LinkStatus:
+        """A link check's answer classified (an attachment answered by a web page is a soft 404)."""
+        body = response.text if isinstance(response, TextResponse) else ""
+        outcome = classify_response(
+            response.status, response.url, body, _header(response, b"Content-Type"),
+            response.meta.get("redirect_urls", ()), body_size_bytes=len(response.body),
+            kind=response.meta.get("target_kind"),
+        )
+        self._stat(f"govcrawl/links/checked/{outcome.error or 'ok'}")
+        return outcome
 
     async def _read_attachment(self, response: Response) -> AsyncIterator[LinkItem]:
         """The attachment's link record (ok, as found on the page that linked it) with the personal data its
@@ -478,6 +497,13 @@ class GovsiteSpider(scrapy.Spider):
         self._stat("govcrawl/content/attachment_read")
         record = meta.get("govcrawl_waiter")
         if record is not None:  # stored even when clean: an attachment cleaned since stops being reported
+            if self.conditional_reads:
+                # Stored with the acknowledgement, after this record: while the file answers the same, it
+                # is not read again and this record stands for it (crawler/middlewares/attachment_reads.py).
+                etag, modified = _header(response, b"ETag"), _header(response, b"Last-Modified")
+                length = _header(response, b"Content-Length") or ""
+                meta.update(govcrawl_validators=(etag, modified),
+                            govcrawl_read_length=int(length) if length.isdigit() else None)
             waiter = codec.Waiter.from_record(record)
             yield LinkItem(site_id=site.site_id, url=url, found_on=waiter.found_on,
                            on_homepage=waiter.on_homepage, target_kind="attachment",
@@ -491,12 +517,17 @@ class GovsiteSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         kind = meta.get("page_kind", "page")
-        if meta.get("govcrawl_read") is not None:
-            # The HEAD found the attachment; only reading it failed (too large, cut off): the link is fine.
+        if meta.get("govcrawl_read") and meta.get(ANSWERED):
+            # The server answered, but the file did not arrive whole (a timeout mid-body, a decompression
+            # limit): its status is not known, so the link is checked by HEAD like a file that is not read.
             self._stat("govcrawl/content/attachment_not_read")
-            async for item in self._finish(request, status=codec.status_code(meta["govcrawl_read"], None),
-                                           kind="check"):
-                yield item
+            headers = request.headers.copy()
+            for name in _CONDITIONAL_HEADERS:
+                headers.pop(name, None)
+            check = {key: value for key, value in meta.items() if not key.startswith("govcrawl_read")
+                     and key not in _HEAD_ONLY_META and key not in (LAST_READ, "govcrawl_waiter")}
+            yield request.replace(method="HEAD", headers=headers,
+                                  meta={**check, "download_maxsize": _CHECK_MAX_BYTES})
             return
         if isinstance(failure.value, BlockedAddressError):
             # The network guard refused the host or a redirect hop: a record of its own, not a silent skip.
@@ -660,7 +691,7 @@ class GovsiteSpider(scrapy.Spider):
         if token is not None:
             etag, modified = request.meta.get("govcrawl_validators") or (None, None)
             yield AckItem(token[0], token[1], url=request.meta.get("govcrawl_url", ""), etag=etag,
-                          modified=modified)
+                          modified=modified, length=request.meta.get("govcrawl_read_length"))
 
     def _probe(self, site: Site, response: Response, *, ok: bool, started_at: datetime) -> ProbeItem:
         return ProbeItem(site_id=site.site_id, url=site.url, started_at=started_at, ok=ok,
@@ -732,6 +763,11 @@ def _probe_error(error: str | None) -> str:
     if error in _OWN_PROBE_ERRORS:
         return error
     return _PROBE_ERRORS.get(error, "http")
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def public_url(url: str) -> str:
