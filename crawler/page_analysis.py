@@ -876,8 +876,8 @@ NOT_FOUND_SIMILARITY = 0.8
 _ERROR_OWN_TEXT_MAX_CHARS = 200
 
 
-def _is_soft404(*, status: int, url: str, final_url: str, text: str, content_type: str, size: int,
-                site: Site, own: OwnContent | None, template: SiteTemplate | None) -> bool:
+def _is_soft404(*, status: int, url: str, final_url: str, text: str, tree: HtmlElement, content_type: str,
+                size: int, site: Site, own: OwnContent | None, template: SiteTemplate | None) -> bool:
     """A 200 page that is an error page: redirected to the home page, the same as the site's answer to
     a missing page, an error phrase being all the page says beyond the template, or an error page by
     its own looks (classify_response: error title, short error body, error path)."""
@@ -893,7 +893,7 @@ def _is_soft404(*, status: int, url: str, final_url: str, text: str, content_typ
     try:
         found = classify_response(
             status, final_url, text, content_type or None, [url] if redirected else [], body_size_bytes=size,
-            kind="page"
+            kind="page", tree=tree,
         )
     except (ValueError, lxml.etree.LxmlError) as exc:
         logger.debug("Soft-404 check failed on %(url)s (%(error)s)", {"url": final_url, "error": exc})
@@ -1036,7 +1036,8 @@ def analyze_page(
     content = page_content(tree)
     template_blocks = template.blocks if template is not None and page_kind != "home" else frozenset()
     if page_kind != "home" and _is_soft404(
-        status=status, url=url, final_url=final_url, text=text, content_type=content_type, size=len(body),
+        status=status, url=url, final_url=final_url, text=text, tree=tree, content_type=content_type,
+        size=len(body),
         site=site, own=content.own(template_blocks), template=template,
     ):
         item.title = page_title(tree, meta, site.name, article=False)

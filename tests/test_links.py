@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from OpenSSL import SSL
@@ -26,6 +27,8 @@ from twisted.web._newclient import ResponseNeverReceived
 from crawler.extract.links import (
     Link,
     LinkStatus,
+    absolute_url,
+    canonical_url,
     classify_exception,
     classify_response,
     extract_links,
@@ -284,3 +287,20 @@ def test_trs_count_page_pagers_announce_their_pages() -> None:
         "http://a.gov.cn/xwzx/bmdt/index_1.shtml", "http://a.gov.cn/xwzx/bmdt/index_2.shtml"]
     assert trs_page_urls("<script>var countPage = 2;</script>", "http://a.gov.cn/x/index_1.htm") == [
         "http://a.gov.cn/x/index_1.htm"]
+
+
+@pytest.mark.parametrize("base", [
+    "http://www.a.gov.cn/xxgk/zwdt/index.html", "https://a.gov.cn:8443/col/col12/index.html?uid=3&page=2",
+    "http://127.0.1.5:8800/", "http://a.gov.cn", "http://a.gov.cn/a/b/c;p?q=1#f",
+])
+@pytest.mark.parametrize("href", [
+    "/xxgk/t20261201_1.html", "/a/../b/./c.html", "//cdn.a.gov.cn/x.js", "../up.html", "./same.html",
+    "next.html", "?page=3", "http://www.a.gov.cn/x?", "HTTPS://B.gov.cn/Y", "https://a.gov.cn:8443/z",
+    "http://a.gov.cn/p;params?q#frag", "ftp://a.gov.cn/f", "/", "  /spaced.html  ", "http:relative.html",
+    "/中文/路径.html", "/a b.html", "https://a.gov.cn/%E4%B8%AD",
+])
+def test_resolving_an_href_gives_what_a_plain_join_gives(href: str, base: str) -> None:
+    """absolute_url joins a repeated href once per site, not once per page: the result must be the join's."""
+    joined = urljoin(base, href.strip())
+    expected = canonical_url(joined) if urlsplit(joined).scheme in ("http", "https") else None
+    assert absolute_url(href, base) == expected

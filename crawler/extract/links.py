@@ -166,7 +166,25 @@ def absolute_url(href: str | None, base_url: str) -> str | None:
     href = href.strip()
     if not href or href.lower().startswith(_SKIPPED_SCHEMES):
         return None
-    url = urljoin(base_url, href)
+    return _resolved(href, _join_base(href, base_url))
+
+
+def _join_base(href: str, base_url: str) -> str:
+    """The part of the base URL that `urljoin(base_url, href)` depends on, so the joins of the hrefs a
+    site repeats on every page (menus, footers) are computed once: for an absolute href the base's scheme
+    only, for a path from the root its scheme and host, for anything else the whole base."""
+    head = href[:8].lower()
+    if head.startswith(("http://", "https://")):
+        return base_url[:base_url.find(":") + 1] + "//"
+    if href.startswith("/") and not href.startswith("//"):
+        end = base_url.find("/", base_url.find("//") + 2)
+        return base_url if end < 0 else base_url[:end]
+    return base_url
+
+
+@lru_cache(maxsize=65536)
+def _resolved(href: str, base: str) -> str | None:
+    url = urljoin(base, href)
     if urlsplit(url).scheme not in ("http", "https"):
         return None
     return canonical_url(url)
@@ -403,19 +421,26 @@ def _is_error_message(text: str, *, with_code: bool = False) -> bool:
     return match is not None and len(text) - len(match.group(0)) <= _ERROR_MESSAGE_EXTRA_CHARS
 
 
+_SCRIPTS = lxml.etree.XPath(".//script|.//style")
+
+
 def _soft404(
-    url: str, body_text: str, body_size_bytes: int, redirect_urls: Sequence[str], attachment: bool
+    url: str, body_text: str, body_size_bytes: int, redirect_urls: Sequence[str], attachment: bool, *,
+    tree: HtmlElement | None = None,
 ) -> bool:
     if redirect_urls and _ERROR_PAGE_PATH.search(urlsplit(url).path) is not None:
         return True
-    tree = parse_html(body_text)
+    tree = parse_html(body_text) if tree is None else tree
     title_element = tree.find(".//title")
     title = element_text(title_element) if title_element is not None else ""
     if any(_is_error_message(segment, with_code=True) for segment in _TITLE_SEPARATORS.split(title)):
         return True
     body = tree.find("body")
-    for removable in body.xpath(".//script|.//style") if body is not None else []:
-        removable.drop_tree()
+    if body is not None and _SCRIPTS(body):
+        # Text read without scripts and styles: from a copy of its own, since the tree may be shared.
+        body = parse_html(body_text).find("body")
+        for removable in _SCRIPTS(body) if body is not None else []:
+            removable.drop_tree()
     text = element_text(body) if body is not None else ""
     if text and len(text) <= _ERROR_BODY_MAX_CHARS and body is not None:
         for block in body.iter(
@@ -443,13 +468,14 @@ def classify_response(
     *,
     body_size_bytes: int | None = None,
     kind: LinkKind | None = None,
+    tree: HtmlElement | None = None,
 ) -> LinkStatus:
     """Classify an HTTP answer.
 
     `url` is the final URL, `redirect_urls` the earlier hops (Scrapy's `meta["redirect_urls"]`),
     `body_text` the decoded body or its head, `body_size_bytes` the full body size when only the head
     was read. `kind` is the link's kind; without it an attachment is recognised by the extension of
-    the first URL requested.
+    the first URL requested. `tree`: the body already parsed (read, never changed), else it is parsed.
     """
     requested = redirect_urls[0] if redirect_urls else url
     attachment = kind == "attachment" or (kind is None and extension_of(requested) in ATTACHMENT_EXTENSIONS)
@@ -468,7 +494,7 @@ def classify_response(
     # An attachment link answered by a web page (a login wall, the home page, an error page) gives the
     # reader no file: a soft 404 of the download (D-ATTACH).
     if 200 <= status < 300 and html and (returned_html or _soft404(url, body_text, size, redirect_urls,
-                                                                    attachment)):
+                                                                    attachment, tree=tree)):
         return LinkStatus(
             ok=False, status=status, error="soft404", confirmed=False, attachment_returned_html=returned_html
         )
