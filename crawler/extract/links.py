@@ -115,11 +115,25 @@ def is_nav_element(element: HtmlElement) -> bool:
     return bool(marked) and NAVIGATION_MARKERS.search(marked) is not None
 
 
-def in_nav(element: HtmlElement) -> bool:
-    """True if the element sits inside a navigation, header, footer or breadcrumb container."""
-    return any(
-        is_nav_element(ancestor) for ancestor in element.iterancestors() if isinstance(ancestor.tag, str)
-    )
+def in_nav(element: HtmlElement, judged: dict[HtmlElement, bool] | None = None) -> bool:
+    """True if the element sits inside a navigation, header, footer or breadcrumb container.
+
+    `judged`: the containers of this page already judged (the links of one menu share their ancestors),
+    filled as it goes.
+    """
+    for ancestor in element.iterancestors():
+        if not isinstance(ancestor.tag, str):
+            continue
+        if judged is None:
+            if is_nav_element(ancestor):
+                return True
+            continue
+        known = judged.get(ancestor)
+        if known is None:
+            known = judged[ancestor] = is_nav_element(ancestor)
+        if known:
+            return True
+    return False
 
 
 def extension_of(url: str) -> str:
@@ -300,6 +314,7 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
     tree = parse_html(tree_or_html)
     base = base_href(tree, base_url)
     found: dict[str, Link] = {}
+    judged: dict[HtmlElement, bool] = {}
 
     def add(
         href: str | None, kind: LinkKind | None, element: HtmlElement, text: str, nav: bool | None
@@ -316,7 +331,7 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
             url=url,
             kind=kind or _anchor_kind(url, site_host),
             anchor_text=text,
-            in_nav=in_nav(element) if nav is None else nav,
+            in_nav=in_nav(element, judged) if nav is None else nav,
         )
 
     for element in tree.iter("a", "area", "img", "script", "link", "iframe", "frame", "embed"):
