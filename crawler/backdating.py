@@ -32,18 +32,21 @@ class BackdatingRule:
     grace_days: int = 1
 
     def backdated(self, published: date | None, first_seen: float | None, list_read: float | None,
-                  list_oldest: date | None = None) -> bool:
+                  list_oldest: date | None = None, list_newest: date | None = None) -> bool:
         """Whether an item dated `published`, first offered at `first_seen`, and missing from a list read at
-        `list_read` (epoch seconds; None: unknown) whose oldest dated entry then was `list_oldest` (None: it
-        printed no dates), has a forged date.
+        `list_read` (epoch seconds; None: unknown), has a forged date.
 
-        An item dated before everything that read showed would not have been on it anyway (it belongs on a
-        later page of the list, or the list shows a selection such as 热点 or 推荐): no verdict.
+        `list_oldest` / `list_newest`: the dates that bounded what that read showed (None: no bound). An
+        item dated at or before the oldest would not have been on it anyway (it belonged on a later page,
+        or the list shows a selection such as 热点 or 推荐, or items above it were deleted); on a later
+        page of a paginated list, an item dated at or after the newest has moved down from the page
+        before as new items came: no verdict for either.
         """
         # first_seen is the start of the hour of the first sighting: a read within that hour may precede it.
         if published is None or first_seen is None or list_read is None \
                 or list_read >= first_seen + FIRST_SEEN_UNIT_SECONDS \
-                or (list_oldest is not None and published < list_oldest):
+                or (list_oldest is not None and published <= list_oldest) \
+                or (list_newest is not None and published >= list_newest):
             return False
         seen_day, read_day = shanghai_day(first_seen), shanghai_day(list_read)
         return published + timedelta(days=self.days) < seen_day \

@@ -440,9 +440,11 @@ def test_a_list_page_is_handed_out_with_its_previous_read(redis_url: str, redis_
         entries = ["http://a.gov.cn/tzgg/1.html", "http://a.gov.cn/tzgg/2.html"]
         await frontier.settle_and_admit(url=column, host="a.gov.cn", status=codec.OK,
                                         kind_interval_seconds=None, content_hash="v1", links=(),
-                                        entries=entries, oldest_entry=date(2026, 11, 3), now=NOW)
+                                        entries=entries, shown=(date(2026, 11, 3), date(2026, 11, 30)),
+                                        now=NOW)
         listed = codec.Listed.from_record((await fetch(NOW + 86400))["govcrawl_listed"])
-        assert NOW - 600 < listed.read_at <= NOW and listed.oldest == date(2026, 11, 3)
+        assert NOW - 600 < listed.read_at <= NOW
+        assert (listed.oldest, listed.newest) == (date(2026, 11, 3), date(2026, 11, 30))
         assert listed.shows(entries[0]) and listed.shows(entries[1])
         assert not listed.shows("http://a.gov.cn/tzgg/3.html")
         # Unchanged (304) a day later: read again then, showing what it showed.
@@ -451,13 +453,14 @@ def test_a_list_page_is_handed_out_with_its_previous_read(redis_url: str, redis_
                                         list_unchanged=True, now=NOW + 86400)
         again = codec.Listed.from_record((await fetch(NOW + 2 * 86400))["govcrawl_listed"])
         assert NOW + 86400 - 600 < again.read_at <= NOW + 86400
-        assert (again.oldest, again.entries) == (listed.oldest, listed.entries)
+        assert (again.oldest, again.newest, again.entries) == (listed.oldest, listed.newest, listed.entries)
         # Read with no entries: an empty list, still a read.
         await frontier.settle_and_admit(url=column, host="a.gov.cn", status=codec.OK,
                                         kind_interval_seconds=None, content_hash="v2", links=(), entries=[],
                                         now=NOW + 2 * 86400)
         empty = codec.Listed.from_record((await fetch(NOW + 3 * 86400))["govcrawl_listed"])
-        assert (empty.oldest, empty.entries) == (None, frozenset()) and empty.read_at > NOW + 86400
+        assert (empty.oldest, empty.newest, empty.entries) == (None, None, frozenset())
+        assert empty.read_at > NOW + 86400
 
     run(redis_url, redis_prefix, body)
 

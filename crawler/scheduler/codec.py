@@ -97,18 +97,27 @@ NO_HISTORY: Final = History(first_seen=None)
 
 
 # A list page's record (`listed:<shard>`, crawler.scheduler.lua SETTLE): when it was last read, as a 4-byte
-# big-endian due-unit count; the oldest date it listed beside an entry, as 2 bytes of days since 1970-01-01
-# (0: it printed none); then 2 bytes per page it linked (the first two bytes of the URL's fingerprint; a
-# collision only hides one new entry, never invents one).
+# big-endian due-unit count; the oldest and the newest date that bound which items it shows (2 bytes each,
+# days since 1970-01-01; 0: no bound, crawler.backdating); then 2 bytes per page it linked (the first two
+# bytes of the URL's fingerprint; a collision only hides one new entry, never invents one).
 def entry_key(url: str) -> int:
     return int.from_bytes(fingerprint(url)[:2], "big")
 
 
-def pack_entries(urls: Iterable[str], oldest: date | None) -> bytes:
-    """A list read: the oldest date it showed and all the pages it linked (bounded by
+def _days(day: date | None) -> bytes:
+    days = (day - _EPOCH_DAY).days if day is not None and day > _EPOCH_DAY else 0
+    return min(days, 0xFFFF).to_bytes(2, "big")
+
+
+def _day(raw: bytes) -> date | None:
+    days = int.from_bytes(raw, "big")
+    return _EPOCH_DAY + timedelta(days=days) if days else None
+
+
+def pack_entries(urls: Iterable[str], oldest: date | None, newest: date | None = None) -> bytes:
+    """A list read: the dates bounding what it shows and all the pages it linked (bounded by
     GOVCRAWL_CRAWL_MAX_PAGE_LINKS): one left out would look new at the next read."""
-    days = (oldest - _EPOCH_DAY).days if oldest is not None and oldest > _EPOCH_DAY else 0
-    return min(days, 0xFFFF).to_bytes(2, "big") + b"".join(
+    return _days(oldest) + _days(newest) + b"".join(
         key.to_bytes(2, "big") for key in sorted({entry_key(url) for url in urls}))
 
 
@@ -117,32 +126,34 @@ _EPOCH_DAY: Final = date(1970, 1, 1)
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """A list page as its previous read left it: when, the oldest date it showed, which pages it linked."""
+    """A list page as its previous read left it: when, the dates bounding what it showed (None: no bound),
+    which pages it linked."""
 
     read_at: float  # epoch seconds (10-minute precision)
     oldest: date | None
+    newest: date | None
     entries: frozenset[int]
 
     @classmethod
     def unpack(cls, raw: bytes) -> Listed | None:
-        if len(raw) < 6:
+        if len(raw) < 8:
             return None
         units = int.from_bytes(raw[:4], "big")
-        days = int.from_bytes(raw[4:6], "big")
         entries = frozenset(int.from_bytes(raw[start:start + 2], "big")
-                            for start in range(6, len(raw) - 1, 2))
-        return cls(read_at=DUE_EPOCH_SECONDS + units * DUE_UNIT_SECONDS,
-                   oldest=_EPOCH_DAY + timedelta(days=days) if days else None, entries=entries)
+                            for start in range(8, len(raw) - 1, 2))
+        return cls(read_at=DUE_EPOCH_SECONDS + units * DUE_UNIT_SECONDS, oldest=_day(raw[4:6]),
+                   newest=_day(raw[6:8]), entries=entries)
 
     def record(self) -> list[Any]:
         """The JSON form a request carries (Frontier.pop)."""
-        return [self.read_at, self.oldest.isoformat() if self.oldest else None, sorted(self.entries)]
+        return [self.read_at, self.oldest.isoformat() if self.oldest else None,
+                self.newest.isoformat() if self.newest else None, sorted(self.entries)]
 
     @classmethod
     def from_record(cls, record: list[Any]) -> Listed:
-        read_at, oldest, entries = record
+        read_at, oldest, newest, entries = record
         return cls(read_at=read_at, oldest=date.fromisoformat(oldest) if oldest else None,
-                   entries=frozenset(entries))
+                   newest=date.fromisoformat(newest) if newest else None, entries=frozenset(entries))
 
     def shows(self, url: str) -> bool:
         return entry_key(url) in self.entries

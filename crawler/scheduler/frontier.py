@@ -400,14 +400,16 @@ class Frontier:
     async def settle_and_admit(self, *, url: str, host: str, status: int, kind_interval_seconds: float | None,
                                content_hash: str, links: Sequence[Offer], now: float | None = None,
                                backdated: bool = False, entries: Sequence[str] | None = None,
-                               oldest_entry: date | None = None, list_unchanged: bool = False
+                               shown: tuple[date | None, date | None] = (None, None),
+                               list_unchanged: bool = False
                                ) -> tuple[list[dict[str, Any]], list[tuple[int, codec.History]]]:
         """`settle` a fetched page and `admit` its links in one round trip: (waiters, (code, history) of
         each link).
 
-        `backdated` marks the page's own history; `entries` (the pages a list page links) with
-        `oldest_entry` (the oldest date it printed beside one), or `list_unchanged` (a list page that
-        answered 304), record when the list was read and what it showed.
+        `backdated` marks the page's own history; `entries` (the pages a list page links) with `shown`
+        (the oldest and newest dates bounding which items it shows: crawler.backdating), or
+        `list_unchanged` (a list page that answered 304), record when the list was read and what it
+        showed.
         """
         fp = codec.fingerprint(url)
         shard = self.shard(host)
@@ -416,7 +418,7 @@ class Frontier:
         if list_unchanged:
             listing = b"="
         elif entries is not None:
-            listing = b"+" + codec.pack_entries(entries, oldest_entry)
+            listing = b"+" + codec.pack_entries(entries, *shown)
         else:
             listing = b""
         pipe = self.client.pipeline(transaction=False)

@@ -210,7 +210,7 @@ class GovsiteSpider(scrapy.Spider):
             meta["lists_column"] = True
         if new_since is not None and crawl == "article":
             meta["govcrawl_new_since"] = codec.Listed(read_at=new_since.read_at, oldest=new_since.oldest,
-                                                      entries=frozenset()).record()
+                                                      newest=new_since.newest, entries=frozenset()).record()
         method = "GET"
         callback = "parse"
         waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
@@ -309,7 +309,7 @@ class GovsiteSpider(scrapy.Spider):
             meta, status, kind, content_hash=_change_signature(analysis), offers=offers, keys=keys,
             report_known=report_known, backdated=newly_backdated,
             entries=_shown(analysis) if answered and page.page_kind in ("home", "column") else None,
-            oldest_entry=_oldest_shown(analysis, entries))
+            shown=_shown_range(analysis, entries, meta))
         if entries and listed is not None:
             await self._backdated_entries(analysis, entries, listed, offers, settled.histories, site=site,
                                           meta=meta)
@@ -339,7 +339,7 @@ class GovsiteSpider(scrapy.Spider):
         new_since = codec.Listed.from_record(meta["govcrawl_new_since"]) if "govcrawl_new_since" in meta \
             else None
         found_now = new_since is not None and not history.backdated and self.backdating.backdated(
-            published, history.first_seen, new_since.read_at, new_since.oldest)
+            published, history.first_seen, new_since.read_at, new_since.oldest, new_since.newest)
         if (history.backdated or found_now) and published is not None:
             page.backdated = True
             page.content_issues.append(backdated_issue(
@@ -368,7 +368,7 @@ class GovsiteSpider(scrapy.Spider):
             if history.first_seen is None or entry.listing_date is None:
                 continue
             found_now = not history.backdated and not listed.shows(entry.url) and self.backdating.backdated(
-                entry.listing_date, history.first_seen, listed.read_at, listed.oldest)
+                entry.listing_date, history.first_seen, listed.read_at, listed.oldest, listed.newest)
             if history.backdated or found_now:
                 first_seen_days.append(shanghai_day(history.first_seen))
             if found_now:
@@ -618,13 +618,14 @@ class GovsiteSpider(scrapy.Spider):
     async def _settle_links(self, meta: dict[str, Any], status: int, kind: str, content_hash: str = "-", *,
                             offers: Sequence[Offer] = (), keys: Sequence[_KnownKey | None] = (),
                             report_known: bool = True, backdated: bool = False,
-                            entries: Sequence[str] | None = None, oldest_entry: date | None = None,
+                            entries: Sequence[str] | None = None,
+                            shown: tuple[date | None, date | None] = (None, None),
                             list_unchanged: bool = False) -> _Settled:
         """Record this URL's outcome and offer its links, in one round trip.
 
         Its link items: one for every page that linked to this URL while it was pending, if it is broken,
         and (with `report_known`) one for every offered link whose status is already known and broken.
-        `backdated`, `entries`, `oldest_entry` and `list_unchanged` go to the frontier
+        `backdated`, `entries`, `shown` and `list_unchanged` go to the frontier
         (Frontier.settle_and_admit).
         """
         assert self.frontier is not None
@@ -635,7 +636,7 @@ class GovsiteSpider(scrapy.Spider):
             lambda: frontier.settle_and_admit(url=url, host=urlsplit(url).hostname or "", status=status,
                                               kind_interval_seconds=interval, content_hash=content_hash,
                                               links=offers, backdated=backdated, entries=entries,
-                                              oldest_entry=oldest_entry, list_unchanged=list_unchanged),
+                                              shown=shown, list_unchanged=list_unchanged),
             what="settle", max_wait_seconds=self.redis_retry_max_seconds)
         settled = _Settled(link_items=[], histories=[history for _, history in answers])
         if codec.is_broken(status):
@@ -713,13 +714,20 @@ class _Settled:
     histories: list[codec.History]
 
 
-def _oldest_shown(analysis: PageAnalysis, entries: Sequence[OutLink]) -> date | None:
-    """The oldest date a list page printed beside an entry, when the page shows only a part of its list
-    (a home page's blocks, a column page with other pages): an item older than that would not have been
-    on it (crawler.backdating). None for a whole list on one page, or a list without dates."""
-    if analysis.page.page_kind != "home" and not analysis.list_continues:
-        return None
-    return min((entry.listing_date for entry in entries if entry.listing_date is not None), default=None)
+def _shown_range(analysis: PageAnalysis, entries: Sequence[OutLink], meta: dict[str, Any]
+                 ) -> tuple[date | None, date | None]:
+    """The dates that bound which items a list page shows (crawler.backdating), (None, None) for a whole
+    list on one page or a list without dates. A home page's blocks and a column's first page show the
+    newest items: the oldest date bounds them. A later page of a column shows a slice: items move into
+    it from the page before as new ones come, so its newest date bounds it too."""
+    first_page = meta.get("column_url") in (None, meta.get("govcrawl_url"))
+    # A later page of a column is part of a paginated list even when it links no further page (the last).
+    if analysis.page.page_kind != "home" and not analysis.list_continues and first_page:
+        return None, None
+    dates = [entry.listing_date for entry in entries if entry.listing_date is not None]
+    if not dates:
+        return None, None
+    return min(dates), None if analysis.page.page_kind == "home" or first_page else max(dates)
 
 
 def _shown(analysis: PageAnalysis) -> list[str]:
