@@ -204,6 +204,17 @@ class RunningFarm:
                 if not page["robots_disallowed"] and page["kind"] != "attachment"}
 
 
+def crawl_and_report(env: Env, work: Path, name: str) -> tuple[dict[str, Any], str]:
+    """Crawl one cycle (`-a once=1`), then `scrapy report -o WORK/NAME.json`: the report, and what the report
+    command printed."""
+    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    path = work / f"{name}.json"
+    report = env.scrapy("report", "-o", str(path), timeout=120)
+    assert report.returncode == 0, report.stderr[-3000:]
+    return json.loads(path.read_text(encoding="utf-8")), report.stderr
+
+
 @contextlib.contextmanager
 def run_farm(out: Path, *, sites: int, seed: int, base_ip: str, extra: Sequence[str] = ()
              ) -> Iterator[RunningFarm]:

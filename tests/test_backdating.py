@@ -3,7 +3,6 @@ items appear, some with forged dates."""
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +13,7 @@ from elasticsearch import helpers
 
 from crawler.backdating import BackdatingRule
 from crawler.clock import SHANGHAI
-from tests.conftest import CRAWL_SETTINGS, run_farm
+from tests.conftest import crawl_and_report, run_farm
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -187,12 +186,7 @@ def site() -> Iterator[tuple[_Site, str]]:
 
 
 def _crawl_and_report(env: Env, work: Path, name: str) -> dict[str, Any]:
-    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
-    path = work / f"{name}.json"
-    report = env.scrapy("report", "-o", str(path), timeout=120)
-    assert report.returncode == 0, report.stderr[-3000:]
-    [found] = json.loads(path.read_text(encoding="utf-8"))["sites"]
+    [found] = crawl_and_report(env, work, name)[0]["sites"]
     return dict(found)
 
 
@@ -319,8 +313,4 @@ def test_on_the_farm_only_the_backdated_items_are_found(env: Env, publish_farm: 
 
 
 def _farm_crawl(env: Env, work: Path, name: str) -> list[dict[str, Any]]:
-    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
-    report = env.scrapy("report", "-o", str(work / f"{name}.json"), timeout=120)
-    assert report.returncode == 0, report.stderr[-3000:]
-    return list(json.loads((work / f"{name}.json").read_text(encoding="utf-8"))["sites"])
+    return list(crawl_and_report(env, work, name)[0]["sites"])

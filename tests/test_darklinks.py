@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from crawler.extract.wording import DEFAULT_DICTIONARY_DIR, Dictionaries, dictio
 from crawler.items import PageItem
 from pipelines.home_change import HomeChangePipeline
 from pipelines.indexing import to_action
-from tests.conftest import CRAWL_SETTINGS, run_farm
+from tests.conftest import crawl_and_report, run_farm
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -184,11 +183,7 @@ def deface_farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFar
 
 
 def _crawl(env: Env, work: Path, name: str) -> dict[str, Any]:
-    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
-    report = env.scrapy("report", "-o", str(work / f"{name}.json"), timeout=120)
-    assert report.returncode == 0, report.stderr[-3000:]
-    return {site["site_id"]: site for site in json.loads((work / f"{name}.json").read_text("utf-8"))["sites"]}
+    return {site["site_id"]: site for site in crawl_and_report(env, work, name)[0]["sites"]}
 
 
 def _defacements(site: dict[str, Any]) -> list[str]:

@@ -3,7 +3,6 @@ stays closed; a repeat reopens. Also `scrapy recheck` and `scrapy notify` on bad
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -11,7 +10,7 @@ import openpyxl
 import pytest
 
 from crawler.cases import CaseStore, case_id
-from tests.conftest import CRAWL_SETTINGS, run_farm
+from tests.conftest import crawl_and_report, run_farm
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,13 +50,9 @@ def _registry(path: Path, site: dict[str, Any]) -> Path:
 
 
 def _crawl_and_report(env: Env, work: Path, name: str) -> dict[str, Any]:
-    crawl = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=300)
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
-    path = work / f"{name}.json"
-    report = env.scrapy("report", "-o", str(path), timeout=120)
-    assert report.returncode == 0, report.stderr[-3000:]
-    assert "case ledger updated" in report.stderr
-    [site] = json.loads(path.read_text(encoding="utf-8"))["sites"]
+    report, printed = crawl_and_report(env, work, name)
+    assert "case ledger updated" in printed
+    [site] = report["sites"]
     return dict(site)
 
 
