@@ -70,6 +70,11 @@ def test_every_reachable_page_is_indexed_exactly_once(crawled: dict[str, Any], c
     assert "Every registered site's cycle is done" in crawled["log"]
 
 
+def test_the_crawl_log_shows_no_deprecation_warning(crawled: dict[str, Any]) -> None:
+    """Operators read this log: a library's deprecation notice is not theirs to act on."""
+    assert "DeprecationWarning" not in crawled["log"]
+
+
 def test_dead_links_match_the_truth(crawled: dict[str, Any], crawl_farm: RunningFarm) -> None:
     score = accuracy.dead_links(crawled["report"], crawl_farm.truth)
     assert score.precision >= 0.99 and score.recall >= 0.99, str(score)

@@ -12,12 +12,14 @@ scheduler is a redirect, retry or GET fallback of a request the worker already h
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Self
 
 import redis
 import scrapy_redis.queue
 import scrapy_redis.scheduler
 from scrapy.dupefilters import BaseDupeFilter
+from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler import connections
@@ -29,6 +31,11 @@ if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
 __all__ = ["SessionQueue", "ShardedScheduler", "frontier_config_from_settings"]
+
+# scrapy-redis's scheduler passes `spider=` to StatsCollector.inc_value, which Scrapy deprecates: the calls
+# work, and its warning would otherwise stand in every operator's crawl log.
+warnings.filterwarnings("ignore", message="Passing a 'spider' argument to StatsCollector",
+                        category=ScrapyDeprecationWarning, module="scrapy_redis")
 
 
 class SessionQueue(scrapy_redis.queue.Base):  # type: ignore[misc]  # scrapy-redis is untyped
