@@ -10,16 +10,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from elasticsearch import Elasticsearch, helpers
-
-from crawler import defaults
 from scripts.accuracy import Score
+from scripts.demo_summary import stored_pages
 
 
 def publish(farm_dir: Path, count: int) -> dict[str, Any]:
@@ -44,10 +41,7 @@ def publish(farm_dir: Path, count: int) -> dict[str, Any]:
 
 def score(published: dict[str, Any], es_prefix: str) -> Score:
     """Every page stored as backdated, on any site, against the backdated items published."""
-    client = Elasticsearch(os.environ.get("GOVCRAWL_ES_URL") or defaults.GOVCRAWL_ES_URL)
-    client.indices.refresh(index=f"{es_prefix}-pages")
-    found = {hit["_source"]["url"] for hit in helpers.scan(
-        client, index=f"{es_prefix}-pages", _source=["url"], query={"query": {"term": {"backdated": True}}})}
+    found = stored_pages(es_prefix, {"backdated": True})
     true = {item["url"] for item in published["items"] if item["backdated"]}
     return Score(found=len(found), true=len(true), hits=len(found & true))
 

@@ -19,12 +19,12 @@ from crawler import defaults
 from scripts import accuracy
 
 
-def stored_pages(es_prefix: str) -> set[str]:
-    """URLs of the pages a crawl stored with a 200 answer."""
+def stored_pages(es_prefix: str, term: dict[str, Any] | None = None) -> set[str]:
+    """URLs of the pages a crawl stored matching a term (default: with a 200 answer)."""
     client = Elasticsearch(os.environ.get("GOVCRAWL_ES_URL") or defaults.GOVCRAWL_ES_URL)
     client.indices.refresh(index=f"{es_prefix}-pages")
     hits = helpers.scan(client, index=f"{es_prefix}-pages", _source=["url"],
-                        query={"query": {"term": {"status": 200}}})
+                        query={"query": {"term": term or {"status": 200}}})
     return {hit["_source"]["url"] for hit in hits}
 
 

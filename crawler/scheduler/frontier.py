@@ -280,6 +280,10 @@ class Frontier:
     def shard(self, host: str) -> int:
         return codec.shard_of(host, self.config.shards)
 
+    def _seen_key(self, shard: int, fp: bytes) -> str:
+        """The seen-set bucket of a URL fingerprint in its shard."""
+        return self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets))
+
     async def schedule_sites(self, sites: Iterable[Site], *, now: float | None = None) -> int:
         """Make every site's cycle due now and spread its probes over the probe interval (kept if set)."""
         now = time.time() if now is None else now
@@ -336,7 +340,7 @@ class Frontier:
             for index in indices:
                 link = links[index]
                 args += [
-                    self.keys.seen(shard, codec.bucket_of(link.fp, self.config.seen_buckets)),
+                    self._seen_key(shard, link.fp),
                     link.fp,
                     codec.encode_payload(link.fp, link.request),
                     link.host,
@@ -423,7 +427,7 @@ class Frontier:
             listing = b""
         pipe = self.client.pipeline(transaction=False)
         self._call(pipe, self._settle,
-                   [self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets)),
+                   [self._seen_key(shard, fp),
                     self.keys.wait_prefix(shard).encode() + fp, self.keys.columns(shard),
                     self.keys.listed(shard)],
                    [fp, status, now_units, interval, content_hash,
@@ -439,7 +443,7 @@ class Frontier:
         fingerprints: list[bytes] = []
         for url, host in urls:
             fp = codec.fingerprint(url)
-            seen_keys.append(self.keys.seen(self.shard(host), codec.bucket_of(fp, self.config.seen_buckets)))
+            seen_keys.append(self._seen_key(self.shard(host), fp))
             fingerprints.append(fp)
         if not seen_keys:
             return 0
@@ -632,7 +636,7 @@ class Frontier:
             shard = self.shard(urlsplit(url).hostname or "")
             for variant in (url, url + CHECK_SUFFIX):
                 fp = codec.fingerprint(variant)
-                seen_keys.append(self.keys.seen(shard, codec.bucket_of(fp, self.config.seen_buckets)))
+                seen_keys.append(self._seen_key(shard, fp))
                 fingerprints.append(fp)
                 pipe.hdel(self.keys.validators(shard), fp)
         for start in range(0, len(seen_keys), 1000):

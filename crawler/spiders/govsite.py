@@ -17,7 +17,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
 from crawler.backdating import BackdatingRule, backdated_issue, first_seen_datetime, shanghai_day
-from crawler.clock import SHANGHAI
+from crawler.clock import today_in_shanghai
 from crawler.content_findings import content_dictionaries
 from crawler.extract.attachments import (
     SCANNED_EXTENSIONS,
@@ -77,10 +77,6 @@ _CHECK_MAX_BYTES = 4 * 1024 * 1024
 # status; Scrapy's own limit (which loses it) sits one socket read (64 KiB in Twisted) above that cut.
 _READ_HEADROOM_BYTES = 64 * 1024
 _CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
-
-
-def today_in_shanghai() -> date:
-    return datetime.now(SHANGHAI).date()
 
 
 class GovsiteSpider(scrapy.Spider):
@@ -209,8 +205,7 @@ class GovsiteSpider(scrapy.Spider):
         if link.lists_column:
             meta["lists_column"] = True
         if new_since is not None and crawl == "article":
-            meta["govcrawl_new_since"] = codec.Listed(read_at=new_since.read_at, oldest=new_since.oldest,
-                                                      newest=new_since.newest, entries=frozenset()).record()
+            meta["govcrawl_new_since"] = dataclasses.replace(new_since, entries=frozenset()).record()
         method = "GET"
         callback = "parse"
         waiter = self._waiter(link, site=site, parent=parent, on_homepage=on_homepage)
