@@ -49,6 +49,7 @@ GOVCRAWL_CRAWL_BACKDATED_DAYS = 7  # an item dated more than this before it was 
 GOVCRAWL_CRAWL_BACKDATED_GRACE_DAYS = 1  # ...if a list read more than this after its date missed it
 GOVCRAWL_CRAWL_CONDITIONAL_ENABLED = True  # ETag / If-Modified-Since for column pages and attachments read
 GOVCRAWL_CRAWL_CONCURRENCY_PER_HOST = 2  # in-flight requests per host, cluster-wide
+GOVCRAWL_CRAWL_GC_THRESHOLDS = (20_000, 20, 10)  # a worker's gc.set_threshold; empty keeps (700, 10, 10)
 GOVCRAWL_CRAWL_DELAY_SECONDS = 0.5  # pause between requests to one host (<= 2 requests/s)
 GOVCRAWL_CRAWL_MAX_CHECKS_PER_HOST = 500  # link checks of one target host per cycle (0 = no limit)
 GOVCRAWL_CRAWL_MAX_DEPTH = 8  # link hops from the home page

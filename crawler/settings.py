@@ -113,6 +113,8 @@ EXTENSIONS = {
     # Progress lines an operator can read, in place of Scrapy's bare page counters.
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.extensions.progress.CrawlProgress": 510,
+    # The collector's thresholds for a worker's allocation pattern (GOVCRAWL_CRAWL_GC_THRESHOLDS).
+    "crawler.extensions.gc_tuning.GcTuning": 520,
 }
 
 ITEM_PIPELINES = {

@@ -1,9 +1,17 @@
-"""`scrapy crawl`: bad settings refused before anything is written, exit status 1 when the spider failed."""
+"""`scrapy crawl`: bad settings refused before anything is written, exit status 1 when the spider failed, the
+collector's thresholds."""
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
+import pytest
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from crawler.extensions.gc_tuning import GcTuning, gc_thresholds
 from tests.conftest import CRAWL_SETTINGS, free_port
 
 if TYPE_CHECKING:
@@ -48,3 +56,32 @@ def test_a_frontier_setting_out_of_range_is_refused_before_the_crawl_starts(env:
     assert "Traceback" not in result.stderr
     assert "GOVCRAWL_FRONTIER_SHARDS and GOVCRAWL_FRONTIER_SEEN_BUCKETS must be at least 1" in result.stderr
     assert "Spider opened" not in result.stderr
+
+
+def test_collector_thresholds_that_are_not_numbers_are_refused_before_the_crawl_starts(env: Env) -> None:
+    result = env.scrapy("crawl", "govsite", "-a", "once=1", timeout=60,
+                        settings=(*CRAWL_SETTINGS, "-s", "GOVCRAWL_CRAWL_GC_THRESHOLDS=big,20"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "GOVCRAWL_CRAWL_GC_THRESHOLDS=big,20 is not one to three positive whole numbers" in result.stderr
+    assert "Spider opened" not in result.stderr
+
+
+def test_the_collector_thresholds_hold_while_the_spider_runs_and_come_back_after() -> None:
+    before = gc.get_threshold()
+    crawler = get_crawler(settings_dict={"GOVCRAWL_CRAWL_GC_THRESHOLDS": "30000,15,5"})
+    extension = GcTuning.from_crawler(crawler)  # kept: signals hold their receivers weakly
+    try:
+        crawler.signals.send_catch_log(signals.engine_started)
+        assert gc.get_threshold() == (30000, 15, 5)
+        crawler.signals.send_catch_log(signals.spider_closed, spider=None, reason="finished")
+        assert gc.get_threshold() == before
+        assert extension.previous is None
+    finally:
+        gc.set_threshold(*before)
+    with pytest.raises(NotConfigured):
+        GcTuning.from_crawler(get_crawler(settings_dict={"GOVCRAWL_CRAWL_GC_THRESHOLDS": ""}))
+    for refused in (["0"], ["1", "2", "3", "4"], ["-5"], ["many"]):
+        with pytest.raises(ValueError, match="is not one to three positive whole numbers"):
+            gc_thresholds(refused)
+    assert gc_thresholds(["50000"]) == (50000,)

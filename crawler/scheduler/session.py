@@ -31,6 +31,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.request import request_from_dict
 
 from crawler import connections
+from crawler.extensions.gc_tuning import gc_thresholds
 from crawler.items import AckItem
 from crawler.registry import Site, read_sites_async
 from crawler.scheduler import balance, codec
@@ -79,8 +80,11 @@ def frontier_config_from_settings(settings: BaseSettings) -> FrontierConfig:
 
 
 def check_worker_settings(settings: BaseSettings) -> tuple[FrontierConfig, float]:
-    """The frontier's settings and the stall limit, checked (ValueError naming the setting)."""
+    """The frontier's settings, the stall limit and the collector's thresholds, checked (ValueError
+    naming the setting)."""
     config = frontier_config_from_settings(settings)
+    if settings.getlist("GOVCRAWL_CRAWL_GC_THRESHOLDS"):
+        gc_thresholds(settings.getlist("GOVCRAWL_CRAWL_GC_THRESHOLDS"))
     max_stall_seconds = settings.getfloat("GOVCRAWL_FRONTIER_MAX_STALL_SECONDS")
     if max_stall_seconds < config.lease_seconds:
         raise ValueError(f"GOVCRAWL_FRONTIER_MAX_STALL_SECONDS is {max_stall_seconds}: it must be at "
