@@ -1,16 +1,20 @@
-"""`scrapy crawl`: bad settings refused before anything is written, exit status 1 when the spider failed, the
-collector's thresholds."""
+"""`scrapy crawl`: bad settings refused before anything is written, exit status 1 when the spider failed, no
+log records built below the log level, the collector's thresholds."""
 
 from __future__ import annotations
 
 import gc
+import logging
 from typing import TYPE_CHECKING
 
 import pytest
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
+from scrapy.utils.log import install_scrapy_root_handler
 from scrapy.utils.test import get_crawler
 
+from crawler.commands.crawl import skip_records_below_log_level
 from crawler.extensions.gc_tuning import GcTuning, gc_thresholds
 from tests.conftest import CRAWL_SETTINGS, free_port
 
@@ -65,6 +69,20 @@ def test_collector_thresholds_that_are_not_numbers_are_refused_before_the_crawl_
     assert "Traceback" not in result.stderr
     assert "GOVCRAWL_CRAWL_GC_THRESHOLDS=big,20 is not one to three positive whole numbers" in result.stderr
     assert "Spider opened" not in result.stderr
+
+
+def test_records_below_the_log_level_are_not_built() -> None:
+    level, handlers = logging.root.level, list(logging.root.handlers)
+    install_scrapy_root_handler(Settings({"LOG_LEVEL": "INFO"}))
+    try:
+        assert logging.getLogger("scrapy.core.scraper").isEnabledFor(logging.DEBUG)  # Scrapy's own: NOTSET
+        skip_records_below_log_level()
+        assert not logging.getLogger("scrapy.core.scraper").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("charset_normalizer").isEnabledFor(5)  # its TRACE level
+        assert logging.getLogger("crawler.spiders.govsite").isEnabledFor(logging.INFO)
+    finally:
+        logging.root.setLevel(level)
+        logging.root.handlers[:] = handlers
 
 
 def test_the_collector_thresholds_hold_while_the_spider_runs_and_come_back_after() -> None:
