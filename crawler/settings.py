@@ -101,6 +101,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.conditional.ConditionalRequestMiddleware": 560,
     # Attachments read for personal data: one GET, conditional on the last reading, cut short by signals.
     "crawler.middlewares.attachment_reads.AttachmentReadMiddleware": 565,
+    # Scrapy's meta refresh, without decoding every page that cannot hold one.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.meta_refresh.QuickMetaRefreshMiddleware": 580,
 }
 
 # Closest to the spider: a callback that raises still records its page and acknowledges its request.
