@@ -31,6 +31,7 @@ from crawler.extract.links import (
     canonical_url,
     classify_exception,
     classify_response,
+    element_text,
     extract_links,
     parse_html,
     trs_page_urls,
@@ -304,3 +305,26 @@ def test_resolving_an_href_gives_what_a_plain_join_gives(href: str, base: str) -
     joined = urljoin(base, href.strip())
     expected = canonical_url(joined) if urlsplit(joined).scheme in ("http", "https") else None
     assert absolute_url(href, base) == expected
+
+
+def test_an_error_page_with_scripts_is_read_without_them_and_the_tree_is_left_whole() -> None:
+    html = ("<html><head><title>某县人民政府</title></head><body><div class='main'>"
+            "<p>对不起，您访问的页面不存在<script>var menu = '政务公开 新闻中心 办事服务 互动交流 ' + "
+            "new Date();</script><style>p{color:red}</style></p></div></body></html>")
+    tree = parse_html(html)
+    before = len(list(tree.iter()))
+    outcome = classify_response(200, "http://127.0.0.1/a.html", html, "text/html", tree=tree)
+    assert (outcome.ok, outcome.error) == (False, "soft404")
+    assert len(list(tree.iter())) == before  # the analysis reads the same tree afterwards
+    # Shown as text, the script's words would make it more than "an error message with little else".
+    scriptless = html.replace("<script>", "<span>").replace("</script>", "</span>")
+    assert classify_response(200, "http://127.0.0.1/a.html", scriptless, "text/html").ok
+
+
+@pytest.mark.parametrize("markup", [
+    "<a> 政务  公开 </a>", "<a></a>", "<a><!-- 注释 --></a>", "<a>新闻<b>中心</b> 更多</a>",
+    "<a>\n\t办事\u3000服务 </a>", "<a><img alt='首页'>首页</a>",
+])
+def test_element_text_is_the_text_content_with_blanks_collapsed(markup: str) -> None:
+    element = parse_html(f"<html><body>{markup}</body></html>").find(".//a")
+    assert element_text(element) == " ".join(element.text_content().split())

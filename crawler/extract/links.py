@@ -89,6 +89,9 @@ def parse_html(tree_or_html: HtmlElement | str | bytes) -> HtmlElement:
 
 def element_text(element: HtmlElement) -> str:
     """Visible text of an element with whitespace collapsed."""
+    if len(element) == 0:  # no child nodes: its text is all of it (a quarter of text_content's cost)
+        text = element.text
+        return " ".join(text.split()) if text else ""
     return " ".join(element.text_content().split())
 
 
@@ -437,6 +440,13 @@ def _is_error_message(text: str, *, with_code: bool = False) -> bool:
 
 
 _SCRIPTS = lxml.etree.XPath(".//script|.//style")
+_TEXT_OUTSIDE_SCRIPTS = lxml.etree.XPath(
+    ".//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
+
+
+def _text_without_scripts(element: HtmlElement) -> str:
+    """An element's text without what its scripts and styles hold, whitespace collapsed."""
+    return " ".join("".join(_TEXT_OUTSIDE_SCRIPTS(element)).split())
 
 
 def _soft404(
@@ -451,17 +461,16 @@ def _soft404(
     if any(_is_error_message(segment, with_code=True) for segment in _TITLE_SEPARATORS.split(title)):
         return True
     body = tree.find("body")
-    if body is not None and _SCRIPTS(body):
-        # Text read without scripts and styles: from a copy of its own, since the tree may be shared.
-        body = parse_html(body_text).find("body")
-        for removable in _SCRIPTS(body) if body is not None else []:
-            removable.drop_tree()
-    text = element_text(body) if body is not None else ""
+    # Text read without scripts and styles (a script's text is not shown; the tree may be shared, so
+    # nothing is removed from it).
+    scripted = body is not None and bool(_SCRIPTS(body))
+    read = _text_without_scripts if scripted else element_text
+    text = read(body) if body is not None else ""
     if text and len(text) <= _ERROR_BODY_MAX_CHARS and body is not None:
         for block in body.iter(
             "h1", "h2", "h3", "h4", "p", "div", "span", "td", "li", "center", "b", "strong"
         ):
-            if _is_error_message(element_text(block), with_code=block.tag in ("h1", "h2")):
+            if _is_error_message(read(block), with_code=block.tag in ("h1", "h2")):
                 return True
     if (
         attachment
