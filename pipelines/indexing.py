@@ -10,7 +10,7 @@ import os
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, Final, Self, cast
 
 import xxhash
 from elastic_transport import ConnectionError as EsConnectionError
@@ -57,12 +57,41 @@ def document_id(*parts: str) -> str:
     return xxhash.xxh128_hexdigest("\x1f".join(parts).encode("utf-8"))
 
 
+_ATOMIC: Final = (str, int, float, bool, type(None), datetime, date)
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as a fresh JSON-able structure (what dataclasses.asdict gives, without its deep
+    copy of every string)."""
+    if isinstance(value, _ATOMIC):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(element) for element in value]
+    if isinstance(value, dict):
+        return {key: _plain(element) for key, element in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return document(value)
+    return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def document(item: Any) -> dict[str, Any]:
+    """An item's fields as the document stored for it."""
+    cls = type(item)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in dataclasses.fields(cls))
+    return {name: _plain(getattr(item, name)) for name in names}
+
+
 def to_action(item: object, prefix: str) -> Action:
     """The bulk action of an item: its index, its id derived from the URL, its fields."""
     kind = ITEM_INDEX.get(type(item))
     if kind is None:
         raise TypeError(f"no index for items of type {type(item).__name__}")
-    source = dataclasses.asdict(item)  # type: ignore[call-overload]  # ITEM_INDEX holds only dataclasses
+    source = document(item)
     identity = [str(source[name]) if not isinstance(source[name], datetime) else source[name].isoformat()
                 for name in _ID_FIELDS[kind]]
     return {"_op_type": "index", "_index": index_name(prefix, cast("IndexKind", kind)),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -17,8 +18,8 @@ from scrapy.utils.test import get_crawler
 from w3lib.url import canonicalize_url
 
 from crawler import defaults
-from crawler.items import LinkItem, PageItem
-from pipelines.indexing import IndexingPipeline, Spool, to_action
+from crawler.items import FindingItem, LinkItem, PageItem
+from pipelines.indexing import IndexingPipeline, Spool, document, to_action
 from tests.conftest import CRAWL_SETTINGS, Env, free_port
 
 if TYPE_CHECKING:
@@ -191,3 +192,24 @@ def test_closing_while_elasticsearch_is_gone_spools_the_rest_and_only_warns(
     es_client.indices.refresh(index=f"{env.es_prefix}-pages")
     hits = es_client.search(index=f"{env.es_prefix}-pages", query={"match_all": {}})["hits"]["hits"]
     assert [hit["_source"]["url"] for hit in hits] == [stored.url]
+
+
+def test_a_document_holds_what_asdict_gives_as_a_copy_of_its_own() -> None:
+    now = datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
+    page = PageItem(site_id="s", url="http://a.gov.cn/1.html", status=200, fetched_at=now,
+                    meta={"PubDate": "2026-11-20", "SiteName": "某市人民政府"}, capped=["links"],
+                    content_issues=[{"kind": "typo", "sentence": "按装"}], home_links_sketch=[3, 1, 4])
+    finding = FindingItem(site_id="s", region="成都市", level="city", check="D-LINK", severity="deduction",
+                          points=0.1, detail="死链", confidence="confirmed", as_of=date(2026, 11, 27),
+                          computed_at=now, evidence=["http://a.gov.cn/x.html", "404"])
+    link = LinkItem(site_id="s", url="http://x/", found_on="http://a/", on_homepage=True, target_kind="page",
+                    checked_at=now, ok=False, mobiles=["138****0000"])
+    for item in (page, finding, link):
+        source = document(item)
+        assert source == dataclasses.asdict(item)
+        assert to_action(item, "govcrawl")["_source"] == source
+    source = document(page)
+    source["meta"]["PubDate"] = "changed"
+    source["content_issues"][0]["kind"] = "changed"
+    assert page.meta["PubDate"] == "2026-11-20"
+    assert page.content_issues[0]["kind"] == "typo"
