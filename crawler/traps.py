@@ -183,5 +183,15 @@ class ContentTraps:
 def without_own_pattern(url: str, analysis: PageAnalysis) -> list[OutLink]:
     """The links of a repeating page that lead out of its URL pattern: the way on into the trap is cut,
     its attachments, images and other pages are still checked."""
+    return split_by_own_pattern(url, analysis)[0]
+
+
+def split_by_own_pattern(url: str, analysis: PageAnalysis) -> tuple[list[OutLink], list[OutLink]]:
+    """A repeating page's links (out of its URL pattern, into it). Those into it are not followed, but
+    they are links of a real page: the spider still reports the ones it knows broken."""
     own = url_pattern(url)
-    return [link for link in analysis.links if url_pattern(link.url) != own]
+    out: list[OutLink] = []
+    into: list[OutLink] = []
+    for link in analysis.links:
+        (into if url_pattern(link.url) == own else out).append(link)
+    return out, into

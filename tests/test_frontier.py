@@ -12,7 +12,15 @@ import redis.asyncio
 
 from crawler.registry import Site
 from crawler.scheduler import codec
-from crawler.scheduler.frontier import OVER_BUDGET, QUEUED, WAITING, Frontier, FrontierConfig, Offer
+from crawler.scheduler.frontier import (
+    NOT_FOLLOWED,
+    OVER_BUDGET,
+    QUEUED,
+    WAITING,
+    Frontier,
+    FrontierConfig,
+    Offer,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -137,6 +145,29 @@ def test_pages_linking_a_pending_target_learn_its_broken_status(redis_url: str, 
         await frontier.ack([(shard, codec.fingerprint(target))])
         assert await frontier.settle(url=target, host="a.gov.cn", status=codec.STATUS_CODES["404"],
                                      kind_interval_seconds=86400.0, now=NOW + 30) == []
+
+    run(redis_url, redis_prefix, body)
+
+
+def test_a_report_only_link_is_never_queued_but_learns_a_known_or_pending_status(redis_url: str,
+                                                                                 redis_prefix: str) -> None:
+    async def body(frontier: Frontier) -> None:
+        dead, pending, unknown = "http://a.gov.cn/col/old/", "http://a.gov.cn/col/new/", "http://a.gov.cn/col/x/"
+        assert await frontier.admit([_link(dead), _link(pending)], now=NOW) == [QUEUED, QUEUED]
+        await frontier.settle(url=dead, host="a.gov.cn", status=codec.STATUS_CODES["404"],
+                              kind_interval_seconds=86400.0, now=NOW + 5)
+        shard = frontier.shard("a.gov.cn")
+        queued = await frontier.client.zcard(frontier.keys.queue(shard))
+        offers = [_link(url, report_only=True, waiter={"f": "http://a.gov.cn/col/a/t1.html"}, first_seen=True)
+                  for url in (dead, pending, unknown)]
+        answers = await frontier.admit(offers, now=NOW + 10)
+        assert answers == [codec.STATUS_CODES["404"], WAITING, NOT_FOLLOWED]
+        assert await frontier.client.zcard(frontier.keys.queue(shard)) == queued  # nothing queued
+        assert await frontier.client.hget(frontier._seen_key(shard, codec.fingerprint(unknown)),
+                                          codec.fingerprint(unknown)) is None  # nor remembered
+        waiters = await frontier.settle(url=pending, host="a.gov.cn", status=codec.STATUS_CODES["404"],
+                                        kind_interval_seconds=86400.0, now=NOW + 15)
+        assert [w["f"] for w in waiters] == ["http://a.gov.cn/col/a/t1.html"]
 
     run(redis_url, redis_prefix, body)
 

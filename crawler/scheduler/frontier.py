@@ -34,6 +34,7 @@ T = TypeVar("T")
 QUEUED: Final = -1
 OVER_BUDGET: Final = -2
 WAITING: Final = -3
+NOT_FOLLOWED: Final = -4  # a report-only offer of a URL the frontier does not know: not queued
 
 _RETAKEN: Final = 2  # RENEW's answer for a lease that was gone and is this worker's again
 
@@ -133,6 +134,10 @@ class Offer:
     # ... even when the site's page budget refuses it (a list entry: it is not new when a later cycle
     # fetches it). Not for every page: an endless URL space over the budget would fill the seen-set.
     seen_if_refused: bool = False
+    # Only its status: reused when known, waited for when pending, never queued (NOT_FOLLOWED). A
+    # repeating page's links into its own URL pattern: the trap is not followed, its broken links are
+    # still reported.
+    report_only: bool = False
     fp: bytes = field(init=False)
 
     def __post_init__(self) -> None:
@@ -316,7 +321,7 @@ class Frontier:
 
     # --- links ------------------------------------------------------------------------------------
     async def admit(self, links: Sequence[Offer], *, now: float | None = None) -> list[int]:
-        """Offer links: each result is QUEUED, OVER_BUDGET, WAITING or a known status code."""
+        """Offer links: each result is QUEUED, OVER_BUDGET, WAITING, NOT_FOLLOWED or a known status code."""
         return [code for code, _ in await self.admit_with_history(links, now=now)]
 
     async def admit_with_history(self, links: Sequence[Offer], *, now: float | None = None
@@ -346,7 +351,7 @@ class Frontier:
                     link.host,
                     link.site_id,
                     self.config.units(link.interval_seconds),
-                    1 if link.force else 0,
+                    2 if link.report_only else 1 if link.force else 0,
                     "" if link.waiter is None else json.dumps(link.waiter, ensure_ascii=False),
                     (2 if link.seen_if_refused else 1) if link.first_seen else 0,
                 ]

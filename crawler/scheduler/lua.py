@@ -11,12 +11,12 @@ from typing import Final
 # ARGV[4] max link checks per target host per cycle, ARGV[5] cycle length in seconds,
 # then per link 9 values:
 #   seen-key, fp, payload, host, site_id ("" = no budget, "@check" = the link-check budget of the
-#   target host), interval (due units), force (0/1), waiter (JSON or ""), first (1 = record when a new
-#   URL is first offered: the crawled pages of a site; 2 = the same, even when over budget: list entries;
-#   0 = no history)
-# Returns two values per link: its code (-1 queued, -2 over budget, -3 waiting for a pending fetch, or
-# the known status code (>= 1) of a URL fetched recently enough) and its history (codec.History: the
-# bits of the seen value above 32; 0 when none is recorded).
+#   target host), interval (due units), force (0/1; 2 = report only: known or pending statuses, never
+#   queued), waiter (JSON or ""), first (1 = record when a new URL is first offered: the crawled pages
+#   of a site; 2 = the same, even when over budget: list entries; 0 = no history)
+# Returns two values per link: its code (-1 queued, -2 over budget, -3 waiting for a pending fetch, -4 not
+# followed (report only, not known), or the known status code (>= 1) of a URL fetched recently enough)
+# and its history (codec.History: the bits of the seen value above 32; 0 when none is recorded).
 # Seen values may exceed 32 bits (the history), so they are written with string.format('%.0f'), exact
 # below 2^53.
 ADMIT: Final = """
@@ -50,6 +50,8 @@ while i <= #ARGV do
   local result
   if force ~= '1' and value >= 0 and due > now then
     if status == 0 then result = -3 else result = status end
+  elseif force == '2' then
+    result = -4
   elseif site == '@check' and check_budget > 0
       and tonumber(redis.call('HINCRBY', KEYS[4], host, 1)) > check_budget then
     checks_counted = true

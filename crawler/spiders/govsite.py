@@ -43,7 +43,7 @@ from crawler.page_analysis import (
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import OVER_BUDGET, Offer, retrying
 from crawler.scheduler.session import worker_session
-from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, without_own_pattern
+from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, split_by_own_pattern
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -288,16 +288,8 @@ class GovsiteSpider(scrapy.Spider):
         answered = response.status < 400 and not analysis.soft404
         listed = _listed(meta)
         entries = list_entries(analysis) if answered else []
-        offers: list[Offer] = []
-        keys: list[_KnownKey | None] = []
-        known_broken: list[LinkItem] = []
-        if answered:
-            links = without_own_pattern(meta["govcrawl_url"], analysis) if page.repeated else analysis.links
-            known_broken, offers, keys = self._offers(links, site=site, meta=meta, listed=listed)
-            if kind == "home":
-                # Fetched first of the site's pages: later pages are compared with its answer.
-                offers.insert(0, self._not_found_request(site, cycle))
-                keys.insert(0, None)
+        known_broken, offers, keys = self._page_offers(analysis, site=site, meta=meta, listed=listed) \
+            if answered else ([], [], [])
         history = _history(meta)
         newly_backdated = self._read_backdating(page, meta, history)
         settled = await self._settle_links(
@@ -320,6 +312,26 @@ class GovsiteSpider(scrapy.Spider):
             yield item
         async for item in self._done(response.request):
             yield item
+
+    def _page_offers(self, analysis: PageAnalysis, *, site: Site, meta: dict[str, Any],
+                     listed: codec.Listed | None
+                     ) -> tuple[list[LinkItem], list[Offer], list[_KnownKey | None]]:
+        """What an answered page offers the frontier (see _offers). A repeating page's links into its own
+        URL pattern are not followed, but reported when their status is known or pending."""
+        links, into_pattern = (split_by_own_pattern(meta["govcrawl_url"], analysis) if analysis.page.repeated
+                               else (analysis.links, []))
+        known_broken, offers, keys = self._offers(links, site=site, meta=meta, listed=listed)
+        if into_pattern:
+            more_broken, more_offers, more_keys = self._offers(into_pattern, site=site, meta=meta,
+                                                               listed=None, report_only=True)
+            known_broken += more_broken
+            offers += more_offers
+            keys += more_keys
+        if meta["page_kind"] == "home":
+            # Fetched first of the site's pages: later pages are compared with its answer.
+            offers.insert(0, self._not_found_request(site, meta["cycle"]))
+            keys.insert(0, None)
+        return known_broken, offers, keys
 
     def _read_backdating(self, page: PageItem, meta: dict[str, Any], history: codec.History) -> bool:
         """Set the page's first-seen time and backdated flag (crawler.backdating); True when it is found
@@ -650,13 +662,13 @@ class GovsiteSpider(scrapy.Spider):
                            else "govcrawl/skipped/page_budget")
         return settled
 
-    def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any], listed: codec.Listed | None
-                ) -> tuple[list[LinkItem], list[Offer], list[_KnownKey | None]]:
+    def _offers(self, links: list[OutLink], *, site: Site, meta: dict[str, Any], listed: codec.Listed | None,
+                report_only: bool = False) -> tuple[list[LinkItem], list[Offer], list[_KnownKey | None]]:
         """(LinkItems of known broken links, the links to offer the frontier, their cache keys).
 
         Links whose status was settled earlier in this cycle of the site are not offered again: Redis
         would answer the same, so the status is taken from this worker's cache. `listed`: the page's
-        previous read as a list, if any.
+        previous read as a list, if any. `report_only`: the links are not followed (Offer.report_only).
         """
         known_broken: list[LinkItem] = []
         offers: list[Offer] = []
@@ -675,6 +687,8 @@ class GovsiteSpider(scrapy.Spider):
             new_since = listed if listed is not None and link.crawl == "article" \
                 and not listed.shows(link.url) else None
             child = self._child(link, site=site, parent=meta, on_homepage=on_homepage, new_since=new_since)
+            if child is not None and report_only:
+                child.report_only, child.first_seen, child.seen_if_refused = True, False, False
             if child is not None:
                 offers.append(child)
                 # A column's status is not final within a cycle: it revisits adaptively.

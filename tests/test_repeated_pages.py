@@ -1,0 +1,94 @@
+"""Pages that repeat one another (monthly bulletins differing only in their numbers) are not followed into
+their URL pattern, but the broken links they show are still reported, each on the page that shows it."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from elasticsearch import helpers
+
+from tests.conftest import crawl_and_report
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from elasticsearch import Elasticsearch
+
+    from tests.conftest import Env
+
+_MONTHS = range(1, 7)
+_MENU = ('<div class="nav"><a href="/">首页</a><a href="/col/bjtj/index.html">办件统计</a>'
+         '<a href="/col/bsfw/index.html">办事服务</a></div>')  # 办事服务 is gone: 404
+_FOOTER = '<div class="footer">主办单位：测试县人民政府办公室 网站标识码：5100000098</div>'
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+            f"<h2>测试县人民政府</h2>{_MENU}{body}{_FOOTER}</body></html>")
+
+
+def _body(path: str) -> str | None:
+    entries = "".join(f'<li><a href="/col/bjtj/2026/t{month}.html">2026年{month}月政务服务办件统计</a>'
+                      f"<span>2026-{month + 1:02d}-01</span></li>" for month in _MONTHS)
+    if path == "/":
+        return _page("测试县人民政府", f'<div class="block"><h3>办件统计</h3><ul>{entries}</ul></div>')
+    if path == "/col/bjtj/index.html":
+        return _page("办件统计", f'<ul class="list">{entries}</ul>')
+    for month in _MONTHS:
+        if path == f"/col/bjtj/2026/t{month}.html":
+            # The same bulletin every month: only the numbers change.
+            title = f"2026年{month}月政务服务办件统计"
+            return _page(title, f"<h1>{title}</h1><div>发布日期：2026-{month + 1:02d}-01</div>"
+                                f"<p>本月共受理办件{100 + month}件，办结{90 + month}件，"
+                                f"按时办结率{90 + month}%。</p>"
+                                f"<p>其中即办件{10 + month}件，承诺件{80 + month}件。</p>")
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # the http.server name
+        body = _body(self.path.split("?")[0])
+        data = (body or "<html><body><h1>404 页面不存在</h1></body></html>").encode("utf-8")
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def site_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.33.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.33.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_dead_link_on_pages_that_repeat_each_other_is_reported_on_each(
+        env: Env, site_url: str, es_client: Elasticsearch, tmp_path: Path) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text("site_id,name,url,level,region,department\n"
+                        f"5100000098,测试县人民政府,{site_url},county,成都市,\n", encoding="utf-8")
+    assert env.scrapy("seed", str(registry)).returncode == 0, "seed failed"
+    report, _ = crawl_and_report(env, tmp_path, "report")
+    es_client.indices.refresh(index=f"{env.es_prefix}-pages")
+    pages = {hit["_source"]["url"]: hit["_source"] for hit in helpers.scan(
+        es_client, index=f"{env.es_prefix}-pages", query={"query": {"match_all": {}}})}
+    bulletins = {f"{site_url}col/bjtj/2026/t{month}.html" for month in _MONTHS}
+    assert bulletins <= set(pages)
+    assert any(pages[url].get("repeated") for url in bulletins)  # the pattern's repeats were recognised
+    [found] = report["sites"]
+    gone = f"{site_url}col/bsfw/index.html"
+    dead = {link["found_on"] for link in found["dead_links"] if link["url"] == gone}
+    assert dead == {site_url, f"{site_url}col/bjtj/index.html", *bulletins}
