@@ -82,4 +82,4 @@ if [ "$WORLD" = a ]; then
 fi
 echo
 echo "Reports: $OUT/report.json  $OUT/report.xlsx  $OUT/report.html"
-echo "Elasticsearch indices: govcrawl-demo-* at $GOVCRAWL_ES_URL ; Redis keys: govcrawl:demo:*"
+echo "Elasticsearch indices: govcrawl-$NAME-* at $GOVCRAWL_ES_URL ; Redis keys: govcrawl:$NAME:*"

@@ -50,15 +50,24 @@ def _other_hosts(model: SiteModel) -> list[str]:
     return [url for url, _ in model.external_links][:3]
 
 
+def content_links(model: SiteModel, article: Article) -> list[tuple[str, str]]:
+    """The (url, anchor) links an article's content fault adds, hidden ones too: links of the page like any
+    other, so the truth follows them (a link to a site that is down is a dead link)."""
+    if article.content == "dark":
+        return list(zip(_other_hosts(model), DARK_ANCHORS, strict=False))
+    if article.content == "decoy":
+        return [(url, "兄弟单位") for url in _other_hosts(model)]
+    return []
+
+
 def content_paragraph(model: SiteModel, article: Article) -> str:
     """The HTML an article's content fault adds to its text ("" for none)."""
+    links = "".join(f'<a href="{escape(url)}">{escape(name)}</a>'
+                    for url, name in content_links(model, article))
     if article.content == "dark":
-        links = "".join(f'<a href="{escape(url)}">{name}</a>'
-                        for url, name in zip(_other_hosts(model), DARK_ANCHORS, strict=False))
         return f'<div style="position:absolute;left:-9999px;top:-9999px">{links}</div>'
     if article.content == "decoy":
-        menu = "".join(f'<a href="{escape(url)}">兄弟单位</a>' for url in _other_hosts(model))
-        return TEXT_FAULTS["decoy"][0] + f'<div class="sub" style="display:none">{menu}</div>'
+        return TEXT_FAULTS["decoy"][0] + f'<div class="sub" style="display:none">{links}</div>'
     return TEXT_FAULTS[article.content][0] if article.content else ""
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from scripts.farm.content import content_links
+
 if TYPE_CHECKING:
     from scripts.farm.world import Article, Column, Message, SiteModel
 
@@ -127,7 +129,7 @@ def build_pages(model: SiteModel, today: date) -> dict[str, PageSpec]:
         pages[listing.path] = listing
         home.links.append(Link(listing.path, "内部资料", "page"))
         for article in model.internal_articles:
-            pages[article.path] = _article_page(article, chrome, [])
+            pages[article.path] = _article_page(model, article, chrome, [])
     if model.traps:
         home.links += [
             Link(f"/calendar/?date={today:%Y-%m-%d}", "活动日历", "page"),
@@ -191,16 +193,17 @@ def _column_pages(model: SiteModel, column: Column, chrome: list[Link], pages: d
         )
     for article in column.articles:
         related = [a for a in column.articles if a is not article][:3]
-        pages[article.path] = _article_page(article, chrome, related)
+        pages[article.path] = _article_page(model, article, chrome, related)
         for path, name, live in article.attachments:
             if live:
                 pages[path] = PageSpec(path, "attachment", "attachment", name, column=column)
 
 
-def _article_page(article: Article, chrome: list[Link], related: list[Article]) -> PageSpec:
+def _article_page(model: SiteModel, article: Article, chrome: list[Link], related: list[Article]) -> PageSpec:
     column = article.column
     links = [*chrome, Link(column.index_path, column.name, "page")]
     links += [Link(a.path, a.title, "page") for a in related]
+    links += [Link(url, text, "external") for url, text in content_links(model, article)]
     links += [Link(path, name, "attachment") for path, name, _ in article.attachments]
     links += [Link(url, text, "page") for url, text in article.dead_links]
     if article.dead_image:
