@@ -8,10 +8,9 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
+import scrapy.utils.log
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.settings import Settings
-from scrapy.utils.log import install_scrapy_root_handler
 from scrapy.utils.test import get_crawler
 
 from crawler.commands.crawl import skip_records_below_log_level
@@ -19,6 +18,8 @@ from crawler.extensions.gc_tuning import GcTuning, gc_thresholds
 from tests.conftest import CRAWL_SETTINGS, free_port
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import redis
 
     from tests.conftest import Env
@@ -71,18 +72,34 @@ def test_collector_thresholds_that_are_not_numbers_are_refused_before_the_crawl_
     assert "Spider opened" not in result.stderr
 
 
-def test_records_below_the_log_level_are_not_built() -> None:
-    level, handlers = logging.root.level, list(logging.root.handlers)
-    install_scrapy_root_handler(Settings({"LOG_LEVEL": "INFO"}))
+def test_a_site_that_is_down_is_one_warning_line_in_the_crawl_log(env: Env, tmp_path: Path) -> None:
+    down = f"http://127.0.0.1:{free_port()}/"
+    registry = tmp_path / "registry.csv"
+    registry.write_text(f"site_id,name,url,level,region,department\n5100000097,测试县人民政府,{down},county,成都市,\n",
+                        encoding="utf-8")
+    assert env.scrapy("seed", str(registry)).returncode == 0
+    result = env.scrapy("crawl", "govsite", "-a", "once=1", settings=CRAWL_SETTINGS, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    line = f"WARNING: robots.txt for <GET {down}> could not be fetched (Connection was refused"
+    assert line in result.stderr
+    assert "robotstxt] ERROR" not in result.stderr  # (retries that gave up stay one ERROR line each)
+
+
+def test_records_below_the_log_level_are_not_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What Scrapy sets up for LOG_LEVEL=INFO: its root handler filters, the root logger lets all through.
+    handler = logging.NullHandler(logging.INFO)
+    monkeypatch.setattr(scrapy.utils.log, "_scrapy_root_handler", handler)  # restored after the test
+    level = logging.root.level
+    logging.root.setLevel(logging.NOTSET)
     try:
-        assert logging.getLogger("scrapy.core.scraper").isEnabledFor(logging.DEBUG)  # Scrapy's own: NOTSET
+        assert logging.getLogger("scrapy.core.scraper").isEnabledFor(logging.DEBUG)
         skip_records_below_log_level()
         assert not logging.getLogger("scrapy.core.scraper").isEnabledFor(logging.DEBUG)
         assert not logging.getLogger("charset_normalizer").isEnabledFor(5)  # its TRACE level
         assert logging.getLogger("crawler.spiders.govsite").isEnabledFor(logging.INFO)
     finally:
         logging.root.setLevel(level)
-        logging.root.handlers[:] = handlers
 
 
 def test_the_collector_thresholds_hold_while_the_spider_runs_and_come_back_after() -> None:

@@ -25,6 +25,29 @@ logger = logging.getLogger(__name__)
 CLEAN_CLOSE_REASONS: Final = frozenset({"finished", "shutdown"})
 
 
+class RobotsFetchFailure(logging.Filter):
+    """One warning line, no traceback, for a robots.txt that could not be fetched.
+
+    Scrapy's RobotsTxtMiddleware logs it as an ERROR with the exception's traceback. A site that is down
+    fails that way first; its own request fails next and is recorded (the probe, a dead link), and the
+    site is then crawled as if its robots.txt allowed everything, which is what the line says.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Error downloading %(request)s: %(f_exception)s":
+            record.msg = ("robots.txt for %(request)s could not be fetched (%(f_exception)s): the site is "
+                          "crawled as if it allowed everything")
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_robots_fetch_failures() -> None:
+    robots = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+    if not any(isinstance(existing, RobotsFetchFailure) for existing in robots.filters):
+        robots.addFilter(RobotsFetchFailure())
+
+
 def skip_records_below_log_level() -> None:
     """Loggers stop at LOG_LEVEL instead of building records that Scrapy's handler then drops.
 
@@ -59,6 +82,7 @@ class Command(ScrapyCrawlCommand):
         self._close_reasons: list[str] = []
         crawler = self.crawler_process.create_crawler(args[0])
         skip_records_below_log_level()
+        quiet_robots_fetch_failures()
         crawler.signals.connect(self._on_spider_closed, signal=signals.spider_closed)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
