@@ -9,9 +9,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,7 @@ from elasticsearch import Elasticsearch
 from crawler import defaults
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 START_HINT = "start the local servers with `scripts/services.sh start` (or `make services`)"
@@ -213,6 +215,33 @@ def crawl_and_report(env: Env, work: Path, name: str) -> tuple[dict[str, Any], s
     report = env.scrapy("report", "-o", str(path), timeout=120)
     assert report.returncode == 0, report.stderr[-3000:]
     return json.loads(path.read_text(encoding="utf-8")), report.stderr
+
+
+@contextlib.contextmanager
+def page_server(address: str, body: Callable[[str], str | None]) -> Iterator[str]:
+    """A small site on a real HTTP server at `address` (any free port): body(path) is a page's HTML, served
+    as UTF-8, or None for a 404. Yields the site's URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the http.server name
+            page = body(self.path.split("?")[0])
+            data = (page or "<html><body><h1>404 页面不存在</h1></body></html>").encode("utf-8")
+            self.send_response(200 if page is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer((address, 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{address}:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextlib.contextmanager

@@ -3,17 +3,15 @@ items appear, some with forged dates."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from elasticsearch import helpers
 
 from crawler.backdating import BackdatingRule
 from crawler.clock import SHANGHAI
-from tests.conftest import crawl_and_report, run_farm
+from tests.conftest import crawl_and_report, page_server, run_farm
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -156,33 +154,11 @@ class _Site:
         return None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    site: ClassVar[_Site]
-
-    def do_GET(self) -> None:  # the http.server name
-        body = self.site.body(self.path.split("?")[0])
-        data = (body or "<html><body><h1>404 页面不存在</h1></body></html>").encode("utf-8")
-        self.send_response(200 if body is not None else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
-
-
 @pytest.fixture
 def site() -> Iterator[tuple[_Site, str]]:
-    _Handler.site = _Site(datetime.now(SHANGHAI).date())
-    server = ThreadingHTTPServer(("127.0.31.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield _Handler.site, f"http://127.0.31.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    pages = _Site(datetime.now(SHANGHAI).date())
+    with page_server("127.0.31.1", pages.body) as url:
+        yield pages, url
 
 
 def _crawl_and_report(env: Env, work: Path, name: str) -> dict[str, Any]:

@@ -54,21 +54,19 @@ def test_an_unreachable_redis_is_one_line_before_the_crawl_starts(env: Env) -> N
     assert "Spider opened" not in result.stderr
 
 
-def test_a_frontier_setting_out_of_range_is_refused_before_the_crawl_starts(env: Env) -> None:
+@pytest.mark.parametrize(("setting", "message"), [
+    ("GOVCRAWL_FRONTIER_SHARDS=0",
+     "GOVCRAWL_FRONTIER_SHARDS and GOVCRAWL_FRONTIER_SEEN_BUCKETS must be at least 1"),
+    ("GOVCRAWL_CRAWL_GC_THRESHOLDS=big,20",
+     "GOVCRAWL_CRAWL_GC_THRESHOLDS=big,20 is not one to three positive whole numbers"),
+])
+def test_a_setting_out_of_range_is_refused_before_the_crawl_starts(env: Env, setting: str, message: str
+                                                                   ) -> None:
     result = env.scrapy("crawl", "govsite", "-a", "once=1", timeout=60,
-                        settings=(*CRAWL_SETTINGS, "-s", "GOVCRAWL_FRONTIER_SHARDS=0"))
+                        settings=(*CRAWL_SETTINGS, "-s", setting))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "GOVCRAWL_FRONTIER_SHARDS and GOVCRAWL_FRONTIER_SEEN_BUCKETS must be at least 1" in result.stderr
-    assert "Spider opened" not in result.stderr
-
-
-def test_collector_thresholds_that_are_not_numbers_are_refused_before_the_crawl_starts(env: Env) -> None:
-    result = env.scrapy("crawl", "govsite", "-a", "once=1", timeout=60,
-                        settings=(*CRAWL_SETTINGS, "-s", "GOVCRAWL_CRAWL_GC_THRESHOLDS=big,20"))
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert "GOVCRAWL_CRAWL_GC_THRESHOLDS=big,20 is not one to three positive whole numbers" in result.stderr
+    assert message in result.stderr
     assert "Spider opened" not in result.stderr
 
 

@@ -3,14 +3,12 @@ their URL pattern, but the broken links they show are still reported, each on th
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from elasticsearch import helpers
 
-from tests.conftest import crawl_and_report
+from tests.conftest import crawl_and_report, page_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -49,30 +47,10 @@ def _body(path: str) -> str | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # the http.server name
-        body = _body(self.path.split("?")[0])
-        data = (body or "<html><body><h1>404 页面不存在</h1></body></html>").encode("utf-8")
-        self.send_response(200 if body is not None else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
-
-
 @pytest.fixture
 def site_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.33.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.33.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with page_server("127.0.33.1", _body) as url:
+        yield url
 
 
 def test_a_dead_link_on_pages_that_repeat_each_other_is_reported_on_each(
