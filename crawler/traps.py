@@ -180,15 +180,10 @@ class ContentTraps:
         return pattern is not None and pattern.closed
 
 
-def without_own_pattern(url: str, analysis: PageAnalysis) -> list[OutLink]:
-    """The links of a repeating page that lead out of its URL pattern: the way on into the trap is cut,
-    its attachments, images and other pages are still checked."""
-    return split_by_own_pattern(url, analysis)[0]
-
-
 def split_by_own_pattern(url: str, analysis: PageAnalysis) -> tuple[list[OutLink], list[OutLink]]:
-    """A repeating page's links (out of its URL pattern, into it). Those into it are not followed, but
-    they are links of a real page: the spider still reports the ones it knows broken."""
+    """A repeating page's links (out of its URL pattern, into it). The way on into the trap is cut: those
+    out of it are followed and checked as usual, those into it are not followed, but they are links of a
+    real page, so the spider still reports the ones it knows broken."""
     own = url_pattern(url)
     out: list[OutLink] = []
     into: list[OutLink] = []

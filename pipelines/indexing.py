@@ -61,8 +61,8 @@ _ATOMIC: Final = (str, int, float, bool, type(None), datetime, date)
 
 
 def _plain(value: Any) -> Any:
-    """A field's value as a fresh JSON-able structure (what dataclasses.asdict gives, without its deep
-    copy of every string)."""
+    """A field's value as a fresh JSON-able structure: what dataclasses.asdict gives (a tuple as a list,
+    the same JSON), without its deep copy of every string."""
     if isinstance(value, _ATOMIC):
         return value
     if isinstance(value, list | tuple):

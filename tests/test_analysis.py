@@ -28,7 +28,7 @@ from crawler.page_analysis import (
     page_title,
 )
 from crawler.registry import Site
-from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, without_own_pattern
+from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, split_by_own_pattern
 from scripts.farm import build_truth, generate
 from scripts.farm.pages import answer, build_pages
 from scripts.farm.server import FarmServer
@@ -227,7 +227,7 @@ def walk_site(
                 walk.columns[item.url] = item
             else:
                 walk.messages[item.url] = item
-        for out in without_own_pattern(link.url, result) if repeated else result.links:
+        for out in split_by_own_pattern(link.url, result)[0] if repeated else result.links:
             if out.crawl == "check":
                 _check_attachment(out, server, host, checked, walk)
                 continue

@@ -9,7 +9,7 @@ import pytest
 from crawler.extract.links import canonical_url
 from crawler.page_analysis import PageAnalysis, analyze_page, not_found_features
 from crawler.registry import Site
-from crawler.traps import ContentTraps, Repeat, not_found_url, url_pattern, without_own_pattern
+from crawler.traps import ContentTraps, Repeat, not_found_url, split_by_own_pattern, url_pattern
 
 SITE = Site(site_id="5101000001", name="测试市人民政府", url="http://127.0.9.1/", level="city",
             region="成都市", department="")
@@ -126,8 +126,10 @@ def test_a_calendar_repeats_itself_and_its_pattern_closes() -> None:
     assert traps.closed(SITE.site_id, 1, "http://127.0.9.1/calendar/?date=2026-12-25")
     assert not traps.closed(SITE.site_id, 1, "http://127.0.9.1/content.jsp?id=1")
     url = "http://127.0.9.1/calendar/?date=2026-11-05"
-    assert without_own_pattern(url, _analyze(_calendar(5), url, traps=traps)) == [
-        link for link in _analyze(_calendar(5), url, traps=traps).links if "/calendar/" not in link.url]
+    analysis = _analyze(_calendar(5), url, traps=traps)
+    assert split_by_own_pattern(url, analysis) == (
+        [link for link in analysis.links if "/calendar/" not in link.url],
+        [link for link in analysis.links if "/calendar/" in link.url])
 
 
 def _article(number: int) -> bytes:

@@ -83,8 +83,8 @@ def check_worker_settings(settings: BaseSettings) -> tuple[FrontierConfig, float
     """The frontier's settings, the stall limit and the collector's thresholds, checked (ValueError
     naming the setting)."""
     config = frontier_config_from_settings(settings)
-    if settings.getlist("GOVCRAWL_CRAWL_GC_THRESHOLDS"):
-        gc_thresholds(settings.getlist("GOVCRAWL_CRAWL_GC_THRESHOLDS"))
+    if thresholds := settings.getlist("GOVCRAWL_CRAWL_GC_THRESHOLDS"):
+        gc_thresholds(thresholds)
     max_stall_seconds = settings.getfloat("GOVCRAWL_FRONTIER_MAX_STALL_SECONDS")
     if max_stall_seconds < config.lease_seconds:
         raise ValueError(f"GOVCRAWL_FRONTIER_MAX_STALL_SECONDS is {max_stall_seconds}: it must be at "
