@@ -277,6 +277,17 @@ def test_one_get_per_attachment_and_only_changed_files_are_read_again(
     # The unchanged files are reported as their last reading found them; the corrected one no longer.
     assert _reported(es_client, env, site) == {name: everyone for name in personal if name != "fixed.pdf"}
 
+    # The cycle after: the site deleted list.xlsx (the usual correction). It answers 404 now: a broken
+    # link, and no longer a file that shows personal data.
+    del test_site.files["/files/list.xlsx"]
+    _next_cycle(redis_client, env)
+    _crawl(env, registry)
+    broken = {link["url"].rsplit("/", 1)[-1]: (link["status"], link["error"])
+              for link in _links(es_client, env) if not link["ok"]}
+    assert broken["list.xlsx"] == (404, "http")
+    assert _reported(es_client, env, site) == {name: everyone for name in personal
+                                               if name not in ("fixed.pdf", "list.xlsx")}
+
 
 def test_with_the_content_checks_off_attachments_are_only_checked_by_head(
         env: Env, test_site: TestSite, tmp_path: Path) -> None:
