@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _KEEP_ALIVE = "2m"
+_GONE = (404, 410)  # a page answering these no longer exists: what it showed is gone with it
 
 
 @dataclass(slots=True, frozen=True)
@@ -293,15 +294,19 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str],
     return columns
 
 
-def _page_fetches(client: Elasticsearch, prefix: str, urls: list[str],
-                  point: CheckPoint) -> dict[str, datetime]:
-    """When each given page was last read by the check point: fetched with an answer below 400 (a failed
-    fetch reads no links, so it says nothing about them). Pages not stored are left out."""
+def _page_fetches(client: Elasticsearch, prefix: str, urls: list[str], point: CheckPoint, *,
+                  gone_only: bool = False) -> dict[str, datetime]:
+    """When each given page was last read by the check point: fetched with an answer below 400, or found
+    gone (404, 410: what it showed is no longer on the site). Any other failed fetch reads no links, so it
+    says nothing about them. `gone_only`: only pages found gone. Pages not stored are left out."""
     fetched: dict[str, datetime] = {}
+    answered: list[dict[str, Any]] = [{"terms": {"status": list(_GONE)}}]
+    if not gone_only:
+        answered.append({"range": {"status": {"lt": 400}}})
     for start in range(0, len(urls), 10_000):
         query = {"bool": {"filter": [{"terms": {"url": urls[start:start + 10_000]}},
                                      {"range": {"fetched_at": {"lte": point.until.isoformat()}}},
-                                     {"range": {"status": {"lt": 400}}}],
+                                     {"bool": {"should": answered, "minimum_should_match": 1}}],
                           "must_not": [{"exists": {"field": "error"}}]}}
         for source in _stream(client, _index(prefix, "pages"), query, ["url", "fetched_at"]):
             at = _datetime(source.get("fetched_at"))
@@ -313,7 +318,8 @@ def _page_fetches(client: Elasticsearch, prefix: str, urls: list[str],
 def _dead_links(client: Elasticsearch, prefix: str, site_ids: list[str],
                 point: CheckPoint) -> dict[str, list[DeadLink]]:
     """Broken links still current at the check point: a link reported before its page was fetched again
-    (and not reported by that fetch) was fixed or removed, so it no longer counts."""
+    (and not reported by that fetch), or before its page was found gone, was fixed or removed, so it no
+    longer counts."""
     links: dict[str, list[DeadLink]] = {}
     seen: set[tuple[str, str]] = set()
     checked: dict[tuple[str, str], datetime | None] = {}
@@ -371,8 +377,8 @@ def _service_pages(client: Elasticsearch, prefix: str, site_ids: list[str],
     return pages
 
 
-def _personal_data(client: Elasticsearch, prefix: str,
-                   site_ids: list[str]) -> dict[str, list[PersonalDataPage]]:
+def _personal_data(client: Elasticsearch, prefix: str, site_ids: list[str],
+                   point: CheckPoint) -> dict[str, list[PersonalDataPage]]:
     """Pages and attachments of the batch showing resident ID numbers or mobile numbers (I-PRIVACY)."""
     pages: dict[str, list[PersonalDataPage]] = {}
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}],
@@ -383,7 +389,7 @@ def _personal_data(client: Elasticsearch, prefix: str,
         pages.setdefault(source["site_id"], []).append(PersonalDataPage(
             url=source["url"], id_numbers=_strings(source.get("id_numbers")),
             mobiles=_strings(source.get("mobiles"))))
-    for source in _attachments_read(client, prefix, site_ids):
+    for source in _attachments_read(client, prefix, site_ids, point):
         if source.get("id_numbers") or source.get("mobiles"):
             pages.setdefault(source["site_id"], []).append(PersonalDataPage(
                 url=source["url"], id_numbers=_strings(source.get("id_numbers")),
@@ -391,18 +397,26 @@ def _personal_data(client: Elasticsearch, prefix: str,
     return pages
 
 
-def _attachments_read(client: Elasticsearch, prefix: str, site_ids: list[str]) -> list[dict[str, Any]]:
-    """The newest link record of each attachment whose text was read (crawler/extract/attachments.py):
-    one that showed personal data and shows none when read again no longer counts."""
+def _attachments_read(client: Elasticsearch, prefix: str, site_ids: list[str],
+                      point: CheckPoint) -> list[dict[str, Any]]:
+    """The newest link record of each attachment whose text was read (crawler/extract/attachments.py), by
+    the check point: one that showed personal data and shows none when read again no longer counts, nor
+    one whose page was found gone since (the article deleted: the usual correction, and nothing links
+    the file any more, so it is not read again). A page fetched again is not enough: an unchanged file is
+    not read again, so its record keeps standing for it (crawler/middlewares/attachment_reads.py)."""
     newest: dict[str, dict[str, Any]] = {}
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"term": {"target_kind": "attachment"}},
-                                 {"term": {"ok": True}}]}}
-    fields = ["site_id", "url", "id_numbers", "mobiles", "checked_at"]
+                                 {"term": {"ok": True}},
+                                 {"range": {"checked_at": {"lte": point.until.isoformat()}}}]}}
+    fields = ["site_id", "url", "found_on", "id_numbers", "mobiles", "checked_at"]
     for source in _stream(client, _index(prefix, "links"), query, fields):
         known = newest.get(source["url"])
         if known is None or str(source.get("checked_at") or "") > str(known.get("checked_at") or ""):
             newest[source["url"]] = source
-    return list(newest.values())
+    gone = _page_fetches(client, prefix, sorted({str(source.get("found_on") or "") for source in
+                                                 newest.values()}), point, gone_only=True)
+    return [source for source in newest.values() if not _refetched_since(
+        gone.get(str(source.get("found_on") or "")), _datetime(source.get("checked_at")))]
 
 
 def _limited_pages(client: Elasticsearch, prefix: str, site_ids: list[str]) -> dict[str, list[LimitedPage]]:
@@ -450,7 +464,7 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
     links = _dead_links(client, prefix, site_ids, point)
     messages = _messages(client, prefix, site_ids)
     service = _service_pages(client, prefix, site_ids, columns)
-    personal = _personal_data(client, prefix, site_ids)
+    personal = _personal_data(client, prefix, site_ids, point)
     limited = _limited_pages(client, prefix, site_ids)
     content = _content_pages(client, prefix, site_ids)
     states: list[SiteState] = []

@@ -19,7 +19,7 @@ from crawler.extract.attachments import (
     attachment_personal_data,
     attachment_text,
 )
-from crawler.items import LinkItem
+from crawler.items import LinkItem, PageItem
 from crawler.site_state import CheckPoint, RegisteredSite, build_site_states
 from pipelines.indexing import to_action
 from scripts import accuracy
@@ -174,3 +174,47 @@ def test_an_attachment_cleaned_since_its_last_reading_is_no_longer_reported(
     point = CheckPoint.at(date(2026, 12, 1), datetime(2026, 12, 2, tzinfo=UTC))
     [state] = build_site_states(es_client, env.es_prefix, [site], point)
     assert [(page.url, page.id_numbers) for page in state.personal_data] == [(still, ("510104********1239",))]
+
+
+def test_what_a_page_showed_stops_counting_once_the_page_is_gone(env: Env, es_client: Elasticsearch) -> None:
+    """Deleting the article is the usual correction: its attachment (no longer linked, so never read again)
+    and its broken links no longer count. A page fetched again that still exists keeps its unchanged
+    attachment's reading (an unchanged file is not read again), and a failed fetch says nothing."""
+    es_schema.install_templates(es_client, env.es_prefix)
+    site = RegisteredSite(site_id="510104000002", name="锦江区人民政府", url="http://www.cdjj.gov.cn/",
+                          region="成都市", level="county")
+    deleted, refetched, failed = (f"http://www.cdjj.gov.cn/tzgg/t{n}.html" for n in (3, 4, 5))
+
+    def at(hours: int) -> datetime:
+        return datetime(2026, 12, 1, hours, tzinfo=UTC)
+
+    def attachment(page: str) -> LinkItem:
+        return LinkItem(site_id=site.site_id, url=page.replace(".html", ".xlsx"), found_on=page,
+                        on_homepage=False, target_kind="attachment", checked_at=at(1), ok=True, status=200,
+                        id_numbers=["510104********1239"])
+
+    def broken(page: str) -> LinkItem:
+        return LinkItem(site_id=site.site_id, url="http://www.cdjj.gov.cn/old/gone.html", found_on=page,
+                        on_homepage=False, target_kind="page", checked_at=at(1), ok=False, status=404,
+                        error="http", confirmed=True)
+
+    def fetch(page: str, status: int, error: str | None = None) -> PageItem:
+        return PageItem(site_id=site.site_id, url=page, status=status, error=error, fetched_at=at(9),
+                        page_kind="article")
+
+    records = [*(item for page in (deleted, refetched, failed) for item in (attachment(page), broken(page))),
+               fetch(deleted, 404), fetch(refetched, 200), fetch(failed, 0, "timeout")]
+    for record in records:
+        action = to_action(record, env.es_prefix)
+        es_client.index(index=action["_index"], id=action["_id"], document=action["_source"], refresh=True)
+
+    [state] = build_site_states(es_client, env.es_prefix, [site],
+                                CheckPoint.at(date(2026, 12, 1), datetime(2026, 12, 2, tzinfo=UTC)))
+    assert sorted(page.url for page in state.personal_data) == [
+        refetched.replace(".html", ".xlsx"), failed.replace(".html", ".xlsx")]
+    # The page fetched again did not show its broken link again: fixed. The failed fetch read nothing.
+    assert [link.found_on for link in state.dead_links] == [failed]
+    # As of a moment before the deletion, everything still counts.
+    [before] = build_site_states(es_client, env.es_prefix, [site],
+                                 CheckPoint.at(None, datetime(2026, 12, 1, 5, tzinfo=UTC)))
+    assert len(before.personal_data) == 3 and len(before.dead_links) == 3
