@@ -74,6 +74,9 @@ REDIRECT_MAX_TIMES = 20
 RETRY_TIMES = 1
 # 500s are errors of the site, not of the moment: recorded, not retried.
 RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
+# A request that failed its retries is recorded (a dead link, a failed probe): a down site is what the
+# crawl watches for, not an error of the crawler, so one warning line each.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 DNSCACHE_ENABLED = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

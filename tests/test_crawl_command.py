@@ -81,7 +81,10 @@ def test_a_site_that_is_down_is_one_warning_line_in_the_crawl_log(env: Env, tmp_
     assert "Traceback" not in result.stderr
     line = f"WARNING: robots.txt for <GET {down}> could not be fetched (Connection was refused"
     assert line in result.stderr
-    assert "robotstxt] ERROR" not in result.stderr  # (retries that gave up stay one ERROR line each)
+    assert "robotstxt] ERROR" not in result.stderr
+    # The home page's request gave up retrying: one warning line; the down site is recorded, not an error.
+    assert f"[scrapy.downloadermiddlewares.retry] WARNING: Gave up retrying <GET {down}>" in result.stderr
+    assert "] ERROR:" not in result.stderr
 
 
 def test_records_below_the_log_level_are_not_built(monkeypatch: pytest.MonkeyPatch) -> None:
