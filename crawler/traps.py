@@ -121,9 +121,16 @@ class ContentTraps:
         blocks = site.template.blocks if site.template is not None else frozenset()
         site.template = SiteTemplate(blocks=blocks, not_found=features)
 
-    def read(self, site_id: str, cycle: int, url: str, analysis: PageAnalysis, *, home: bool) -> Repeat:
+    def read(self, site_id: str, cycle: int, url: str, analysis: PageAnalysis, *, home: bool,
+             listed: bool = False) -> Repeat:
         """Learn from an analysed page: a home page's blocks become the cycle's template; another page is
-        recorded under its path and URL pattern. Says whether it repeats an earlier page."""
+        recorded under its path and URL pattern. Says whether it repeats an earlier page.
+
+        `listed`: the page was reached as an entry of a list (a column's, or the home page's). The site
+        names it as an item of its own, so however much it looks like the pattern's other pages (a daily
+        air-quality report, a monthly bulletin: the same page but its numbers) it does not count towards
+        closing the pattern, which on a CMS that keeps every article under one directory (/art/) would
+        cut all the site's articles found after it."""
         own = analysis.own
         if own is None or analysis.soft404:
             return Repeat.NO
@@ -146,6 +153,10 @@ class ContentTraps:
         similar = any(own.repeats(earlier, self.similar)
                       for seen_at, earlier in pattern.recent if seen_at != url)
         repeat = same_path or similar
+        if listed:
+            if not repeat:
+                pattern.recent.append((url, own))
+            return Repeat.SAME if same_path else Repeat.SIMILAR if similar else Repeat.NO
         pattern.pages += 1
         if repeat:
             pattern.repeats += 1
@@ -172,7 +183,8 @@ class ContentTraps:
         return first != url
 
     def closed(self, site_id: str, cycle: int, url: str) -> bool:
-        """True when the URL's pattern mostly repeated itself this cycle: new URLs of it are traps."""
+        """True when the URL's pattern mostly repeated itself this cycle: new URLs of it are traps (but
+        not the entries a list shows: the spider offers those whatever this says)."""
         site = self._sites.get(site_id)
         if site is None or site.cycle != cycle:
             return False

@@ -70,3 +70,62 @@ def test_a_dead_link_on_pages_that_repeat_each_other_is_reported_on_each(
     gone = f"{site_url}col/bsfw/index.html"
     dead = {link["found_on"] for link in found["dead_links"] if link["url"] == gone}
     assert dead == {site_url, f"{site_url}col/bjtj/index.html", *bulletins}
+
+
+_DAYS = range(1, 29)
+_NOTICES = {n: f"关于做好{topic}工作的通知" for n, topic in enumerate(
+    ("冬季森林防火", "农村饮水安全", "义务教育招生", "城乡低保年审", "防汛抗旱", "安全生产大检查",
+     "秋冬季疫情防控", "返乡创业扶持", "耕地保护督查", "食品安全抽检", "消防隐患排查", "河长制巡河"), start=1)}
+
+
+def _daily_body(path: str) -> str | None:
+    """A 大汉-style site whose articles all live under /art/: a daily air-quality report (the same page
+    every day but its numbers) and a column of ordinary notices."""
+    menu = '<a href="/col/col1/index.html">空气质量日报</a><a href="/col/col2/index.html">通知公告</a>'
+    reports = "".join(f'<li><a href="/art/2026/11/{day}/art_1_{day}.html">{day}日空气质量日报</a>'
+                      f"<span>2026-11-{day:02d}</span></li>" for day in _DAYS)
+
+    def notices(numbers: range) -> str:
+        return "".join(f'<li><a href="/art/2026/10/{n}/art_2_{n}.html">{_NOTICES[n]}</a>'
+                       f"<span>2026-10-{n:02d}</span></li>" for n in numbers)
+
+    if path == "/":
+        return _page("测试县人民政府", f'<div class="nav">{menu}</div>')
+    if path == "/col/col1/index.html":
+        return _page("空气质量日报", f'<ul class="list">{reports}</ul>')
+    if path == "/col/col2/index.html":  # the newest six; the older ones on its second page
+        return _page("通知公告", f'<ul class="list">{notices(range(12, 6, -1))}</ul>'
+                                f'<div class="page"><a href="/col/col2/index_2.html">下一页</a></div>')
+    if path == "/col/col2/index_2.html":
+        return _page("通知公告", f'<ul class="list">{notices(range(6, 0, -1))}</ul>'
+                                f'<div class="page"><a href="/col/col2/index.html">上一页</a></div>')
+    for day in _DAYS:
+        if path == f"/art/2026/11/{day}/art_1_{day}.html":
+            title = f"2026年11月{day}日空气质量日报"
+            return _page(title, f"<h1>{title}</h1><div>发布日期：2026-11-{day:02d}</div>"
+                                f"<p>全县空气质量指数（AQI）为{40 + day}，首要污染物为细颗粒物，"
+                                f"空气质量等级为良。PM2.5浓度{20 + day}微克/立方米。</p>")
+    for n, title in _NOTICES.items():
+        if path == f"/art/2026/10/{n}/art_2_{n}.html":
+            return _page(title, f"<h1>{title}</h1><div>发布日期：2026-10-{n:02d}</div>"
+                                f"<p>各乡镇、县级各部门：为切实做好{title[4:-5]}工作，现将有关事项通知如下。"
+                                f"请各单位高度重视，明确责任人，于{n}日前报送工作开展情况。</p>")
+    return None
+
+
+def test_articles_a_column_lists_are_crawled_however_alike_they_look(
+        env: Env, es_client: Elasticsearch, tmp_path: Path) -> None:
+    """Repeats close a URL pattern as a trap; but a column's list naming each report is the site saying
+    they are distinct items, so a run of look-alike reports does not cut the site's other articles."""
+    with page_server("127.0.33.2", _daily_body) as url:
+        registry = tmp_path / "registry.csv"
+        registry.write_text("site_id,name,url,level,region,department\n"
+                            f"5100000099,测试县人民政府,{url},county,成都市,\n", encoding="utf-8")
+        assert env.scrapy("seed", str(registry)).returncode == 0, "seed failed"
+        crawl_and_report(env, tmp_path, "report")
+    es_client.indices.refresh(index=f"{env.es_prefix}-pages")
+    stored = {hit["_source"]["url"] for hit in helpers.scan(
+        es_client, index=f"{env.es_prefix}-pages", query={"query": {"match_all": {}}})}
+    articles = {f"{url}art/2026/11/{day}/art_1_{day}.html" for day in _DAYS} | {
+        f"{url}art/2026/10/{n}/art_2_{n}.html" for n in _NOTICES}
+    assert articles - stored == set()

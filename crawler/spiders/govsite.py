@@ -186,8 +186,10 @@ class GovsiteSpider(scrapy.Spider):
         host = urlsplit(link.url).hostname or ""
         same_host = host == site.host
         crawl = self._crawl_kind(link, same_host=same_host, depth=depth)
+        # A list's entries are the site's own items: a closed pattern does not cut them (crawler/traps.py).
         if same_host and (repeats_path_segments(link.url, self.max_segment_repeats)
-                          or self.traps.closed(site.site_id, parent["cycle"], link.url)):
+                          or (link.crawl != "article"
+                              and self.traps.closed(site.site_id, parent["cycle"], link.url))):
             self._stat("govcrawl/skipped/trap")
             return None
         meta: dict[str, Any] = {
@@ -272,7 +274,8 @@ class GovsiteSpider(scrapy.Spider):
             lists_column=meta.get("lists_column", False), dictionaries=self.content_dictionaries,
         )
         page = analysis.page
-        repeat = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis, home=kind == "home")
+        repeat = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis, home=kind == "home",
+                                 listed=kind == "article")
         page.repeated = repeat is not Repeat.NO
         # A page showing exactly what another URL of its path showed is that page again: its broken
         # links were reported there.
