@@ -128,9 +128,11 @@ class ContentTraps:
 
         `listed`: the page was reached as an entry of a list (a column's, or the home page's). The site
         names it as an item of its own, so however much it looks like the pattern's other pages (a daily
-        air-quality report, a monthly bulletin: the same page but its numbers) it does not count towards
-        closing the pattern, which on a CMS that keeps every article under one directory (/art/) would
-        cut all the site's articles found after it."""
+        air-quality report, a monthly bulletin: the same page but its numbers) it is no repeat: its links
+        are followed (a look-alike notice's link to a deleted item is a dead link to report), and it does
+        not count towards closing the pattern, which on a CMS that keeps every article under one
+        directory (/art/) would cut all the site's articles found after it. Only an exact repeat of
+        another URL of its path is still told (SAME)."""
         own = analysis.own
         if own is None or analysis.soft404:
             return Repeat.NO
@@ -156,7 +158,7 @@ class ContentTraps:
         if listed:
             if not repeat:
                 pattern.recent.append((url, own))
-            return Repeat.SAME if same_path else Repeat.SIMILAR if similar else Repeat.NO
+            return Repeat.SAME if same_path else Repeat.NO
         pattern.pages += 1
         if repeat:
             pattern.repeats += 1
