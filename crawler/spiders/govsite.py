@@ -26,7 +26,7 @@ from crawler.extract.attachments import (
     attachment_limits,
     attachment_personal_data,
 )
-from crawler.extract.links import classify_exception, classify_response, extension_of
+from crawler.extract.links import LinkStatus, classify_exception, classify_response, extension_of
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.attachment_reads import ANSWERED, LAST_READ, STOPPED
 from crawler.middlewares.network_guard import BlockedAddressError
@@ -37,6 +37,7 @@ from crawler.page_analysis import (
     analyze_page,
     count_on_first_seen,
     dead_column_item,
+    is_home,
     list_entries,
     not_found_features,
 )
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
-    from crawler.extract.links import LinkStatus
     from crawler.extract.wording import Dictionaries
     from crawler.registry import Site
     from crawler.scheduler.frontier import Frontier
@@ -186,12 +186,16 @@ class GovsiteSpider(scrapy.Spider):
         host = urlsplit(link.url).hostname or ""
         same_host = host == site.host
         crawl = self._crawl_kind(link, same_host=same_host, depth=depth)
-        # A list's entries are the site's own items: a closed pattern does not cut them (crawler/traps.py).
-        if same_host and (repeats_path_segments(link.url, self.max_segment_repeats)
-                          or (link.crawl != "article"
-                              and self.traps.closed(site.site_id, parent["cycle"], link.url))):
+        if same_host and repeats_path_segments(link.url, self.max_segment_repeats):
             self._stat("govcrawl/skipped/trap")
             return None
+        # A list's entries are the site's own items: a closed pattern does not cut them (crawler/traps.py).
+        # Another link into it is not followed, but checked: a real page showed it, and a pattern is closed
+        # by what most of its pages did, so this one may be a deleted item (a soft 404) or a dead link.
+        if same_host and crawl != "check" and link.crawl != "article" \
+                and self.traps.closed(site.site_id, parent["cycle"], link.url):
+            self._stat("govcrawl/skipped/trap")
+            crawl = "check"
         meta: dict[str, Any] = {
             "site_id": site.site_id, "page_kind": crawl, "depth": depth, "cycle": parent["cycle"],
             "govcrawl_url": self._frontier_url(link.url, crawl), "target_kind": link.target_kind,
@@ -473,13 +477,19 @@ class GovsiteSpider(scrapy.Spider):
             yield item
 
     def _link_status(self, response: Response) -> LinkStatus:
-        """A link check's answer classified (an attachment answered by a web page is a soft 404)."""
+        """A link check's answer classified (an attachment answered by a web page is a soft 404, and so is
+        a page of the site that sends the reader to its home page, by HTTP or by meta refresh, as a page
+        of the crawl would be)."""
         body = response.text if isinstance(response, TextResponse) else ""
+        redirects = response.meta.get("redirect_urls", ())
         outcome = classify_response(
-            response.status, response.url, body, _header(response, b"Content-Type"),
-            response.meta.get("redirect_urls", ()), body_size_bytes=len(response.body),
-            kind=response.meta.get("target_kind"),
+            response.status, response.url, body, _header(response, b"Content-Type"), redirects,
+            body_size_bytes=len(response.body), kind=response.meta.get("target_kind"),
         )
+        site = self.sites.get(response.meta.get("site_id", ""))
+        if outcome.ok and redirects and site is not None and response.meta.get("target_kind") == "page" \
+                and is_home(response.url, site) and not is_home(redirects[0], site):
+            outcome = LinkStatus(ok=False, status=response.status, error="soft404", confirmed=False)
         self._stat(f"govcrawl/links/checked/{outcome.error or 'ok'}")
         return outcome
 
