@@ -693,6 +693,32 @@ class _ColumnRead:
     continues: bool = False  # the list has other pages
 
 
+# A plain link of the home page (no menu or "更多" block its markup names) leads to a column when the page's
+# content is a list with at least this many dated entries: an old site's menu in a bare <table>.
+_FOUND_LIST_MIN_DATED = 3
+
+
+def _page_or_found_column(page: _Page, plans: dict[str, OutLink], item: PageItem, *, from_home: bool,
+                          looks_article: bool, listing_date: date | None) -> _ColumnRead:
+    """A page not linked as a column: an article or another page, or (a plain link of the home page) a
+    column found by the list of dated entries it shows, read as a column's first page. Only from the home
+    page: deeper, a list page reached as a plain page is more often a later page of a column's list."""
+    _read_page(page, plans, item, looks_article=looks_article, listing_date=listing_date)
+    nothing = _ColumnRead(items=[], entries=0, column_url=None)
+    if not from_home or item.page_kind != "other":
+        return nothing
+    listing = parse_column_listing(page.tree, page.final_url, today=page.today)
+    if sum(1 for entry in listing.entries if entry.date is not None) < _FOUND_LIST_MIN_DATED:
+        return nothing
+    read = _column(page, plans, first_page=True, column_url=None, column_name=None, column_level=None,
+                   title=item.title)
+    if read.no_list:
+        return nothing
+    item.list_entries, item.column_url = read.entries, read.column_url
+    item.page_kind = "channel" if read.channel else "column"
+    return read
+
+
 # A column page that shows this little text of its own and no entries may load its list from elsewhere.
 _LIST_SOURCE_MAX_TEXT_CHARS = 200
 
@@ -1089,7 +1115,8 @@ def analyze_page(
                 item.page_kind = "other"
                 _read_page(page, plans, item, looks_article=looks_article, listing_date=listing_date)
         else:
-            _read_page(page, plans, item, looks_article=looks_article, listing_date=listing_date)
+            read = _page_or_found_column(page, plans, item, from_home=page_kind == "page" and depth == 1,
+                                         looks_article=looks_article, listing_date=listing_date)
         if not item.title:
             item.title = page_title(tree, meta, site.name, article=item.page_kind == "article")
         links = _merge_links(extract_links(tree, final_url, site_host=site.host), plans)
