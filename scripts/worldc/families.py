@@ -474,12 +474,13 @@ class Static(Family):
             page = (f"<html>\n<head>\n{head}</head>\n<body>\n<script language=\"javascript\">\n"
                     f"window.location.href='{doc.href('index2.htm')}';\n</script>\n"
                     f'<noscript><a href="{doc.href("index2.htm")}">进入首页</a></noscript>\n</body>\n</html>\n')
-        return page, doc
+        return self.prolog() + page, doc
 
     def render_frame(self, which: str) -> tuple[str, Doc]:
         """top.htm (banner and menu), bottom.htm (footer) of the frameset home."""
         doc = Doc()
-        head = f"<html>\n<head>\n{self.meta}\n<title>{esc(self.m.ident.name)}</title>\n{doc.css(self.css)}\n</head>\n"
+        head = (f"{self.prolog()}<html>\n<head>\n{self.meta}\n<title>{esc(self.m.ident.name)}</title>\n"
+                f"{doc.css(self.css)}\n</head>\n")
         if which == "top":
             items = [f'<a href="{doc.href("main.htm")}" target="mainFrame">首页</a>']
             items += [f'<a href="{doc.href(self.channel_paths[s].lstrip("/"))}" target="mainFrame">{n}</a>'

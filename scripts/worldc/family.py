@@ -84,8 +84,11 @@ class Family:
     def content_type(self) -> str:
         return f"text/html; charset={self.header_charset}" if self.header_charset else "text/html"
 
+    def prolog(self) -> str:
+        return '<?xml version="1.0" encoding="gb2312"?>\n' if self.m.ident.encoding == "xml-prolog" else ""
+
     def head(self, doc: Doc, title: str, extra: str = "") -> str:
-        prolog = '<?xml version="1.0" encoding="gb2312"?>\n' if self.m.ident.encoding == "xml-prolog" else ""
+        prolog = self.prolog()
         doctype = _XHTML if self.v != 1 or self.name == "zhanqun" else "<!DOCTYPE html>\n<html>"
         return (f"{prolog}{doctype}\n<head>\n{self.meta}\n<title>{esc(title)}</title>\n"
                 f'<meta name="keywords" content="{esc(self.m.ident.name)}" />\n'
@@ -285,7 +288,10 @@ class Family:
         return "".join(blocks) + self.home_extras(doc)
 
     def letter_block(self, doc: Doc, column: Column) -> str:
-        rows = "".join(f"<li>{doc.a(m.path, esc(m.title))}<span>{m.status}</span></li>" for m in column.messages[:6])
+        shown = column.messages
+        if self.m.ident.role == "homestale":  # V-HOME: the home page (and its boxes) show nothing recent
+            shown = [m for m in shown if m.asked <= self.m.today - timedelta(days=21)]
+        rows = "".join(f"<li>{doc.a(m.path, esc(m.title))}<span>{m.status}</span></li>" for m in shown[:6])
         return (f'<div class="box letters"><h3>{doc.a(column.pages[0], column.name)}</h3>'
                 f'<span class="more">{doc.a(column.pages[0], "更多&gt;&gt;")}</span><ul>{rows}</ul></div>\n')
 
