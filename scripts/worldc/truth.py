@@ -147,8 +147,9 @@ def site_truth(world: WorldC, index: int) -> dict[str, Any]:
             "column": column_url, "encoding": None if node.kind == "attachment" else site.family.codec,
             "robots_disallowed": False,
         }
-        if node.kind == "column" and node.column is not None:
-            list_pages.setdefault(id(node.column), []).append(url_of(host, key))
+    for column in site.model.columns:  # in page order: an oldest-first list has its newest entry last
+        list_pages[id(column)] = [url_of(host, key) for key in column.pages
+                                  if column.empty_kind != "dead" and key in reachable]
     home_dates = []
     for key in site.family.home_keys:
         node = reachable.get(key)
