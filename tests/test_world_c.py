@@ -30,18 +30,26 @@ BASE_IP = "127.0.7.1"
 TRAP_STEPS = 25
 # Links as a browser user meets them: attributes, jump-menu options, script redirects and data arrays,
 # meta refresh. Option values that are bare page numbers (动易's select) are not URLs.
-_ATTR = re.compile(r"""<(?:a|area|link|frame|iframe|img|script)\b[^>]*?\s(?:href|src)\s*=\s*(["'])(.*?)\1""",
-                   re.IGNORECASE | re.DOTALL)
+_ATTR = re.compile(
+    r"""<(?:a|area|link|frame|iframe|img|script)\b[^>]*?\s(?:href|src)\s*=\s*(["'])(.*?)\1""",
+    re.IGNORECASE | re.DOTALL,
+)
 _OPTION = re.compile(r"""<option\s+value=(["'])([^"']*[./][^"']*)\1""", re.IGNORECASE)
 _SCRIPT_URL = re.compile(r"""(?:location\.href|window\.location(?:\.href)?)\s*=\s*'([^'+]+)'(?!\s*\+)""")
 _DATA_URL = re.compile(r'"url"\s*:\s*"([^"]+)"')
-_REFRESH = re.compile(r"""http-equiv=["']refresh["'][^>]*content=["']\d+;\s*url=([^"']+)["']""", re.IGNORECASE)
+_REFRESH = re.compile(
+    r"""http-equiv=["']refresh["'][^>]*content=["']\d+;\s*url=([^"']+)["']""", re.IGNORECASE
+)
 _BASE = re.compile(r"""<base\s+href=["']([^"']+)["']""", re.IGNORECASE)
 _SKIP = ("javascript:", "mailto:", "tel:", "#")
-_TRAP = re.compile(r"/archives/\d{4}/\d{2}/|[?&](?:keyword|Keyword|keyboard|searchWord)="
-                   r"|(/[A-Za-z][^/?]*(?:/[^/?]+)?)\1/")
+_TRAP = re.compile(
+    r"/archives/\d{4}/\d{2}/|[?&](?:keyword|Keyword|keyboard|searchWord)="
+    r"|(/[A-Za-z][^/?]*(?:/[^/?]+)?)\1/"
+)
 _RESOURCE = re.compile(r"\.(?:css|js|png|gif|jpe?g)$|/plus/count\.php|/e/public/ViewClick/", re.IGNORECASE)
-_DATES = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{4})/(\d{1,2})/(\d{1,2})|(\d{4})年(\d{1,2})月(\d{1,2})日")
+_DATES = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{4})/(\d{1,2})/(\d{1,2})|(\d{4})年(\d{1,2})月(\d{1,2})日"
+)
 _YEAR_GROUP = re.compile(r'<h4 class="year">(\d{4})年</h4>|(?<!年)(\d{1,2})月(\d{1,2})日')
 _IN_URLS = re.compile(r'(?:href|src)="[^"]*"|"url":"[^"]*"')
 SOFT_WORDS = ("不存在", "已被删除", "参数错误", "已过期")
@@ -57,10 +65,14 @@ def extract_links(url: str, text: str) -> set[str]:
     root = urljoin(url, html.unescape(base.group(1))) if base else url
     found = [html.unescape(m.group(2)) for m in _ATTR.finditer(text)]
     found += [html.unescape(m.group(2)) for m in _OPTION.finditer(text)]
-    found += _SCRIPT_URL.findall(text) + _DATA_URL.findall(text) + [html.unescape(u) for u in _REFRESH.findall(text)]
+    found += (
+        _SCRIPT_URL.findall(text)
+        + _DATA_URL.findall(text)
+        + [html.unescape(u) for u in _REFRESH.findall(text)]
+    )
     links = set()
-    for href in found:
-        href = href.strip()
+    for raw in found:
+        href = raw.strip()
         if not href or href.lower().startswith(_SKIP) or "'+" in href or '"+' in href:
             continue
         links.add(_quote(urljoin(root, href.replace("\\", "/")).split("#")[0]))
@@ -74,23 +86,38 @@ def _decode(site: dict[str, Any], body: bytes) -> str:
 async def _get(session: aiohttp.ClientSession, url: str) -> tuple[int, bytes, str, str | None]:
     async with session.get(url, allow_redirects=False) as response:
         body = await response.read()
-        return response.status, body, response.headers.get("Content-Type", ""), response.headers.get("Location")
+        return (
+            response.status,
+            body,
+            response.headers.get("Content-Type", ""),
+            response.headers.get("Location"),
+        )
 
 
 @pytest.fixture(scope="module")
 def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningFarm]:
     extra = ("--world", "c", "--today", TODAY.isoformat(), "--slow-home-seconds", "1")
-    with run_farm(tmp_path_factory.mktemp("worldc"), sites=SITES, seed=SEED, base_ip=BASE_IP, extra=extra) as running:
+    with run_farm(
+        tmp_path_factory.mktemp("worldc"), sites=SITES, seed=SEED, base_ip=BASE_IP, extra=extra
+    ) as running:
         yield running
 
 
-async def _crawl(session: aiohttp.ClientSession, site: dict[str, Any], farm_roots: set[str]) -> dict[str, Any]:
+async def _crawl(
+    session: aiohttp.ClientSession, site: dict[str, Any], farm_roots: set[str]
+) -> dict[str, Any]:
     """Breadth-first crawl of one site from its home page, classifying every URL it meets."""
     host = urlsplit(site["url"]).netloc
     dead = {d["url"]: d for d in site["dead_links"]}
     seen, queue = {site["url"]}, [site["url"]]
-    result: dict[str, Any] = {"pages": set(), "aliases": set(), "soft404": set(), "traps": set(), "problems": [],
-                              "bodies": {}}
+    result: dict[str, Any] = {
+        "pages": set(),
+        "aliases": set(),
+        "soft404": set(),
+        "traps": set(),
+        "problems": [],
+        "bodies": {},
+    }
     while queue:
         batch, queue = queue, []
         answers = await asyncio.gather(*(_get(session, url) for url in batch))
@@ -127,8 +154,9 @@ async def _crawl_all(farm: RunningFarm) -> dict[str, dict[str, Any]]:
     sites = farm.truth["sites"]
     roots = {s["url"] for s in sites}
     down = [s for s in sites if s["down"]]
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64),
-                                     timeout=aiohttp.ClientTimeout(total=20)) as session:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=64), timeout=aiohttp.ClientTimeout(total=20)
+    ) as session:
         for site in down:
             async with session.post(f"{farm.control}/site/{urlsplit(site['url']).hostname}/up") as response:
                 assert response.status == 200
@@ -136,7 +164,9 @@ async def _crawl_all(farm: RunningFarm) -> dict[str, dict[str, Any]]:
             results = await asyncio.gather(*(_crawl(session, s, roots) for s in sites))
         finally:
             for site in down:
-                async with session.post(f"{farm.control}/site/{urlsplit(site['url']).hostname}/down") as response:
+                async with session.post(
+                    f"{farm.control}/site/{urlsplit(site['url']).hostname}/down"
+                ) as response:
                     assert response.status == 200
     return {s["url"]: r for s, r in zip(sites, results, strict=True)}
 
@@ -157,7 +187,14 @@ def test_registry_and_truth_header(farm: RunningFarm) -> None:
         assert site["url"].startswith("http://127.0.7.")
         assert site["level"] in ("province", "city", "county", "department")
         assert site["name"].endswith(("人民政府", "局"))
-    assert {s["style"] for s in truth["sites"]} == {"dede", "empire", "powereasy", "static", "zhanqun", "hdjl"}
+    assert {s["style"] for s in truth["sites"]} == {
+        "dede",
+        "empire",
+        "powereasy",
+        "static",
+        "zhanqun",
+        "hdjl",
+    }
 
 
 def test_crawl_reaches_exactly_the_truth_pages(farm: RunningFarm, crawled: dict[str, dict[str, Any]]) -> None:
@@ -166,7 +203,10 @@ def test_crawl_reaches_exactly_the_truth_pages(farm: RunningFarm, crawled: dict[
         assert result["problems"] == [], result["problems"][:5]
         reached = result["pages"] | {site["aliases"][u] for u in result["aliases"]}
         assert reached == set(site["pages"]), (
-            site["url"], sorted(reached - set(site["pages"]))[:5], sorted(set(site["pages"]) - reached)[:5])
+            site["url"],
+            sorted(reached - set(site["pages"]))[:5],
+            sorted(set(site["pages"]) - reached)[:5],
+        )
         assert result["soft404"] == set(site["soft404"])
         assert {t["url"] for t in site["traps"]} <= result["traps"]
 
@@ -202,8 +242,11 @@ async def _check_dead(site: dict[str, Any]) -> list[str]:
             url = link["url"]
             if link["error"] in ("dns", "refused"):
                 parts = urlsplit(url)
-                if not ((parts.hostname or "").endswith(".invalid") or parts.port == 1
-                        or parts.hostname in _down_hosts):
+                if not (
+                    (parts.hostname or "").endswith(".invalid")
+                    or parts.port == 1
+                    or parts.hostname in _down_hosts
+                ):
                     problems.append(f"{url}: {link['error']} but reachable")
                 continue
             status, body, chain = await _follow(session, url)
@@ -216,7 +259,9 @@ async def _check_dead(site: dict[str, Any]) -> list[str]:
             looks = {
                 "alert_back": "alert(" in text and "history.back()" in text and len(text) < 200,
                 "alert_home": "alert(" in text and "location.href='/'" in text and len(text) < 200,
-                "template": status == 200 and site["name"] in text and any(w in text for w in SOFT_WORDS)
+                "template": status == 200
+                and site["name"] in text
+                and any(w in text for w in SOFT_WORDS)
                 and text.count("<a ") >= 8,
                 "redirect_home": chain[:1] == [site["url"]],
                 "empty": status == 200 and body == b"" and not chain,
@@ -240,8 +285,9 @@ def test_every_dead_link_answers_as_the_truth_says(farm: RunningFarm) -> None:
         assert not soft & set(site["pages"])
         assert all(d["kind"] in ("page", "resource", "attachment", "external") for d in site["dead_links"])
     links = [d for s in up for d in s["dead_links"]]
-    assert {("soft404", 200), ("http", 404), ("dns", None), ("refused", None)} <= {(d["error"], d["status"])
-                                                                                  for d in links}
+    assert {("soft404", 200), ("http", 404), ("dns", None), ("refused", None)} <= {
+        (d["error"], d["status"]) for d in links
+    }
     assert {"resource", "attachment", "external", "page"} <= {d["kind"] for d in links}
 
 
@@ -259,9 +305,13 @@ async def _follow_trap(site: dict[str, Any], start: str) -> int:
             url = queue.pop(0)
             status, body, _, _ = await _get(session, url)
             assert status == 200, url
-            new = [u for u in extract_links(url, _decode(site, body))
-                   if _TRAP.search(urlsplit(u).path + "?" + urlsplit(u).query) and u not in seen
-                   and urlsplit(u).netloc == host]
+            new = [
+                u
+                for u in extract_links(url, _decode(site, body))
+                if _TRAP.search(urlsplit(u).path + "?" + urlsplit(u).query)
+                and u not in seen
+                and urlsplit(u).netloc == host
+            ]
             seen.update(new)
             queue.extend(sorted(new))
     assert queue, f"trap from {start} ran out"
@@ -299,7 +349,9 @@ def _shown_dates(text: str) -> list[str]:
     return dates
 
 
-def test_column_latest_date_is_what_its_lists_show(farm: RunningFarm, crawled: dict[str, dict[str, Any]]) -> None:
+def test_column_latest_date_is_what_its_lists_show(
+    farm: RunningFarm, crawled: dict[str, dict[str, Any]]
+) -> None:
     checked, dateless, ascending = 0, 0, 0
     for site in farm.truth["sites"]:
         bodies = crawled[site["url"]]["bodies"]
@@ -316,8 +368,14 @@ def test_column_latest_date_is_what_its_lists_show(farm: RunningFarm, crawled: d
                 latest = max(shown, default=None)
             else:
                 assert shown == [], (column["url"], shown[:3])
-                latest = max((p["pub_date"] for p in pages.values()
-                              if p["column"] == column["url"] and p["kind"] == "article"), default=None)
+                latest = max(
+                    (
+                        p["pub_date"]
+                        for p in pages.values()
+                        if p["column"] == column["url"] and p["kind"] == "article"
+                    ),
+                    default=None,
+                )
                 dateless += 1
             assert latest == column["latest_date"], (column["url"], latest, column["latest_date"])
             assert column["entries"] == 0 or latest is not None
@@ -341,7 +399,12 @@ def test_page_kinds_and_article_dates(farm: RunningFarm, crawled: dict[str, dict
             if page["kind"] == "article":
                 text = _decode(site, bodies[url])
                 year, month, day = (int(x) for x in page["pub_date"].split("-"))
-                forms = (page["pub_date"], f"{year}-{month}-{day}", f"{year}年{month}月{day}日", f"{year}/{month}/{day}")
+                forms = (
+                    page["pub_date"],
+                    f"{year}-{month}-{day}",
+                    f"{year}年{month}月{day}日",
+                    f"{year}/{month}/{day}",
+                )
                 assert any(form in text for form in forms), url
 
 
@@ -356,11 +419,13 @@ def test_encodings_are_declared_as_recorded(farm: RunningFarm, crawled: dict[str
         header = content_type.partition("charset=")[2] or None
         assert header == site["header_charset"], site["url"]
         if site["meta_charset"]:
-            assert re.search(f"charset=\"?{site['meta_charset']}[\"; ]", start), (site["url"], start[:200])
+            assert re.search(f'charset="?{site["meta_charset"]}["; ]', start), (site["url"], start[:200])
         assert start.startswith("<?xml") == site["xml_prolog"]
         for url, page in site["pages"].items():
             if page["kind"] not in ("attachment",) and url in crawled[site["url"]]["bodies"]:
-                crawled[site["url"]]["bodies"][url].decode(site["encoding"])  # strict: the bytes are that codec
+                crawled[site["url"]]["bodies"][url].decode(
+                    site["encoding"]
+                )  # strict: the bytes are that codec
 
 
 def test_letters_and_overdue(farm: RunningFarm, crawled: dict[str, dict[str, Any]]) -> None:
@@ -397,8 +462,12 @@ def test_roles_and_home_pages(farm: RunningFarm) -> None:
 def test_world_is_deterministic_and_seeds_differ(farm: RunningFarm) -> None:
     again = worldc.build_truth(worldc.generate(SITES, SEED, TODAY, port=farm.port, base_ip=BASE_IP))
     assert json.loads(json.dumps(again, ensure_ascii=False)) == farm.truth
-    mixes = {tuple((s["style"], s["variant"]) for s in worldc.build_truth(worldc.generate(10, seed, TODAY))["sites"])
-             for seed in (1, 2, 3)}
+    mixes = {
+        tuple(
+            (s["style"], s["variant"]) for s in worldc.build_truth(worldc.generate(10, seed, TODAY))["sites"]
+        )
+        for seed in (1, 2, 3)
+    }
     assert len(mixes) == 3
 
 
@@ -414,12 +483,20 @@ def test_a_thirty_site_world_has_every_case() -> None:
     truth = worldc.build_truth(worldc.generate(30, 1, TODAY))
     up = [s for s in truth["sites"] if not s["down"]]
     assert {s["style"] for s in up} == {"dede", "empire", "powereasy", "static", "zhanqun", "hdjl"}
-    assert {s["encoding_variant"] for s in up} == {"utf8", "gb2312-meta", "gbk-none", "utf8-misspelled",
-                                                   "xml-prolog", "conflict-utf8", "conflict-gbk"}
+    assert {s["encoding_variant"] for s in up} == {
+        "utf8",
+        "gb2312-meta",
+        "gbk-none",
+        "utf8-misspelled",
+        "xml-prolog",
+        "conflict-utf8",
+        "conflict-gbk",
+    }
     links = [d for s in up for d in s["dead_links"]]
     assert {403, 404, 410, 500, 502, 503} <= {d["status"] for d in links if d["error"] == "http"}
     assert {"alert_back", "alert_home", "template", "redirect_home", "empty"} == {
-        k for s in up for k in s["soft404_kinds"].values()}
+        k for s in up for k in s["soft404_kinds"].values()
+    }
     columns = [c for s in up for c in s["columns"]]
     assert {"zero", "placeholder", "dead"} <= {c["empty_kind"] for c in columns}
     assert any(c["order"] == "asc" for c in columns) and any(c["pinned"] for c in columns)

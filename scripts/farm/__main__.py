@@ -32,7 +32,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="write registry.csv and truth.json, then serve the farm")
     serve.add_argument("--world", choices=["a", "b", "c"], default="a", help="which world (docs/farm.md)")
-    serve.add_argument("--sites", type=int, default=None, help="default: 30 (world a), 40 (world b), 30 (world c)")
+    serve.add_argument("--sites", type=int, default=None, help="default: 30 (worlds a and c), 40 (world b)")
     serve.add_argument("--seed", type=int, default=1)
     serve.add_argument(
         "--out", type=Path, required=True, help="directory for registry.csv, truth.json, ready"

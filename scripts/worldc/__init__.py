@@ -1,7 +1,8 @@
 """World c: a third, independent simulated farm of Chinese government sites (docs/farm.md, "World c").
 
-Families: 织梦 DedeCMS, 帝国 EmpireCMS, 动易 PowerEasy (ASP and ASP.NET), hand-made static sites, department
-sites on a 站群 platform, portals with a 领导信箱 platform. `WorldC.http_answer` is what the farm server calls.
+Families: 织梦 DedeCMS, 帝国 EmpireCMS, 动易 PowerEasy (ASP and ASP.NET), hand-made static sites,
+department sites on a 站群 platform, portals with a 领导信箱 platform. The farm server calls
+`WorldC.http_answer`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ __all__ = ["WorldC", "build_truth", "generate", "site_truth", "write_registry", 
 class WorldC:
     """N sites from one seed; each site's route table is built on first use and kept."""
 
-    def __init__(self, *, sites: int, seed: int, today: date, port: int = 8800, base_ip: str = "127.0.3.1",
-                 fault_rate: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        sites: int,
+        seed: int,
+        today: date,
+        port: int = 8800,
+        base_ip: str = "127.0.3.1",
+        fault_rate: float = 1.0,
+    ) -> None:
         self.site_count = sites
         self.seed = seed
         self.today = today
@@ -39,7 +48,9 @@ class WorldC:
         self.index_of_ip = {ip: i for i, ip in enumerate(self.ips)}
         rng = random.Random(f"worldc/{seed}/world")
         families = families_for(sites, rng)
-        self.identities: list[Identity] = [make_identity(i, seed, ip, families[i]) for i, ip in enumerate(self.ips)]
+        self.identities: list[Identity] = [
+            make_identity(i, seed, ip, families[i]) for i, ip in enumerate(self.ips)
+        ]
         if fault_rate > 0:
             self._assign_roles(rng)
         up = [ident for ident in self.identities if not ident.down]
@@ -96,10 +107,18 @@ class WorldC:
     def _build_site(self, index: int) -> Site:
         rng = random.Random(f"worldc/{self.seed}/sisters/{index}")
         others = [i for i in range(self.site_count) if i != index]
-        sisters = [(self.identities[i].name, f"http://{self.ips[i]}:{self.port}/")
-                   for i in sorted(rng.sample(others, min(3, len(others))))]
-        return Site(self.identities[index], seed=self.seed, today=self.today, host=self.host(index),
-                    fault_rate=self.fault_rate, sisters=sisters)
+        sisters = [
+            (self.identities[i].name, f"http://{self.ips[i]}:{self.port}/")
+            for i in sorted(rng.sample(others, min(3, len(others))))
+        ]
+        return Site(
+            self.identities[index],
+            seed=self.seed,
+            today=self.today,
+            host=self.host(index),
+            fault_rate=self.fault_rate,
+            sisters=sisters,
+        )
 
     def host(self, index: int) -> str:
         return f"{self.ips[index]}:{self.port}"
@@ -109,11 +128,25 @@ class WorldC:
         site = self.site(index)
         answer = site.answer(target)
         family = site.family
-        return http.response(answer.status, answer.body, answer.ctype, head=head, location=answer.location,
-                             server=family.server, powered=family.powered)
+        return http.response(
+            answer.status,
+            answer.body,
+            answer.ctype,
+            head=head,
+            location=answer.location,
+            server=family.server,
+            powered=family.powered,
+        )
 
 
-def generate(sites: int, seed: int, today: date, *, port: int = 8800, base_ip: str = "127.0.3.1",
-             fault_rate: float = 1.0) -> WorldC:
+def generate(
+    sites: int,
+    seed: int,
+    today: date,
+    *,
+    port: int = 8800,
+    base_ip: str = "127.0.3.1",
+    fault_rate: float = 1.0,
+) -> WorldC:
     """World c for these parameters (deterministic by seed, sites and today)."""
     return WorldC(sites=sites, seed=seed, today=today, port=port, base_ip=base_ip, fault_rate=fault_rate)

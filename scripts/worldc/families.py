@@ -35,7 +35,9 @@ class Dede(Family):
             self.channel_paths[slug] = f"/a/{slug}/"
         for column in self.m.columns:
             folder = f"/a/{column.channel}/{column.slug}/"
-            column.pages = [folder] + [f"{folder}list_{column.cid}_{n}.html" for n in range(2, column.page_count() + 1)]
+            column.pages = [folder] + [
+                f"{folder}list_{column.cid}_{n}.html" for n in range(2, column.page_count() + 1)
+            ]
             column.href = folder
             for article in column.entries:
                 static = f"{folder}{article.pub:%Y}/{article.pub:%m%d}/{article.aid}.html"
@@ -47,7 +49,8 @@ class Dede(Family):
                 for n, attachment in enumerate(article.attachments):
                     attachment.path = attachment.href = (
                         f"/uploads/soft/{article.pub:%y%m}/1-{article.pub:%y%m%d}{article.aid % 100:02d}{n}"
-                        f"{chr(65 + article.aid % 26)}.{attachment.ext}")
+                        f"{chr(65 + article.aid % 26)}.{attachment.ext}"
+                    )
         self.about = "/a/about/lxwm.html"
         self.sitemap = "/data/sitemap.html"
 
@@ -91,17 +94,26 @@ class Dede(Family):
             if page > 1:
                 items.append(f"<li><a href='{doc.href(rel(page - 1))}'>上一页</a></li>")
             for n in range(max(1, page - 2), min(total, page + 2) + 1):
-                items.append('<li class="thisclass">' + str(n) + "</li>" if n == page
-                             else f"<li><a href='{doc.href(rel(n))}'>{n}</a></li>")
+                items.append(
+                    '<li class="thisclass">' + str(n) + "</li>"
+                    if n == page
+                    else f"<li><a href='{doc.href(rel(n))}'>{n}</a></li>"
+                )
             if page < total:
                 items.append(f"<li><a href='{doc.href(rel(page + 1))}'>下一页</a></li>")
         items.append(f"<li><a href='{doc.href(rel(total))}'>末页</a></li>")
-        options = "".join(f"<option value='{doc.href(rel(n))}'{' selected' if n == page else ''}>{n}</option>"
-                          for n in range(1, total + 1))
-        items.append("<li><select name='sldd' style='width:36px' "
-                     f"onchange='location.href=this.options[this.selectedIndex].value;'>{options}</select></li>")
+        options = "".join(
+            f"<option value='{doc.href(rel(n))}'{' selected' if n == page else ''}>{n}</option>"
+            for n in range(1, total + 1)
+        )
+        items.append(
+            "<li><select name='sldd' style='width:36px' "
+            f"onchange='location.href=this.options[this.selectedIndex].value;'>{options}</select></li>"
+        )
         count = len(column.entries)
-        items.append(f'<li><span class="pageinfo">共 <strong>{total}</strong>页<strong>{count}</strong>条</span></li>')
+        items.append(
+            f'<li><span class="pageinfo">共 <strong>{total}</strong>页<strong>{count}</strong>条</span></li>'
+        )
         return '<div class="dede_pages"><ul class="pagelist">' + "\n".join(items) + "</ul></div>\n"
 
     def list_items(self, doc: Doc, column: Column, entries: list[Article]) -> str:
@@ -111,24 +123,39 @@ class Dede(Family):
         for article in entries:  # a table list: title cell and date cell
             flag = "<font color='red'>[置顶]</font>" if article.pinned else ""
             when = self.entry_date(article, column.date_style)
-            rows.append(f'<tr><td class="title">{flag}{doc.a(self.link_to(article, "list"), esc(article.title))}</td>'
-                        f'<td class="date">{when}</td></tr>')
+            rows.append(
+                f'<tr><td class="title">{flag}{doc.a(self.link_to(article, "list"), esc(article.title))}</td>'
+                f'<td class="date">{when}</td></tr>'
+            )
         return '<table class="listtable" width="100%">' + "\n".join(rows) + "</table>\n"
 
     def article_info(self, doc: Doc, article: Article) -> str:
         when = f"{article.pub.isoformat()} {article.seconds // 3600:02d}:{article.seconds // 60 % 60:02d}"
         count = doc.script(f"/plus/count.php?view=yes&aid={article.aid}&mid=1")
-        return (f'<div class="info"><small>时间:</small>{when}<small>来源:</small>{esc(article.source)}'
-                f"<small>作者:</small>admin<small>点击:</small>{count}次</div>\n")
+        return (
+            f'<div class="info"><small>时间:</small>{when}<small>来源:</small>{esc(article.source)}'
+            f"<small>作者:</small>admin<small>点击:</small>{count}次</div>\n"
+        )
 
     def error_page(self, status: int) -> str:
         if status == 500:
-            return ("<br />\n<b>Fatal error</b>:  Call to a member function GetOne() on a non-object in "
-                    "<b>D:\\wwwroot\\include\\arc.archives.class.php</b> on line <b>86</b><br />\n")
-        reason = {403: "Forbidden", 404: "Not Found", 410: "Gone", 502: "Bad Gateway", 503: "Service Unavailable"}
-        return (f'<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>{status} {reason[status]}'
-                f"</title>\n</head><body>\n<h1>{reason[status]}</h1>\n<p>The requested URL was not found on this "
-                "server.</p>\n</body></html>\n")
+            return (
+                "<br />\n<b>Fatal error</b>:  Call to a member function GetOne() on a non-object in "
+                "<b>D:\\wwwroot\\include\\arc.archives.class.php</b> on line <b>86</b><br />\n"
+            )
+        reason = {
+            403: "Forbidden",
+            404: "Not Found",
+            410: "Gone",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+        }
+        return (
+            '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN"'
+            f">\n<html><head>\n<title>{status} {reason[status]}"
+            f"</title>\n</head><body>\n<h1>{reason[status]}</h1>\n<p>The requested URL was not found on this "
+            "server.</p>\n</body></html>\n"
+        )
 
 
 class Empire(Family):
@@ -158,7 +185,8 @@ class Empire(Family):
                 for n, attachment in enumerate(article.attachments):
                     attachment.path = attachment.href = (
                         f"/d/file/{column.channel}/{column.slug}/{article.pub.isoformat()}/"
-                        f"{md5(f'{article.aid}/{n}')}.{attachment.ext}")
+                        f"{md5(f'{article.aid}/{n}')}.{attachment.ext}"
+                    )
         self.about = "/about/lxwm.html"
         self.sitemap = "/sitemap.html"
 
@@ -195,23 +223,33 @@ class Empire(Family):
 
         parts = [f'<a title="Total record">&nbsp;<b>{len(column.entries)}</b> </a>&nbsp;&nbsp;']
         if page > 1:
-            parts.append(f'<a href="{doc.href(url(1))}">首页</a>&nbsp;<a href="{doc.href(url(page - 1))}">上一页</a>')
+            parts.append(
+                f'<a href="{doc.href(url(1))}">首页</a>&nbsp;<a href="{doc.href(url(page - 1))}">上一页</a>'
+            )
         if self.v != 1:
             for n in range(max(1, page - 4), min(total, page + 5) + 1):
                 parts.append(f"<b>{n}</b>" if n == page else f'<a href="{doc.href(url(n))}">{n}</a>')
         if page < total:
-            parts.append(f'<a href="{doc.href(url(page + 1))}">下一页</a>&nbsp;<a href="{doc.href(url(total))}">尾页</a>')
+            parts.append(
+                f'<a href="{doc.href(url(page + 1))}">下一页</a>&'
+                f'nbsp;<a href="{doc.href(url(total))}">尾页</a>'
+            )
         return '<div class="epages">' + "&nbsp;".join(parts) + "</div>\n"
 
     def article_info(self, doc: Doc, article: Article) -> str:
         hh, mm, ss = article.seconds // 3600, article.seconds // 60 % 60, article.seconds % 60
         counter = doc.script(f"/e/public/ViewClick/?classid={article.column.cid}&id={article.aid}&addclick=1")
-        return (f'<div class="info">发布时间：{article.pub.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}&nbsp;&nbsp;'
-                f"来源：{esc(article.source)}&nbsp;&nbsp;点击：{counter}</div>\n")
+        return (
+            f'<div class="info">发布时间：{article.pub.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}&nbsp;&nbsp;'
+            f"来源：{esc(article.source)}&nbsp;&nbsp;点击：{counter}</div>\n"
+        )
 
     def error_page(self, status: int) -> str:
         if status == 500:
-            return "<b>Fatal error</b>: Maximum execution time of 30 seconds exceeded in /e/class/connect.php on line 2841"
+            return (
+                "<b>Fatal error</b>: Maximum execution time of 30 seconds exceeded in "
+                "/e/class/connect.php on line 2841"
+            )
         return super().error_page(status)
 
 
@@ -230,24 +268,34 @@ class PowerEasy(Family):
     def assign(self) -> None:
         aspx = self.v == 2
         for position, (slug, _) in enumerate(self.m.channels):
-            self.channel_paths[slug] = (f"/Category_{position + 1}/Index.aspx" if aspx
-                                        else f"/Article/ShowClass.asp?ClassID={position + 1}")
+            self.channel_paths[slug] = (
+                f"/Category_{position + 1}/Index.aspx"
+                if aspx
+                else f"/Article/ShowClass.asp?ClassID={position + 1}"
+            )
         for column in self.m.columns:
             cid = column.cid + 10
             if aspx:
                 column.pages = [f"/Category_{cid}/Index.aspx"] + [
-                    f"/Category_{cid}/Index_{n}.aspx" for n in range(2, column.page_count() + 1)]
+                    f"/Category_{cid}/Index_{n}.aspx" for n in range(2, column.page_count() + 1)
+                ]
             else:
                 column.pages = [f"/Article/ShowClass.asp?ClassID={cid}"] + [
-                    f"/Article/ShowClass.asp?ClassID={cid}&page={n}" for n in range(2, column.page_count() + 1)]
+                    f"/Article/ShowClass.asp?ClassID={cid}&page={n}"
+                    for n in range(2, column.page_count() + 1)
+                ]
             column.href = column.pages[0]
             for article in column.entries:
-                article.path = article.href = (f"/Item/{article.aid}.aspx" if aspx
-                                               else f"/Article/ShowArticle.asp?ArticleID={article.aid}")
+                article.path = article.href = (
+                    f"/Item/{article.aid}.aspx"
+                    if aspx
+                    else f"/Article/ShowArticle.asp?ArticleID={article.aid}"
+                )
                 article.aliases.append(article.path.lower())
                 for n, attachment in enumerate(article.attachments):
                     attachment.path = attachment.href = (
-                        f"/UploadFiles/{article.pub:%Y%m}/{article.pub:%Y%m%d}{article.seconds:05d}{n}.{attachment.ext}")
+                        f"/UploadFiles/{article.pub:%Y%m}/{article.pub:%Y%m%d}{article.seconds:05d}{n}.{attachment.ext}"
+                    )
         self.about = "/html/LXWM.HTM"
         self.sitemap = "/SiteMap.aspx" if aspx else "/SiteMap.asp"
 
@@ -291,8 +339,10 @@ class PowerEasy(Family):
             links = [doc.a(column.pages[0], "首页")]
             if page > 1:
                 links.append(doc.a(column.pages[page - 2], "上一页"))
-            links += [doc.a(column.pages[n - 1], str(n)) if n != page else f"<span>{n}</span>"
-                      for n in range(1, total + 1)]
+            links += [
+                doc.a(column.pages[n - 1], str(n)) if n != page else f"<span>{n}</span>"
+                for n in range(1, total + 1)
+            ]
             if page < total:
                 links.append(doc.a(column.pages[page], "下一页"))
             links.append(doc.a(column.pages[-1], "尾页"))
@@ -302,19 +352,27 @@ class PowerEasy(Family):
         parts = [f"共 <b>{len(column.entries)}</b> 篇文章&nbsp;&nbsp;"]
         if page > 1:
             previous = first if page == 2 else f"{base}&page={page - 1}"
-            parts.append(f"<a href='{doc.href(first)}'>首页</a> <a href='{doc.href(previous)}'>上一页</a>&nbsp;")
+            parts.append(
+                f"<a href='{doc.href(first)}'>首页</a> <a href='{doc.href(previous)}'>上一页</a>&nbsp;"
+            )
         else:
             parts.append("首页 上一页&nbsp;")
         if page < total:
-            parts.append(f"<a href='{doc.href(f'{base}&page={page + 1}')}'>下一页</a> "
-                         f"<a href='{doc.href(f'{base}&page={total}')}'>尾页</a>")
+            parts.append(
+                f"<a href='{doc.href(f'{base}&page={page + 1}')}'>下一页</a> "
+                f"<a href='{doc.href(f'{base}&page={total}')}'>尾页</a>"
+            )
         else:
             parts.append("下一页 尾页")
-        options = "".join(f"<option value='{n}'{' selected' if n == page else ''}>第{n}页</option>"
-                          for n in range(1, total + 1))
-        parts.append(f"&nbsp;页次：<strong><font color=red>{page}</font>/{total}</strong>页 &nbsp;<b>{column.per_page}"
-                     "</b>篇文章/页&nbsp;转到：<select name='page' size='1' onchange=\"javascript:window.location="
-                     f"'{base}&page='+this.options[this.selectedIndex].value;\">{options}</select>")
+        options = "".join(
+            f"<option value='{n}'{' selected' if n == page else ''}>第{n}页</option>"
+            for n in range(1, total + 1)
+        )
+        parts.append(
+            f"&nbsp;页次：<strong><font color=red>{page}</font>/{total}</strong>页 &nbsp;<b>{column.per_page}"
+            "</b>篇文章/页&nbsp;转到：<select name='page' size='1' onchange=\"javascript:window.location="
+            f"'{base}&page='+this.options[this.selectedIndex].value;\">{options}</select>"
+        )
         return '<div class="showpage">' + "".join(parts) + "</div>\n"
 
     def list_items(self, doc: Doc, column: Column, entries: list[Article]) -> str:
@@ -325,10 +383,14 @@ class PowerEasy(Family):
             flag = "<font color=red>[顶]</font>" if article.pinned else ""
             when = self.entry_date(article, column.date_style)
             date_cell = f'<td width="90" align="right">{when}</td>' if when else ""
-            rows.append(f'<tr><td width="10"><img src="{doc.href("/Images/arrow.gif", "resource")}"></td>'
-                        f'<td class="listA">{flag}{doc.a(self.link_to(article, "list"), esc(article.title))}</td>'
-                        f"{date_cell}</tr>")
-        return '<table width="100%" border="0" cellspacing="0" cellpadding="0">' + "\n".join(rows) + "</table>\n"
+            rows.append(
+                f'<tr><td width="10"><img src="{doc.href("/Images/arrow.gif", "resource")}"></td>'
+                f'<td class="listA">{flag}{doc.a(self.link_to(article, "list"), esc(article.title))}</td>'
+                f"{date_cell}</tr>"
+            )
+        return (
+            '<table width="100%" border="0" cellspacing="0" cellpadding="0">' + "\n".join(rows) + "</table>\n"
+        )
 
     def entry_date(self, article: Article, style: str) -> str:
         if self.v == 2 and style == "datetime":
@@ -337,11 +399,15 @@ class PowerEasy(Family):
 
     def article_info(self, doc: Doc, article: Article) -> str:
         if self.v == 2:
-            return (f'<div class="info">发布时间：{show_date(article.pub, "aspnet", article.seconds)}　'
-                    f"来源：{esc(article.source)}　浏览：{article.views}</div>\n")
-        return (f'<div class="info">作者：佚名&nbsp;&nbsp;文章来源：{esc(article.source)}&nbsp;&nbsp;'
-                f"点击数：{article.views}&nbsp;&nbsp;更新时间：{article.pub.year}-{article.pub.month}-{article.pub.day}"
-                "</div>\n")
+            return (
+                f'<div class="info">发布时间：{show_date(article.pub, "aspnet", article.seconds)}　'
+                f"来源：{esc(article.source)}　浏览：{article.views}</div>\n"
+            )
+        return (
+            f'<div class="info">作者：佚名&nbsp;&nbsp;文章来源：{esc(article.source)}&nbsp;&nbsp;'
+            f"点击数：{article.views}&nbsp;&nbsp;更新时间：{article.pub.year}-{article.pub.month}-{article.pub.day}"
+            "</div>\n"
+        )
 
     def error_page(self, status: int) -> str:
         return iis_error_page(status)
@@ -350,16 +416,26 @@ class PowerEasy(Family):
 def iis_error_page(status: int) -> str:
     """What IIS 6 answers: an ASP database error (500) or its own error page."""
     if status == 500:
-        return ("<font face=\"宋体\" size=2>Microsoft OLE DB Provider for ODBC Drivers</font> <font face=\"宋体\" "
-                "size=2>错误 '80004005'</font><p><font face=\"宋体\" size=2>[Microsoft][ODBC Microsoft Access Driver]"
-                "常见错误 不能打开注册表关键字 'Temporary (volatile) Jet DSN for process'</font><p>"
-                "<font face=\"宋体\" size=2>/Inc/Conn.asp</font><font face=\"宋体\" size=2>, 行 12</font>")
-    titles = {403: "403 - 禁止访问: 访问被拒绝。", 404: "404 - 找不到文件或目录。", 410: "410 - 资源已被删除。",
-              502: "502 - Web 服务器在作为网关或代理服务器时收到了无效响应。", 503: "Service Unavailable"}
-    return ('<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN">\n<html><head><title>'
-            f"{titles[status]}</title></head><body><div id=\"header\"><h1>服务器错误</h1></div>"
-            f'<div id="content"><div class="content-container"><fieldset><h2>{titles[status]}</h2>'
-            "<h3>您要查找的资源可能已被删除，已更改名称或者暂时不可用。</h3></fieldset></div></div></body></html>")
+        return (
+            '<font face="宋体" size=2>Microsoft OLE DB Provider for ODBC Drivers</font> <font face="宋体" '
+            "size=2>错误 '80004005'</font><p><font face=\"宋体\" "
+            "size=2>[Microsoft][ODBC Microsoft Access Driver]"
+            "常见错误 不能打开注册表关键字 'Temporary (volatile) Jet DSN for process'</font><p>"
+            '<font face="宋体" size=2>/Inc/Conn.asp</font><font face="宋体" size=2>, 行 12</font>'
+        )
+    titles = {
+        403: "403 - 禁止访问: 访问被拒绝。",
+        404: "404 - 找不到文件或目录。",
+        410: "410 - 资源已被删除。",
+        502: "502 - Web 服务器在作为网关或代理服务器时收到了无效响应。",
+        503: "Service Unavailable",
+    }
+    return (
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN">\n<html><head><title>'
+        f'{titles[status]}</title></head><body><div id="header"><h1>服务器错误</h1></div>'
+        f'<div id="content"><div class="content-container"><fieldset><h2>{titles[status]}</h2>'
+        "<h3>您要查找的资源可能已被删除，已更改名称或者暂时不可用。</h3></fieldset></div></div></body></html>"
+    )
 
 
 class Static(Family):
@@ -380,7 +456,11 @@ class Static(Family):
             self.channel_paths[slug] = f"/{slug}/index.htm"
         self.chinese: set[int] = set()
         for column in self.m.columns:
-            stem = f"/{column.channel}/{column.name}" if rng.random() < 0.5 else f"/{column.channel}/{column.slug}"
+            stem = (
+                f"/{column.channel}/{column.name}"
+                if rng.random() < 0.5
+                else f"/{column.channel}/{column.slug}"
+            )
             if "/" + column.name in stem:
                 self.chinese.add(id(column))
             column.pages = [f"{stem}.htm"] + [f"{stem}_{n}.htm" for n in range(2, column.page_count() + 1)]
@@ -390,7 +470,9 @@ class Static(Family):
                 if article.aid % 7 == 0:
                     article.aliases.append(article.path.removesuffix(".htm") + ".HTM")
                 for attachment in article.attachments:
-                    name = f"{article.pub.year}年 {attachment.name.removeprefix('附件：')[:12]}.{attachment.ext}"
+                    name = (
+                        f"{article.pub.year}年 {attachment.name.removeprefix('附件：')[:12]}.{attachment.ext}"
+                    )
                     attachment.path = f"/files/{article.pub.year}/{name}"
                     attachment.href = attachment.path
         self.about = "/lxwm.htm"
@@ -453,39 +535,54 @@ class Static(Family):
         day = article.pub
         if self.v == 1:
             return f'<p align="center"><font color="#666666">[{day.isoformat()}]</font></p>\n'
-        return f'<p align="center">发布日期：{day.year}年{day.month}月{day.day}日　来源：{esc(article.source)}</p>\n'
+        shown = f"{day.year}年{day.month}月{day.day}日"
+        return f'<p align="center">发布日期：{shown}　来源：{esc(article.source)}</p>\n'
 
     def render_home(self) -> tuple[str, Doc]:
         doc = Doc()
         title = esc(self.m.ident.name)
         head = f"{self.meta}\n<title>{title}</title>\n"
         if self.v == 0:
-            page = (f"<html>\n<head>\n{head}</head>\n<frameset rows=\"150,*,80\" frameborder=\"no\" border=\"0\">\n"
-                    f'<frame src="{doc.href("top.htm")}" name="topFrame" scrolling="No" noresize="noresize" />\n'
-                    f'<frame src="{doc.href("main.htm")}" name="mainFrame" />\n'
-                    f'<frame src="{doc.href("bottom.htm")}" name="bottomFrame" scrolling="No" />\n</frameset>\n'
-                    f'<noframes><body>您的浏览器不支持框架，请<a href="{doc.href("main.htm")}">点击这里</a>。</body>'
-                    "</noframes>\n</html>\n")
+            page = (
+                f'<html>\n<head>\n{head}</head>\n<frameset rows="150,*,80" frameborder="no" border="0">\n'
+                f'<frame src="{doc.href("top.htm")}" name="topFrame" scrolling="No" noresize="noresize" />\n'
+                f'<frame src="{doc.href("main.htm")}" name="mainFrame" />\n'
+                f'<frame src="{doc.href("bottom.htm")}" name="bottomFrame" scrolling="No" />\n</frameset>\n'
+                "<noframes><body>您的浏览器不支持框架，请<a href="
+                f'"{doc.href("main.htm")}">点击这里</a>。</body>'
+                "</noframes>\n</html>\n"
+            )
         elif self.v == 1:
-            page = (f'<html>\n<head>\n{head}<meta http-equiv="refresh" content="15;url={doc.href("index2.htm")}">\n'
-                    f'</head>\n<body bgcolor="#FFFFFF"><div align="center">{doc.img("images/splash.jpg", title)}'
-                    f'<br /><a href="{doc.href("index2.htm")}"><font size="4">进入首页</font></a></div></body>\n</html>\n')
+            page = (
+                f'<html>\n<head>\n{head}<meta http-equiv="refres'
+                f'h" content="15;url={doc.href("index2.htm")}">\n'
+                f'</head>\n<body bgcolor="#FFFFFF"><div align="center">{doc.img("images/splash.jpg", title)}'
+                f'<br /><a href="{doc.href("index2.htm")}"><font '
+                'size="4">进入首页</font></a></div></body>\n</html>\n'
+            )
         else:
-            page = (f"<html>\n<head>\n{head}</head>\n<body>\n<script language=\"javascript\">\n"
-                    f"window.location.href='{doc.href('index2.htm')}';\n</script>\n"
-                    f'<noscript><a href="{doc.href("index2.htm")}">进入首页</a></noscript>\n</body>\n</html>\n')
+            page = (
+                f'<html>\n<head>\n{head}</head>\n<body>\n<script language="javascript">\n'
+                f"window.location.href='{doc.href('index2.htm')}';\n</script>\n"
+                f'<noscript><a href="{doc.href("index2.htm")}">进入首页</a></noscript>\n</body>\n</html>\n'
+            )
         return self.prolog() + page, doc
 
     def render_frame(self, which: str) -> tuple[str, Doc]:
         """top.htm (banner and menu), bottom.htm (footer) of the frameset home."""
         doc = Doc()
-        head = (f"{self.prolog()}<html>\n<head>\n{self.meta}\n<title>{esc(self.m.ident.name)}</title>\n"
-                f"{doc.css(self.css)}\n</head>\n")
+        head = (
+            f"{self.prolog()}<html>\n<head>\n{self.meta}\n<title>{esc(self.m.ident.name)}</title>\n"
+            f"{doc.css(self.css)}\n</head>\n"
+        )
         if which == "top":
             items = [f'<a href="{doc.href("main.htm")}" target="mainFrame">首页</a>']
-            items += [f'<a href="{doc.href(self.channel_paths[s].lstrip("/"))}" target="mainFrame">{n}</a>'
-                      for s, n in self.m.channels]
-            body = f'<body>{doc.img("images/banner.jpg", self.m.ident.name)}<div class="nav">{" | ".join(items)}</div>'
+            items += [
+                f'<a href="{doc.href(self.channel_paths[s].lstrip("/"))}" target="mainFrame">{n}</a>'
+                for s, n in self.m.channels
+            ]
+            banner = doc.img("images/banner.jpg", self.m.ident.name)
+            body = f'<body>{banner}<div class="nav">{" | ".join(items)}</div>'
         else:
             body = "<body>" + self.footer(doc)
         return head + body + "</body>\n</html>\n", doc
@@ -524,11 +621,14 @@ class ZhanQun(Family):
             column.pages = [first] + [f"{first}?page={n}" for n in range(2, column.page_count() + 1)]
             column.href = first
             for article in column.entries:
-                article.path = article.href = f"{prefix}/{column.slug}/{article.pub:%Y%m}/{md5(f'{article.aid}')}.shtml"
+                article.path = article.href = (
+                    f"{prefix}/{column.slug}/{article.pub:%Y%m}/{md5(f'{article.aid}')}.shtml"
+                )
                 for n, attachment in enumerate(article.attachments):
                     attachment.path = attachment.href = (
                         f"{prefix}/{column.slug}/{article.pub:%Y%m}/{md5(f'{article.aid}')}/files/"
-                        f"{md5(f'{article.aid}/{n}')[:16]}.{attachment.ext}")
+                        f"{md5(f'{article.aid}/{n}')[:16]}.{attachment.ext}"
+                    )
         self.about = f"{prefix}/lxwm/index.shtml"
         self.sitemap = f"{prefix}/wzdt/index.shtml"
 
@@ -547,7 +647,9 @@ class ZhanQun(Family):
         return f"{self.prefix}/uploadfiles/"
 
     def image_url(self, article: Article, n: int) -> str:
-        return f"{self.prefix}/{article.column.slug}/{article.pub:%Y%m}/{md5(f'{article.aid}')}/images/{n}.jpg"
+        return (
+            f"{self.prefix}/{article.column.slug}/{article.pub:%Y%m}/{md5(f'{article.aid}')}/images/{n}.jpg"
+        )
 
     def search_url(self, keyword: str, page: int) -> str:
         return f"/s?searchWord={keyword}&siteCode={self.m.ident.site_id}&page={page}"
@@ -571,11 +673,15 @@ class ZhanQun(Family):
             if article.pinned:
                 fields.append('"top":1')
             records.append("{" + ",".join(fields) + "}")
-        return ('<ul class="list" id="list"></ul>\n<script type="text/javascript">\nvar data=[' + ",\n".join(records)
-                + "];\nvar html='';\nfor(var i=0;i<data.length;i++){var d=data[i];\n"
-                "html+='<li>'+(d.top?'<b>[置顶]</b>':'')+'<a href=\"'+d.url+'\" target=\"_blank\">'+d.title+'</a>'"
-                "+'<span>'+(d.time||'')+'</span></li>';}\n"
-                "document.getElementById('list').innerHTML=html;\n</script>\n")
+        return (
+            '<ul class="list" id="list"></ul>\n<script type="text/javascript">\nvar data=['
+            + ",\n".join(records)
+            + "];\nvar html='';\nfor(var i=0;i<data.length;i++){var d=data[i];\n"
+            "html+='<li>'+(d.top?'<b>[置顶]</b>':'')+'<a href"
+            "=\"'+d.url+'\" target=\"_blank\">'+d.title+'</a>'"
+            "+'<span>'+(d.time||'')+'</span></li>';}\n"
+            "document.getElementById('list').innerHTML=html;\n</script>\n"
+        )
 
     def pager(self, doc: Doc, column: Column, page: int) -> str:
         total = column.page_count()
@@ -588,14 +694,18 @@ class ZhanQun(Family):
         if page < total:
             links.append(doc.a(f"list.shtml?page={page + 1}", "下一页"))
         links.append(doc.a(f"list.shtml?page={total}", "尾页"))
-        jump = ('<input type="text" id="pageNum" size="2" /><a href="javascript:void(0)" '
-                "onclick=\"location.href='list.shtml?page='+document.getElementById('pageNum').value\">跳转</a>")
+        jump = (
+            '<input type="text" id="pageNum" size="2" /><a href="javascript:void(0)" '
+            "onclick=\"location.href='list.shtml?page='+document.getElementById('pageNum').value\">跳转</a>"
+        )
         return f'<div class="page">共{total}页 ' + " ".join(links) + f" {jump}</div>\n"
 
     def article_info(self, doc: Doc, article: Article) -> str:
-        return (f'<div class="info"><span>发布时间：{article.pub.isoformat()} {article.seconds // 3600:02d}:'
-                f"{article.seconds // 60 % 60:02d}</span><span>来源：{esc(article.source)}</span>"
-                f'<span>浏览次数：<em id="hits">{article.views}</em></span></div>\n')
+        return (
+            f'<div class="info"><span>发布时间：{article.pub.isoformat()} {article.seconds // 3600:02d}:'
+            f"{article.seconds // 60 % 60:02d}</span><span>来源：{esc(article.source)}</span>"
+            f'<span>浏览次数：<em id="hits">{article.views}</em></span></div>\n'
+        )
 
 
 class Hdjl(Family):
@@ -613,13 +723,16 @@ class Hdjl(Family):
             self.channel_paths[slug] = f"/{slug}/index"
         for column in self.m.columns:
             folder = f"/{column.channel}/{column.slug}"
-            column.pages = [f"{folder}/list?pageNo={n}&pageSize=15" for n in range(1, column.page_count() + 1)]
+            column.pages = [
+                f"{folder}/list?pageNo={n}&pageSize=15" for n in range(1, column.page_count() + 1)
+            ]
             column.href = column.pages[0]
             for article in column.entries:
                 article.path = article.href = f"{folder}/detail?id={_uuid(f'{article.aid}')}"
                 for n, attachment in enumerate(article.attachments):
                     attachment.path = attachment.href = (
-                        f"/upload/{article.pub:%Y/%m/%d}/{md5(f'{article.aid}/{n}')}.{attachment.ext}")
+                        f"/upload/{article.pub:%Y/%m/%d}/{md5(f'{article.aid}/{n}')}.{attachment.ext}"
+                    )
             for message in column.messages:
                 message.path = f"{folder}/detail?id={message.uid}"
         self.about = "/about/lxwm"
@@ -656,7 +769,7 @@ class Hdjl(Family):
 
     def render_letters(self, column: Column, page: int) -> tuple[str, Doc]:
         doc = Doc()
-        chunk = column.messages[(page - 1) * column.per_page: page * column.per_page]
+        chunk = column.messages[(page - 1) * column.per_page : page * column.per_page]
         reply_head = "<th>回复时间</th>" if column.shows_reply_date else ""
         rows = []
         for message in chunk:
@@ -664,9 +777,12 @@ class Hdjl(Family):
             if column.shows_reply_date:
                 reply = f"<td>{message.answered.isoformat() if message.answered else '—'}</td>"
             colour = {"已办结": "green", "办理中": "orange", "未回复": "red"}[message.status]
-            rows.append(f'<tr><td class="title">{doc.a(message.path, esc(message.title))}</td><td>{message.asker}</td>'
-                        f'<td>{message.asked.isoformat()}</td>{reply}<td><span style="color:{colour}">'
-                        f"{message.status}</span></td></tr>")
+            rows.append(
+                f'<tr><td class="title">{doc.a(message.path, esc(message.title))}'
+                f"</td><td>{message.asker}</td>"
+                f'<td>{message.asked.isoformat()}</td>{reply}<td><span style="color:{colour}">'
+                f"{message.status}</span></td></tr>"
+            )
         total = column.page_count()
         links = [doc.a(column.pages[0], "首页")]
         if page > 1:
@@ -674,37 +790,55 @@ class Hdjl(Family):
         if page < total:
             links.append(doc.a(column.pages[page], "下一页"))
         links.append(doc.a(column.pages[-1], "末页"))
-        content = (self.crumbs(doc, column) + f'<div class="xjxd"><h2>{column.name}</h2>'
-                   f'<p>{doc.a("javascript:void(0)", "我要写信")}</p>'
-                   f'<table class="letters"><tr><th>信件标题</th><th>来信人</th><th>来信时间</th>{reply_head}'
-                   f"<th>办理状态</th></tr>" + "\n".join(rows) + "</table>"
-                   f'<div class="page">第{page}/{total}页 共{len(column.messages)}条 ' + " ".join(links) + "</div></div>")
+        content = (
+            self.crumbs(doc, column) + f'<div class="xjxd"><h2>{column.name}</h2>'
+            f"<p>{doc.a('javascript:void(0)', '我要写信')}</p>"
+            f'<table class="letters"><tr><th>信件标题</th><th>来信人</th><th>来信时间</th>{reply_head}'
+            f"<th>办理状态</th></tr>" + "\n".join(rows) + "</table>"
+            f'<div class="page">第{page}/{total}页 共{len(column.messages)}条 '
+            + " ".join(links)
+            + "</div></div>"
+        )
         doc.links = [link for link in doc.links if not link[0].startswith("javascript:")]
         return self.page(doc, column.name, content), doc
 
     def render_letter(self, message: Message) -> tuple[str, Doc]:
         doc = Doc()
-        asked = f"{message.asked.isoformat()} {10 + len(message.uid) % 8:02d}:{int(message.uid[:2], 16) % 60:02d}:12"
-        answer = ('<tr><th>回复内容</th><td>您好！您反映的问题已转相关部门办理，感谢您对我们工作的关注和支持。</td></tr>'
-                  f"<tr><th>回复单位</th><td>{esc(self.m.ident.place)}信访局</td></tr>"
-                  f"<tr><th>回复时间</th><td>{message.answered.isoformat()} 16:20:05</td></tr>"
-                  if message.answered else "<tr><th>回复内容</th><td>暂无回复</td></tr>")
-        content = (self.crumbs(doc, message.column) + f'<div class="letter"><h1>{esc(message.title)}</h1><table>'
-                   f"<tr><th>来信人</th><td>{message.asker}</td></tr><tr><th>来信时间</th><td>{asked}</td></tr>"
-                   f"<tr><th>来信内容</th><td>本人反映{esc(message.title[2:])}，希望相关部门尽快处理为盼。</td></tr>"
-                   f"{answer}<tr><th>办理状态</th><td>{message.status}</td></tr></table></div>")
+        hour, minute = 10 + len(message.uid) % 8, int(message.uid[:2], 16) % 60
+        asked = f"{message.asked.isoformat()} {hour:02d}:{minute:02d}:12"
+        answer = (
+            "<tr><th>回复内容</th><td>您好！您反映的问题已转相关部门办理，感谢您对我们工作的关注和支持。</td></tr>"
+            f"<tr><th>回复单位</th><td>{esc(self.m.ident.place)}信访局</td></tr>"
+            f"<tr><th>回复时间</th><td>{message.answered.isoformat()} 16:20:05</td></tr>"
+            if message.answered
+            else "<tr><th>回复内容</th><td>暂无回复</td></tr>"
+        )
+        content = (
+            self.crumbs(doc, message.column) + f'<div class="letter"><h1>{esc(message.title)}</h1><table>'
+            f"<tr><th>来信人</th><td>{message.asker}</td></tr><tr><th>来信时间</th><td>{asked}</td></tr>"
+            f"<tr><th>来信内容</th><td>本人反映{esc(message.title[2:])}，希望相关部门尽快处理为盼。</td></tr>"
+            f"{answer}<tr><th>办理状态</th><td>{message.status}</td></tr></table></div>"
+        )
         return self.page(doc, message.title, content), doc
 
     def error_page(self, status: int) -> str:
         if status == 500:
-            return ("<!doctype html><html lang=\"en\"><head><title>HTTP Status 500 – Internal Server Error</title>"
-                    "</head><body><h1>HTTP Status 500 – Internal Server Error</h1><hr class=\"line\" /><p><b>Type"
-                    "</b> Exception Report</p><p><b>Description</b> The server encountered an unexpected condition "
-                    "that prevented it from fulfilling the request.</p><pre>java.lang.NullPointerException\n"
-                    "\tcom.gov.portal.controller.InfoController.detail(InfoController.java:88)</pre></body></html>")
+            return (
+                '<!doctype html><html lang="en"><head><title>HTTP Status 500 – Internal Server Error</title>'
+                '</head><body><h1>HTTP Status 500 – Internal Server Error</h1><hr class="line" /><p><b>Type'
+                "</b> Exception Report</p><p><b>Description</b> "
+                "The server encountered an unexpected condition "
+                "that prevented it from fulfilling the request.</p><pre>java.lang.NullPointerException\n"
+                "\tcom.gov.portal.controller.InfoController.detail(InfoController.java:88)</pre></body></html>"
+            )
         return super().error_page(status)
 
 
 FAMILY_CLASSES: dict[str, type[Family]] = {
-    "dede": Dede, "empire": Empire, "powereasy": PowerEasy, "static": Static, "zhanqun": ZhanQun, "hdjl": Hdjl,
+    "dede": Dede,
+    "empire": Empire,
+    "powereasy": PowerEasy,
+    "static": Static,
+    "zhanqun": ZhanQun,
+    "hdjl": Hdjl,
 }

@@ -5,8 +5,16 @@ from __future__ import annotations
 from http import HTTPStatus
 
 
-def response(status: int, body: bytes, content_type: str, *, head: bool = False, location: str | None = None,
-             server: str = "nginx", powered: str | None = None) -> bytes:
+def response(
+    status: int,
+    body: bytes,
+    content_type: str,
+    *,
+    head: bool = False,
+    location: str | None = None,
+    server: str = "nginx",
+    powered: str | None = None,
+) -> bytes:
     """One HTTP/1.1 response; `Connection: keep-alive` (the server rewrites it to close when asked)."""
     lines = [
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",

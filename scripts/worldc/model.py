@@ -5,7 +5,6 @@ Nothing here knows a URL: the family (scripts/worldc/families.py) gives every ob
 
 from __future__ import annotations
 
-import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,42 +15,81 @@ from scripts.worldc import text
 from scripts.worldc.ids import short_name
 
 if TYPE_CHECKING:
+    import random
+
     from scripts.worldc.ids import Identity
 
 # (name, slug, type, channel slug); "{short}" is the place without its 县/市 suffix.
 GOV_CATALOG: list[tuple[str, str, str, str]] = [
-    ("{short}要闻", "bdyw", "news", "xwzx"), ("部门动态", "bmdt", "news", "xwzx"),
-    ("乡镇动态", "xzdt", "news", "xwzx"), ("通知公告", "tzgg", "notice", "zwgk"),
-    ("政策文件", "zcwj", "policy", "zwgk"), ("政策解读", "zcjd", "policy", "zwgk"),
-    ("人事信息", "rsxx", "personnel", "zwgk"), ("规划计划", "ghjh", "plan", "zwgk"),
-    ("财政资金", "czzj", "other", "zwgk"), ("机构职能", "jgzn", "basic", "zwgk"),
-    ("意见征集", "yjzj", "survey", "hdjl"), ("在线访谈", "zxft", "interview", "hdjl"),
-    ("办事指南", "bszn", "service", "zwfw"), ("信访之窗", "xfzc", "exempt", "zwfw"),
+    ("{short}要闻", "bdyw", "news", "xwzx"),
+    ("部门动态", "bmdt", "news", "xwzx"),
+    ("乡镇动态", "xzdt", "news", "xwzx"),
+    ("通知公告", "tzgg", "notice", "zwgk"),
+    ("政策文件", "zcwj", "policy", "zwgk"),
+    ("政策解读", "zcjd", "policy", "zwgk"),
+    ("人事信息", "rsxx", "personnel", "zwgk"),
+    ("规划计划", "ghjh", "plan", "zwgk"),
+    ("财政资金", "czzj", "other", "zwgk"),
+    ("机构职能", "jgzn", "basic", "zwgk"),
+    ("意见征集", "yjzj", "survey", "hdjl"),
+    ("在线访谈", "zxft", "interview", "hdjl"),
+    ("办事指南", "bszn", "service", "zwfw"),
+    ("信访之窗", "xfzc", "exempt", "zwfw"),
 ]
 DEPT_CATALOG: list[tuple[str, str, str, str]] = [
-    ("工作动态", "gzdt", "news", "xwzx"), ("通知公告", "tzgg", "notice", "zwgk"),
-    ("政策文件", "zcwj", "policy", "zwgk"), ("人事信息", "rsxx", "personnel", "zwgk"),
-    ("规划计划", "ghjh", "plan", "zwgk"), ("财政资金", "czzj", "other", "zwgk"),
-    ("机构职能", "jgzn", "basic", "zwgk"), ("意见征集", "yjzj", "survey", "hdjl"),
+    ("工作动态", "gzdt", "news", "xwzx"),
+    ("通知公告", "tzgg", "notice", "zwgk"),
+    ("政策文件", "zcwj", "policy", "zwgk"),
+    ("人事信息", "rsxx", "personnel", "zwgk"),
+    ("规划计划", "ghjh", "plan", "zwgk"),
+    ("财政资金", "czzj", "other", "zwgk"),
+    ("机构职能", "jgzn", "basic", "zwgk"),
+    ("意见征集", "yjzj", "survey", "hdjl"),
     ("办事指南", "bszn", "service", "zwfw"),
 ]
 CHANNELS = {"xwzx": "新闻中心", "zwgk": "政务公开", "hdjl": "互动交流", "zwfw": "政务服务"}
-_COUNTS = {"news": (22, 60), "notice": (10, 36), "policy": (6, 22), "personnel": (4, 14), "plan": (3, 9),
-           "other": (5, 14), "basic": (2, 5), "survey": (3, 8), "interview": (2, 6), "service": (6, 16),
-           "exempt": (2, 5)}
+_COUNTS = {
+    "news": (22, 60),
+    "notice": (10, 36),
+    "policy": (6, 22),
+    "personnel": (4, 14),
+    "plan": (3, 9),
+    "other": (5, 14),
+    "basic": (2, 5),
+    "survey": (3, 8),
+    "interview": (2, 6),
+    "service": (6, 16),
+    "exempt": (2, 5),
+}
 _FRESH = {"news": 5, "notice": 50, "policy": 80, "service": 40}  # newest entry at most this old (days)
 _GAPS = {"news": (1, 4), "notice": (3, 18), "policy": (6, 40), "service": (4, 30), "basic": (90, 400)}
 ATTACHMENT_EXTS = ["doc", "pdf", "xls", "rar", "docx"]
 DATE_STYLES = ["iso", "bracket", "datetime", "cn", "slash", "group"]
 # Fault families (docs/farm.md, world c): each forced onto one up site.
-LINK_FAULTS = ["http404", "http410", "http403", "http500", "http502", "http503", "chain301", "dead_attach",
-               "dead_img", "dns", "refused"]
+LINK_FAULTS = [
+    "http404",
+    "http410",
+    "http403",
+    "http500",
+    "http502",
+    "http503",
+    "chain301",
+    "dead_attach",
+    "dead_img",
+    "dns",
+    "refused",
+]
 SOFT_FAULTS = ["soft_alert_back", "soft_alert_home", "soft_template", "soft_302", "soft_empty"]
 TRAP_FAULTS = ["trap_search", "trap_calendar", "trap_loop"]
 COLUMN_FAULTS = ["col_stale", "col_onlimit", "col_inside", "empty_zero", "empty_placeholder", "empty_dead"]
 FAULTS = LINK_FAULTS + SOFT_FAULTS + TRAP_FAULTS + COLUMN_FAULTS + ["late_letters"]
-_FAULT_RATES = {**dict.fromkeys(LINK_FAULTS, 0.3), **dict.fromkeys(SOFT_FAULTS, 0.2),
-                **dict.fromkeys(TRAP_FAULTS, 0.15), **dict.fromkeys(COLUMN_FAULTS, 0.15), "late_letters": 0.6}
+_FAULT_RATES = {
+    **dict.fromkeys(LINK_FAULTS, 0.3),
+    **dict.fromkeys(SOFT_FAULTS, 0.2),
+    **dict.fromkeys(TRAP_FAULTS, 0.15),
+    **dict.fromkeys(COLUMN_FAULTS, 0.15),
+    "late_letters": 0.6,
+}
 # Realities (not faults: present at --fault-rate 0 too), each forced onto one up site.
 FEATURES = ["asc", "pinned", "dateless", "group", "print"]
 _FEATURE_RATES = {"asc": 0.25, "pinned": 0.35, "dateless": 0.3, "group": 0.25, "print": 0.5}
@@ -211,15 +249,29 @@ def build_columns(ident: Identity, rng: random.Random, today: date) -> list[Colu
     for position, (name, slug, kind, channel) in enumerate(catalog):
         if position > 1 and rng.random() < 0.15:
             continue  # not every site has every column
-        per_page = {"dede": 20, "empire": 20, "powereasy": 20, "static": 40, "zhanqun": 15, "hdjl": 15}
-        column = Column(cid=position + 1 + rng.randint(0, 3) * 20, name=name.format(short=short), slug=slug,
-                        type=kind, channel=channel, per_page=per_page[ident.family])
+        per_page = {"dede": 12, "empire": 15, "powereasy": 15, "static": 40, "zhanqun": 15, "hdjl": 15}
+        column = Column(
+            cid=position + 1 + rng.randint(0, 3) * 20,
+            name=name.format(short=short),
+            slug=slug,
+            type=kind,
+            channel=channel,
+            per_page=per_page[ident.family],
+        )
         column.date_style = rng.choice(DATE_STYLES[:5])
         columns.append(column)
     if ident.family == "hdjl":
-        columns.append(Column(cid=90, name=f"{'县长' if ident.level == 'county' else '市长'}信箱", slug="xjxd",
-                              type="consult", channel="hdjl", per_page=15,
-                              shows_reply_date=rng.random() < 0.6))
+        columns.append(
+            Column(
+                cid=90,
+                name=f"{'县长' if ident.level == 'county' else '市长'}信箱",
+                slug="xjxd",
+                type="consult",
+                channel="hdjl",
+                per_page=15,
+                shows_reply_date=rng.random() < 0.6,
+            )
+        )
     seen: set[int] = set()
     for column in columns:  # distinct ids
         while column.cid in seen:
@@ -253,10 +305,14 @@ def fill_articles(model: SiteModel, fault_rate: float) -> None:
         for day in _column_dates(column, count, newest, rng):
             aid += rng.randint(1, 9)
             article = Article(
-                aid=aid, title=text.title(column.type, rng, ident.place, day), pub=day,
-                seconds=rng.randint(8 * 3600, 18 * 3600), column=column,
+                aid=aid,
+                title=text.title(column.type, rng, ident.place, day),
+                pub=day,
+                seconds=rng.randint(8 * 3600, 18 * 3600),
+                column=column,
                 paragraphs=text.paragraphs(rng, ident.place, day, rng.randint(2, 5)),
-                source=rng.choice(text.SOURCES), views=rng.randint(12, 4000),
+                source=rng.choice(text.SOURCES),
+                views=rng.randint(12, 4000),
             )
             if column.type in ("notice", "policy", "other", "service") and rng.random() < 0.3:
                 ext = rng.choice(ATTACHMENT_EXTS)
@@ -292,7 +348,7 @@ def _apply_features(model: SiteModel) -> None:
         if "group" in model.features and rng.random() < 0.3 and column.date_style != "none":
             column.date_style = "group"
         if "pinned" in model.features and rng.random() < 0.3:
-            for article in rng.sample(column.entries[len(column.entries) // 2:], rng.randint(1, 2)):
+            for article in rng.sample(column.entries[len(column.entries) // 2 :], rng.randint(1, 2)):
                 article.pinned = True
     if listed:  # a forced feature shows for sure on one column
         forced = rng.choice(listed)
@@ -328,12 +384,17 @@ def _fill_letters(model: SiteModel, column: Column, fault_rate: float) -> None:
             answered = asked + timedelta(days=rng.randint(91, 200))
         if answered is not None and answered > today:
             answered, status = None, "办理中"
-        column.messages.append(Message(
-            uid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            title=f"关于{rng.choice(text.LETTER_SUBJECTS)}的{'咨询' if roll > 0.5 else '反映'}",
-            asker=rng.choice(text.SURNAMES) + "**", asked=asked, answered=answered, status=status,
-            column=column,
-        ))
+        column.messages.append(
+            Message(
+                uid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                title=f"关于{rng.choice(text.LETTER_SUBJECTS)}的{'咨询' if roll > 0.5 else '反映'}",
+                asker=rng.choice(text.SURNAMES) + "**",
+                asked=asked,
+                answered=answered,
+                status=status,
+                column=column,
+            )
+        )
         day -= timedelta(days=rng.randint(1, 12))
     if late:  # one letter for sure unanswered inside the overdue window, one answered late
         window = [m for m in column.messages if months_before(today, 12) < m.asked <= months_before(today, 3)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote
 
-from scripts.worldc.families import FAMILY_CLASSES
+from scripts.worldc.families import FAMILY_CLASSES, Static
 from scripts.worldc.family import md5
 from scripts.worldc.model import (
     Attachment,
@@ -32,22 +32,49 @@ if TYPE_CHECKING:
     from scripts.worldc.model import Article, Column
 
 _ATTACHMENT_TYPES = {
-    "pdf": ("application/pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"),
+    "pdf": (
+        "application/pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n",
+    ),
     "doc": ("application/msword", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
     "xls": ("application/vnd.ms-excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + bytes(200)),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + bytes(200),
+    ),
     "rar": ("application/x-rar-compressed", b"Rar!\x1a\x07\x00\xcf\x90s\x00\x00\r\x00" + bytes(100)),
 }
-_RESOURCE_TYPES = {"css": "text/css", "js": "application/javascript", "png": "image/png", "gif": "image/gif",
-                   "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+_RESOURCE_TYPES = {
+    "css": "text/css",
+    "js": "application/javascript",
+    "png": "image/png",
+    "gif": "image/gif",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+}
 # (directory, file) of the 网站声明 page whose relative link to itself grows the path (trap_loop)
-_LOOPS = {"dede": ("a/about", "wzsm.html"), "empire": ("about", "wzsm.html"), "powereasy": ("html", "WZSM.HTM"),
-          "static": ("html", "wzsm.htm"), "hdjl": ("about", "wzsm.html")}
-_DEAD_HOSTS = [("四川省教育厅（旧版）", "www.scedu.gov.invalid"), ("市政务服务网", "zwfw.scsz.gov.invalid"),
-               ("县融媒体中心", "www.xrmt.gov.invalid"), ("阳光政务热线", "yg.12345sc.gov.invalid")]
+_LOOPS = {
+    "dede": ("a/about", "wzsm.html"),
+    "empire": ("about", "wzsm.html"),
+    "powereasy": ("html", "WZSM.HTM"),
+    "static": ("html", "wzsm.htm"),
+    "hdjl": ("about", "wzsm.html"),
+}
+_DEAD_HOSTS = [
+    ("四川省教育厅（旧版）", "www.scedu.gov.invalid"),
+    ("市政务服务网", "zwfw.scsz.gov.invalid"),
+    ("县融媒体中心", "www.xrmt.gov.invalid"),
+    ("阳光政务热线", "yg.12345sc.gov.invalid"),
+]
 _SOFT_ALERT = "<script>alert('该信息不存在或已被删除！');{action}</script>"
-_SOFT_STATUS_FAULTS = {"http404": 404, "http410": 410, "http403": 403, "http500": 500, "http502": 502, "http503": 503}
+_SOFT_STATUS_FAULTS = {
+    "http404": 404,
+    "http410": 410,
+    "http403": 403,
+    "http500": 500,
+    "http502": 502,
+    "http503": 503,
+}
 
 
 @dataclass(slots=True, eq=False)
@@ -79,13 +106,27 @@ class Answer:
 class Site:
     """The route table of one site, built eagerly (a few ms), answered by key (path + query, decoded)."""
 
-    def __init__(self, ident: Identity, *, seed: int, today: date, host: str, fault_rate: float,
-                 sisters: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        ident: Identity,
+        *,
+        seed: int,
+        today: date,
+        host: str,
+        fault_rate: float,
+        sisters: list[tuple[str, str]],
+    ) -> None:
         self.ident = ident
         self.host = host
         rng = random.Random(f"worldc/{seed}/site/{ident.index}")
-        model = SiteModel(ident=ident, today=today, rng=rng, columns=build_columns(ident, rng, today),
-                          articles=[], features=set(ident.features))
+        model = SiteModel(
+            ident=ident,
+            today=today,
+            rng=rng,
+            columns=build_columns(ident, rng, today),
+            articles=[],
+            features=set(ident.features),
+        )
         fill_articles(model, fault_rate)
         model.sisters = sisters
         self.model = model
@@ -139,8 +180,15 @@ class Site:
                     name, dead_host = rng.choice(_DEAD_HOSTS)
                     self._place(FaultLink(fault, f"http://{dead_host}/", name, "external", on_home))
                 elif fault == "refused":
-                    self._place(FaultLink(fault, f"http://127.0.0.1:1/portal/{self._next()}.html", "政务外网入口",
-                                          "external", on_home))
+                    self._place(
+                        FaultLink(
+                            fault,
+                            f"http://127.0.0.1:1/portal/{self._next()}.html",
+                            "政务外网入口",
+                            "external",
+                            on_home,
+                        )
+                    )
                 else:  # soft 404 families
                     self._place(FaultLink(fault, self._soft_fault(fault), self._link_text(), "page", on_home))
 
@@ -194,8 +242,9 @@ class Site:
             path = f"/files/{article.pub.year}/附件{n} {article.title[:8]}.{ext}"
         else:
             path = f"{self.family.attachment_dir(article)}{article.pub:%Y%m}/{md5(f'gone{n}')[:20]}.{ext}"
-        article.attachments.append(Attachment(name=f"附件{n}：{article.title[:14]}", ext=ext, dead=True,
-                                              path=path, href=path))
+        article.attachments.append(
+            Attachment(name=f"附件{n}：{article.title[:14]}", ext=ext, dead=True, path=path, href=path)
+        )
 
     def _place_trap(self, fault: str) -> None:
         today = self.model.today
@@ -213,8 +262,16 @@ class Site:
     def _encode(self, html: str) -> bytes:
         return html.encode(self.family.codec, errors="xmlcharrefreplace")
 
-    def _add(self, key: str, kind: str, title: str, rendered: tuple[str, Doc], *, pub: date | None = None,
-             column: Column | None = None) -> Answer:
+    def _add(
+        self,
+        key: str,
+        kind: str,
+        title: str,
+        rendered: tuple[str, Doc],
+        *,
+        pub: date | None = None,
+        column: Column | None = None,
+    ) -> Answer:
         html, doc = rendered
         node = Node(key, kind, title, pub, column, doc.links, doc.base)
         answer = Answer(200, self._encode(html), self.family.content_type(), node=node)
@@ -234,8 +291,14 @@ class Site:
             self._build_article(article)
         for column in model.columns:
             for message in column.messages:
-                self._add(message.path, "article", message.title, fam.render_letter(message), pub=message.asked,
-                          column=column)
+                self._add(
+                    message.path,
+                    "article",
+                    message.title,
+                    fam.render_letter(message),
+                    pub=message.asked,
+                    column=column,
+                )
         about = self._add(fam.about, "other", "联系我们", fam.render_about())
         if fam.name == "powereasy":
             self.routes[fam.about.lower()] = about
@@ -244,15 +307,13 @@ class Site:
             folder, name = self.loop
             self._add(f"/{folder}/{name}", "other", "网站声明", fam.render_about(f"{folder}/{name}"))
         if fam.name == "dede":
-            robots = b"User-agent: *\nDisallow: /data/\nDisallow: /dede/\nDisallow: /include/\nDisallow: /member/\n"
+            robots = b"User-agent: *\nDisallow: /data/\nDisallow: /dede/\nDisallow: /include/\n"
             self.routes["/robots.txt"] = Answer(200, robots, "text/plain")
         self._build_resources()
 
     def _build_home_parts(self, home: Answer) -> None:
         fam = self.family
         if fam.name == "static":
-            from scripts.worldc.families import Static
-
             assert isinstance(fam, Static)
             if fam.v == 0:
                 self._add("/top.htm", "other", self.ident.name, fam.render_frame("top"))
@@ -278,8 +339,6 @@ class Site:
             "zhanqun": [f"{page_one}?page=1"],
         }.get(fam.name, [])
         if fam.name == "static":
-            from scripts.worldc.families import Static
-
             assert isinstance(fam, Static)
             gbk = fam.gbk_href(column)
             if gbk is not None:
@@ -289,8 +348,14 @@ class Site:
 
     def _build_article(self, article: Article) -> None:
         fam = self.family
-        answer = self._add(article.path, "article", article.title, fam.render_article(article), pub=article.pub,
-                           column=article.column)
+        answer = self._add(
+            article.path,
+            "article",
+            article.title,
+            fam.render_article(article),
+            pub=article.pub,
+            column=article.column,
+        )
         aliases = list(article.aliases)
         if "print" in self.model.features:
             join = "&" if "?" in article.path else "?"
@@ -344,8 +409,12 @@ class Site:
             probe = fam.search_url("x", 1).partition("?")[0]
             params = dict(parse_qsl(query))
             page = params.get("page") or params.get("pageNo") or ""
-            keyword = params.get("keyword") or params.get("keyboard") or params.get("Keyword") \
+            keyword = (
+                params.get("keyword")
+                or params.get("keyboard")
+                or params.get("Keyword")
                 or params.get("searchWord")
+            )
             if path == probe and keyword and page.isdigit() and int(page) >= 1:
                 return self._trap(fam.render_search(keyword, int(page)))
         if self.loop is not None:
@@ -365,9 +434,13 @@ def _resource(key: str) -> Answer:
     path = key.partition("?")[0]
     ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     if ext in ("php", "") or "ViewClick" in path:
-        return Answer(200, b"document.write('" + str(len(key) * 37 % 4000).encode() + b"');",
-                      "application/javascript")
+        return Answer(
+            200, b"document.write('" + str(len(key) * 37 % 4000).encode() + b"');", "application/javascript"
+        )
     ctype = _RESOURCE_TYPES.get(ext, "application/octet-stream")
-    body = b"/* site */\n" if ext in ("css", "js") else b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!"
+    body = (
+        b"/* site */\n"
+        if ext in ("css", "js")
+        else b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!"
+    )
     return Answer(200, body, ctype)
-

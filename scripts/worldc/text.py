@@ -9,36 +9,107 @@ if TYPE_CHECKING:
     from datetime import date
 
 TOPICS = [
-    "森林草原防灭火", "安全生产", "乡村振兴", "耕地保护", "城乡环境综合治理", "义务教育均衡发展", "医疗保障",
-    "防汛减灾", "秸秆禁烧", "双拥", "河湖长制", "优化营商环境", "食品安全", "消防安全", "就业创业",
-    "养老服务", "农村人居环境整治", "高标准农田建设", "民营经济发展", "粮食安全", "生猪稳产保供",
-    "地质灾害防治", "文明城市创建", "招商引资", "重点项目建设", "燃气安全", "未成年人保护", "信访维稳",
-    "禁毒宣传", "全民健身", "非物质文化遗产保护", "退役军人服务", "电信网络诈骗防范", "政务服务标准化",
+    "森林草原防灭火",
+    "安全生产",
+    "乡村振兴",
+    "耕地保护",
+    "城乡环境综合治理",
+    "义务教育均衡发展",
+    "医疗保障",
+    "防汛减灾",
+    "秸秆禁烧",
+    "双拥",
+    "河湖长制",
+    "优化营商环境",
+    "食品安全",
+    "消防安全",
+    "就业创业",
+    "养老服务",
+    "农村人居环境整治",
+    "高标准农田建设",
+    "民营经济发展",
+    "粮食安全",
+    "生猪稳产保供",
+    "地质灾害防治",
+    "文明城市创建",
+    "招商引资",
+    "重点项目建设",
+    "燃气安全",
+    "未成年人保护",
+    "信访维稳",
+    "禁毒宣传",
+    "全民健身",
+    "非物质文化遗产保护",
+    "退役军人服务",
+    "电信网络诈骗防范",
+    "政务服务标准化",
 ]
-TOWNS = ["城关镇", "新市镇", "白马镇", "高桥乡", "石龙镇", "永安镇", "龙泉镇", "太平镇", "金山镇", "清水乡",
-         "双河镇", "青龙镇", "三星镇", "红岩乡", "文昌镇"]
+TOWNS = [
+    "城关镇",
+    "新市镇",
+    "白马镇",
+    "高桥乡",
+    "石龙镇",
+    "永安镇",
+    "龙泉镇",
+    "太平镇",
+    "金山镇",
+    "清水乡",
+    "双河镇",
+    "青龙镇",
+    "三星镇",
+    "红岩乡",
+    "文昌镇",
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
 GIVEN = "明华建国军平志强伟芳敏静丽勇杰涛斌超辉刚霞红英玲桂兰德福成海波林"
 SOURCES = ["县政府办", "融媒体中心", "县委宣传部", "本站原创", "办公室", "综合股"]
 
 _TITLES: dict[str, list[str]] = {
-    "news": ["{place}召开{topic}工作推进会", "{leader}调研{topic}工作", "{place}开展{topic}专项行动",
-             "{town}扎实推进{topic}工作", "{place}举行{topic}培训会", "{town}{topic}工作取得阶段性成效",
-             "{place}部署{topic}重点任务", "{leader}督导检查{topic}工作"],
-    "notice": ["关于{topic}的通知", "关于做好{year}年{topic}工作的通知", "{place}{topic}有关情况公示",
-               "关于{topic}有关事项的公告", "关于开展{topic}检查的通知", "{year}年{topic}项目公示"],
-    "policy": ["{place}人民政府办公室关于印发《{place}{topic}实施方案》的通知",
-               "《{place}{topic}管理办法》政策解读", "关于进一步加强{topic}工作的意见",
-               "一图读懂《{topic}三年行动计划》"],
-    "personnel": ["{place}{year}年公开招聘事业单位工作人员拟聘用人员公示", "关于{person}等同志职务任免的通知",
-                  "{year}年{place}公开考调工作人员公告", "{place}干部任前公示"],
-    "plan": ["{place}{year}年{topic}工作计划", "{place}“十四五”{topic}专项规划", "{year}年{topic}工作要点",
-             "{place}{topic}工作总结"],
+    "news": [
+        "{place}召开{topic}工作推进会",
+        "{leader}调研{topic}工作",
+        "{place}开展{topic}专项行动",
+        "{town}扎实推进{topic}工作",
+        "{place}举行{topic}培训会",
+        "{town}{topic}工作取得阶段性成效",
+        "{place}部署{topic}重点任务",
+        "{leader}督导检查{topic}工作",
+    ],
+    "notice": [
+        "关于{topic}的通知",
+        "关于做好{year}年{topic}工作的通知",
+        "{place}{topic}有关情况公示",
+        "关于{topic}有关事项的公告",
+        "关于开展{topic}检查的通知",
+        "{year}年{topic}项目公示",
+    ],
+    "policy": [
+        "{place}人民政府办公室关于印发《{place}{topic}实施方案》的通知",
+        "《{place}{topic}管理办法》政策解读",
+        "关于进一步加强{topic}工作的意见",
+        "一图读懂《{topic}三年行动计划》",
+    ],
+    "personnel": [
+        "{place}{year}年公开招聘事业单位工作人员拟聘用人员公示",
+        "关于{person}等同志职务任免的通知",
+        "{year}年{place}公开考调工作人员公告",
+        "{place}干部任前公示",
+    ],
+    "plan": [
+        "{place}{year}年{topic}工作计划",
+        "{place}“十四五”{topic}专项规划",
+        "{year}年{topic}工作要点",
+        "{place}{topic}工作总结",
+    ],
     "basic": ["机构职能", "领导分工", "内设机构及职责", "单位概况", "领导简介", "联系方式"],
-    "other": ["{year}年{month}月财政预算执行情况", "{topic}项目资金使用情况公示", "{year}年部门预算公开",
-              "{year}年{topic}专项资金分配结果公示"],
-    "survey": ["关于《{place}{topic}实施办法（征求意见稿）》公开征求意见的公告",
-               "{topic}工作意见建议征集"],
+    "other": [
+        "{year}年{month}月财政预算执行情况",
+        "{topic}项目资金使用情况公示",
+        "{year}年部门预算公开",
+        "{year}年{topic}专项资金分配结果公示",
+    ],
+    "survey": ["关于《{place}{topic}实施办法（征求意见稿）》公开征求意见的公告", "{topic}工作意见建议征集"],
     "interview": ["在线访谈：{topic}工作面对面", "{leader}做客在线访谈谈{topic}"],
     "service": ["{topic}办事指南", "{topic}事项办理流程", "{topic}服务指南（{year}年版）"],
     "exempt": ["信访工作指南", "信访事项办理流程", "来访接待时间及地点"],
@@ -55,9 +126,23 @@ _SENTENCES = [
     "据统计，今年以来全县累计投入资金{num}万元，惠及群众{num}余户。",
     "此次活动进一步增强了群众的{topic}意识，营造了全社会共同参与的良好氛围。",
 ]
-LETTER_SUBJECTS = ["小区供暖问题", "道路破损维修", "农村饮水问题", "子女入学咨询", "低保办理咨询", "噪音扰民",
-                   "拖欠工资问题", "路灯不亮", "垃圾清运不及时", "医保报销咨询", "宅基地审批", "违章建筑反映",
-                   "公交线路建议", "物业管理纠纷", "养老金发放咨询"]
+LETTER_SUBJECTS = [
+    "小区供暖问题",
+    "道路破损维修",
+    "农村饮水问题",
+    "子女入学咨询",
+    "低保办理咨询",
+    "噪音扰民",
+    "拖欠工资问题",
+    "路灯不亮",
+    "垃圾清运不及时",
+    "医保报销咨询",
+    "宅基地审批",
+    "违章建筑反映",
+    "公交线路建议",
+    "物业管理纠纷",
+    "养老金发放咨询",
+]
 
 
 def person(rng: random.Random) -> str:
@@ -66,9 +151,14 @@ def person(rng: random.Random) -> str:
 
 def fill(template: str, rng: random.Random, place: str, day: date) -> str:
     return template.format(
-        place=place, topic=rng.choice(TOPICS), town=rng.choice(TOWNS), year=day.year, month=day.month,
+        place=place,
+        topic=rng.choice(TOPICS),
+        town=rng.choice(TOWNS),
+        year=day.year,
+        month=day.month,
         leader=f"{rng.choice(['县委书记', '县长', '副县长', '局长', '党组书记'])}{person(rng)}",
-        person=person(rng), num=rng.randrange(100, 9999),
+        person=person(rng),
+        num=rng.randrange(100, 9999),
     )
 
 
@@ -77,8 +167,10 @@ def title(kind: str, rng: random.Random, place: str, day: date) -> str:
 
 
 def paragraphs(rng: random.Random, place: str, day: date, count: int) -> list[str]:
-    return [fill(rng.choice(_SENTENCES), rng, place, day) + fill(rng.choice(_SENTENCES), rng, place, day)
-            for _ in range(count)]
+    return [
+        fill(rng.choice(_SENTENCES), rng, place, day) + fill(rng.choice(_SENTENCES), rng, place, day)
+        for _ in range(count)
+    ]
 
 
 def show_date(day: date, style: str, seconds: int = 0) -> str:

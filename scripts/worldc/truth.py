@@ -92,8 +92,16 @@ def _walk(world: WorldC, site: Site) -> dict[str, Any]:
                 traps.setdefault(url, page_url)
             elif what == "dead" and (url, page_url) not in dead_seen:
                 dead_seen.add((url, page_url))
-                dead.append({"url": url, "found_on": page_url, "on_homepage": node.key in home_keys,
-                             "status": status, "error": detail, "kind": kind})
+                dead.append(
+                    {
+                        "url": url,
+                        "found_on": page_url,
+                        "on_homepage": node.key in home_keys,
+                        "status": status,
+                        "error": detail,
+                        "kind": kind,
+                    }
+                )
     return {"reachable": reachable, "dead": dead, "traps": traps, "aliases": aliases}
 
 
@@ -143,18 +151,22 @@ def site_truth(world: WorldC, index: int) -> dict[str, Any]:
     for key, node in reachable.items():
         column_url = url_of(host, node.column.pages[0]) if node.column is not None else None
         pages[url_of(host, key)] = {
-            "kind": node.kind, "title": node.title, "pub_date": node.pub.isoformat() if node.pub else None,
-            "column": column_url, "encoding": None if node.kind == "attachment" else site.family.codec,
+            "kind": node.kind,
+            "title": node.title,
+            "pub_date": node.pub.isoformat() if node.pub else None,
+            "column": column_url,
+            "encoding": None if node.kind == "attachment" else site.family.codec,
             "robots_disallowed": False,
         }
     for column in site.model.columns:  # in page order: an oldest-first list has its newest entry last
-        list_pages[id(column)] = [url_of(host, key) for key in column.pages
-                                  if column.empty_kind != "dead" and key in reachable]
+        list_pages[id(column)] = [
+            url_of(host, key) for key in column.pages if column.empty_kind != "dead" and key in reachable
+        ]
     home_dates = []
     for key in site.family.home_keys:
-        node = reachable.get(key)
-        for href, _ in node.links if node is not None else ():
-            url = absolute(url_of(host, key), node.base if node else None, href)
+        part = reachable.get(key)
+        for href, _ in part.links if part is not None else ():
+            url = absolute(url_of(host, key), part.base if part else None, href)
             target = reachable.get(key_of(walk["aliases"].get(url, url))) if url else None
             if target is not None and target.kind == "article" and target.pub is not None:
                 home_dates.append(target.pub)
@@ -164,22 +176,41 @@ def site_truth(world: WorldC, index: int) -> dict[str, Any]:
         for message in column.messages:
             answered = message.answered
             overdue = months_before(today, 12) < message.asked <= months_before(today, 3) and (
-                answered is None or answered - message.asked > timedelta(days=90))
-            messages.append({"url": url_of(host, message.path), "asked_at": message.asked.isoformat(),
-                             "answered_at": answered.isoformat() if answered else None, "overdue": overdue})
+                answered is None or answered - message.asked > timedelta(days=90)
+            )
+            messages.append(
+                {
+                    "url": url_of(host, message.path),
+                    "asked_at": message.asked.isoformat(),
+                    "answered_at": answered.isoformat() if answered else None,
+                    "overdue": overdue,
+                }
+            )
     soft = {url_of(host, key): kind for key, kind in site.soft404.items()}
     linked_soft = {d["url"] for d in walk["dead"] if d["error"] == "soft404"}
     encoding = ident.encoding
     return {
-        "site_id": ident.site_id, "name": ident.name, "url": f"http://{host}/", "level": ident.level,
-        "region": ident.region, "department": ident.department, "down": ident.down, "slow": ident.slow,
-        "role": ident.role or None, "style": ident.family, "variant": ident.variant,
+        "site_id": ident.site_id,
+        "name": ident.name,
+        "url": f"http://{host}/",
+        "level": ident.level,
+        "region": ident.region,
+        "department": ident.department,
+        "down": ident.down,
+        "slow": ident.slow,
+        "role": ident.role or None,
+        "style": ident.family,
+        "variant": ident.variant,
         "encoding": site.family.codec,
         "declared_charset": site.family.header_charset or META_LABEL[encoding],
-        "header_charset": site.family.header_charset, "meta_charset": META_LABEL[encoding],
-        "xml_prolog": encoding == "xml-prolog", "encoding_variant": encoding,
-        "has_meta": META_LABEL[encoding] is not None, "robots_disallow": None,
-        "features": sorted(ident.features), "faults": sorted(ident.faults),
+        "header_charset": site.family.header_charset,
+        "meta_charset": META_LABEL[encoding],
+        "xml_prolog": encoding == "xml-prolog",
+        "encoding_variant": encoding,
+        "has_meta": META_LABEL[encoding] is not None,
+        "robots_disallow": None,
+        "features": sorted(ident.features),
+        "faults": sorted(ident.faults),
         "homepage_latest_date": home_latest.isoformat() if home_latest else None,
         "homepage_stale": home_latest is None or home_latest <= today - timedelta(days=14),
         "home_pages": [url_of(host, key) for key in site.family.home_keys],
@@ -196,8 +227,12 @@ def site_truth(world: WorldC, index: int) -> dict[str, Any]:
 
 def truth_header(world: WorldC) -> dict[str, Any]:
     return {
-        "world": "c", "as_of": world.today.isoformat(), "seed": world.seed, "port": world.port,
-        "base_ip": world.base_ip, "fault_rate": world.fault_rate,
+        "world": "c",
+        "as_of": world.today.isoformat(),
+        "seed": world.seed,
+        "port": world.port,
+        "base_ip": world.base_ip,
+        "fault_rate": world.fault_rate,
         "thresholds": {"days": LIMIT_DAYS, "months": LIMIT_MONTHS, "exempt": ["exempt"]},
     }
 
@@ -211,7 +246,9 @@ def write_truth(world: WorldC, path: Path) -> None:
     with path.open("w", encoding="utf-8") as out:
         out.write(header[:-1] + ', "sites": [')
         for index in range(world.site_count):
-            out.write(("," if index else "") + "\n" + json.dumps(site_truth(world, index), ensure_ascii=False))
+            out.write(
+                ("," if index else "") + "\n" + json.dumps(site_truth(world, index), ensure_ascii=False)
+            )
         out.write("\n]}\n")
 
 
@@ -220,5 +257,13 @@ def write_registry(world: WorldC, path: Path) -> None:
         writer = csv.writer(out)
         writer.writerow(REGISTRY_FIELDS)
         for ident in world.identities:
-            writer.writerow([ident.site_id, ident.name, f"http://{ident.ip}:{world.port}/", ident.level,
-                             ident.region, ident.department])
+            writer.writerow(
+                [
+                    ident.site_id,
+                    ident.name,
+                    f"http://{ident.ip}:{world.port}/",
+                    ident.level,
+                    ident.region,
+                    ident.department,
+                ]
+            )
