@@ -22,6 +22,7 @@ from scripts.farm.world import World
 if TYPE_CHECKING:
     from scripts.farm.world import SiteModel
     from scripts.worldb.world import WorldB
+    from scripts.worldc import WorldC
 
 logger = logging.getLogger(__name__)
 MAX_HEAD_BYTES = 65536
@@ -110,7 +111,7 @@ class FarmServer:
 
     def __init__(
         self,
-        world: World | WorldB,
+        world: World | WorldB | WorldC,
         *,
         slow_seconds: float = 30.0,
         slow_home_seconds: float = 3.0,
@@ -174,7 +175,7 @@ class FarmServer:
             await self._control.wait_closed()
 
     def _rendered(self, index: int, path: str, head: bool) -> bytes:
-        if not isinstance(self.world, World):  # world b answers by itself (scripts/worldb)
+        if not isinstance(self.world, World):  # worlds b and c answer by themselves (scripts/worldb, worldc)
             return self.world.http_answer(index, path, head)
         model = self.world.model(index)
         found = answer(self.pages(index), path)
