@@ -20,7 +20,8 @@ _FOOTER = "<table><tr><td>主办单位：测试县人民政府办公室 网站�
 def _page(title: str, body: str) -> str:
     return (f'<html><head><meta charset="utf-8"><title>{title}</title></head><body>'
             f'<table width="100%"><tr><td><img src="/images/banner.gif" alt=""></td></tr></table>'
-            f'<table><tr><td><a href="/index.htm">首页</a></td>{_MENU}</tr></table>{body}{_FOOTER}</body></html>')
+            f'<table><tr><td><a href="/index.htm">首页</a></td>{_MENU}</tr></table>'
+            f"{body}{_FOOTER}</body></html>")
 
 
 def _body(path: str) -> str | None:

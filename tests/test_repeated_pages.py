@@ -47,7 +47,8 @@ def _body(path: str) -> str | None:
                                 f"<p>本月共受理办件{100 + month}件，办结{90 + month}件，"
                                 f"按时办结率{90 + month}%。</p>"
                                 f"<p>其中即办件{10 + month}件，承诺件{80 + month}件。</p>"
-                                + (f'<a href="/col/bjtj/2026/t{month - 1}.html">上一篇</a>' if month > 1 else ""))
+                                + (f'<a href="/col/bjtj/2026/t{month - 1}.html">上一篇</a>'
+                                   if month > 1 else ""))
     return None
 
 
@@ -80,9 +81,9 @@ def test_a_dead_link_on_pages_that_repeat_each_other_is_reported_on_each(
 
 
 _DAYS = range(1, 29)
-_NOTICES = {n: f"关于做好{topic}工作的通知" for n, topic in enumerate(
-    ("冬季森林防火", "农村饮水安全", "义务教育招生", "城乡低保年审", "防汛抗旱", "安全生产大检查",
-     "秋冬季疫情防控", "返乡创业扶持", "耕地保护督查", "食品安全抽检", "消防隐患排查", "河长制巡河"), start=1)}
+_TOPICS = ("冬季森林防火", "农村饮水安全", "义务教育招生", "城乡低保年审", "防汛抗旱", "安全生产大检查",
+           "秋冬季疫情防控", "返乡创业扶持", "耕地保护督查", "食品安全抽检", "消防隐患排查", "河长制巡河")
+_NOTICES = {n: f"关于做好{topic}工作的通知" for n, topic in enumerate(_TOPICS, start=1)}
 
 
 def _daily_body(path: str) -> str | None:
