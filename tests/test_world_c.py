@@ -223,6 +223,27 @@ def test_aliases_serve_their_page(farm: RunningFarm, crawled: dict[str, dict[str
     assert kinds["print"] > 0 and kinds["other"] > 0, kinds
 
 
+def test_query_parameters_are_read_in_any_order(farm: RunningFarm) -> None:
+    """As a real PHP/ASP/JSP server does: a crawler that sorts them (w3lib) gets the same page."""
+
+    async def both_orders(urls: list[str]) -> int:
+        compared = 0
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            for url in urls:
+                base, _, query = url.partition("?")
+                pairs = query.split("&")
+                if len(pairs) < 2 or len(set(pairs)) < len(pairs):
+                    continue
+                first = await _get(session, url)
+                again = await _get(session, f"{base}?{'&'.join(reversed(pairs))}")
+                assert (again[0], again[1]) == (first[0], first[1]), url
+                compared += 1
+        return compared
+
+    urls = [url for site in farm.truth["sites"] if not site["down"] for url in site["pages"] if "?" in url]
+    assert asyncio.run(both_orders(urls[:200])) > 0
+
+
 async def _follow(session: aiohttp.ClientSession, url: str) -> tuple[int, bytes, list[str]]:
     """GET with redirects followed by hand (at most 10): final status, body and the Location chain."""
     chain: list[str] = []

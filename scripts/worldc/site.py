@@ -140,6 +140,8 @@ class Site:
         self._place_faults()
         self._build_pages()
         self.lower = {key.lower(): answer for key, answer in self.routes.items()} if self.family.iis else {}
+        # A real PHP/ASP/JSP server reads query parameters in any order: ?id=5&classid=2 is ?classid=2&id=5.
+        self.by_params = {_params_key(key): answer for key, answer in self.routes.items() if "?" in key}
 
     # ---- faults ----
     def _next(self) -> int:
@@ -393,6 +395,10 @@ class Site:
         found = self.routes.get(key)
         if found is None and self.lower:
             found = self.lower.get(key.lower())
+        if found is None and "?" in key:
+            found = self.by_params.get(_params_key(key))
+            if found is None and self.lower:
+                found = self.by_params.get(_params_key(key.lower()))
         if found is None:
             found = self._dynamic(key)
         return found
@@ -428,6 +434,12 @@ class Site:
         html, doc = rendered
         node = Node("", "other", "", None, None, doc.links, doc.base)
         return Answer(200, self._encode(html), self.family.content_type(), node=node, trap=True)
+
+
+def _params_key(key: str) -> str:
+    """A key with its query parameters in a fixed order, as a server that reads them by name sees it."""
+    path, _, query = key.partition("?")
+    return path + "?" + "&".join(sorted(query.split("&")))
 
 
 def _resource(key: str) -> Answer:
