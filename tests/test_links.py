@@ -48,6 +48,15 @@ def _by_url(links: list[Link]) -> dict[str, Link]:
     return {link.url: link for link in links}
 
 
+def test_an_address_a_script_builds_is_no_link() -> None:
+    """A jump-to-page button concatenates its literal with a number: the literal alone is no address."""
+    html = ("<html><body><a onclick=\"location.href='list.shtml?page='+document.getElementById('n').value\">"
+            "跳转</a><span onclick=\"window.open('list.shtml?page=2')\">第2页</span>"
+            "<span onclick='window.open( \"/show.php?id=\" + 7)'>x</span></body></html>")
+    links = _by_url(extract_links(html, "http://www.mzs.gov.cn/bm/list.shtml", site_host="www.mzs.gov.cn"))
+    assert list(links) == ["http://www.mzs.gov.cn/bm/list.shtml?page=2"]
+
+
 def test_trs_list_page_links() -> None:
     links = _by_url(
         extract_links(

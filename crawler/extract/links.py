@@ -57,10 +57,11 @@ _TRS_PRE_PAGE = re.compile(r"\bprePage\s*=\s*['\"]([\w.-]+)['\"]")
 _TRS_FILE_EXT = re.compile(r"\bfileExt\s*=\s*['\"](\w+)['\"]")
 _HANWEB_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
 _HANWEB_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>", re.DOTALL | re.IGNORECASE)
+# A literal followed by "+" is the start of an address the script builds ('list.shtml?page='+n): no link.
 _SCRIPT_LOCATION = re.compile(
-    r"(?:window\.|document\.|self\.|top\.)?location(?:\.href)?\s*=\s*['\"]([^'\"]+)['\"]"
-    r"|window\.open\(\s*['\"]([^'\"]+)['\"]"
-    r"|location\.(?:assign|replace)\(\s*['\"]([^'\"]+)['\"]"
+    r"(?:window\.|document\.|self\.|top\.)?location(?:\.href)?\s*=\s*['\"]([^'\"]+)['\"](?!\s*\+)"
+    r"|window\.open\(\s*['\"]([^'\"]+)['\"](?!\s*\+)"
+    r"|location\.(?:assign|replace)\(\s*['\"]([^'\"]+)['\"](?!\s*\+)"
 )
 
 
