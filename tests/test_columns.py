@@ -448,3 +448,23 @@ def test_a_menu_named_by_any_nav_token_is_the_navigation() -> None:
             "</ul></li></ul></div></body></html>")
     found = {(ref.name, ref.level) for ref in find_columns(html, "http://a.gov.cn/")}
     assert found == {("新闻中心", 1), ("图片新闻", 2)}
+
+
+def test_a_list_its_own_script_holds_as_data_is_read() -> None:
+    """A 站群 platform's column: an empty <ul> that a script fills from an array of objects."""
+    html = ('<html><body><div class="position">当前位置：首页 &gt; 财政资金</div><ul id="list"></ul><script>'
+            'var data=[{"title":"医疗保障项目资金使用情况公示","url":"./202609/a1.shtml",'
+            '"time":"[2026-09-03]"},\n'
+            '{"title":"2026年部门预算公开","url":"./202601/b2.shtml","time":"[2026-01-16]","top":1}];\n'
+            "var pager={size:15, url:'list.shtml'}; var html='';"
+            "for(var i=0;i<data.length;i++)"
+            "{html+='<li><a href=\"'+data[i].url+'\">'+data[i].title+'</a></li>';}"
+            "</script></body></html>")
+    url, today = "http://www.mzs.gov.cn/bm/czzj/list.shtml", datetime.date(2026, 12, 6)
+    listing = parse_column_listing(html, url, today=today)
+    assert [(entry.url, entry.date) for entry in listing.entries] == [
+        ("http://www.mzs.gov.cn/bm/czzj/202609/a1.shtml", datetime.date(2026, 9, 3)),
+        ("http://www.mzs.gov.cn/bm/czzj/202601/b2.shtml", datetime.date(2026, 1, 16))]
+    # A JavaScript literal that is no JSON (unquoted keys) is left alone.
+    unquoted = html.replace('"title"', "title").replace('"url"', "url")
+    assert parse_column_listing(unquoted, url, today=today).entries == []

@@ -492,7 +492,10 @@ def parse_column_listing(
     rows = _list_rows(list(_rows(tree, base, today, skip_nav=True)))
     for fragment in script_fragments(scripts):
         rows += list(_rows(fragment, base, today, skip_nav=False))
-    entries = list({row.url: ListEntry(url=row.url, title=row.title, date=row.date) for row in rows}.values())
+    found = {row.url: ListEntry(url=row.url, title=row.title, date=row.date) for row in rows}
+    for entry in _script_data_entries(scripts, base, today):
+        found.setdefault(entry.url, entry)
+    entries = list(found.values())
     body = tree.find("body")
     content_text = "" if body is None else element_text(body)
     return Listing(
@@ -554,6 +557,24 @@ def _data_pages(url: str, total: int | None) -> list[str]:
         return []
     head, tail = url[: match.start(2)], url[match.end(2) :]
     return [f"{head}{number}{tail}" for number in range(2, min(total, _DATA_MAX_PAGES) + 1)]
+
+
+# An array of objects a page's own script holds and renders itself: var data=[{"title":…,"url":…,"time":…}].
+_SCRIPT_ARRAY = re.compile(r"=\s*\[\s*\{")
+
+
+def _script_data_entries(scripts: str, base: str, today: datetime.date) -> list[ListEntry]:
+    """Entries of a list the page carries as data in an inline script (a 站群 platform's list, rendered
+    in the browser): JSON objects with an address and a title, read like a data address's answer."""
+    decoder = json.JSONDecoder()
+    entries: list[ListEntry] = []
+    for match in _SCRIPT_ARRAY.finditer(scripts):
+        try:
+            data, _ = decoder.raw_decode(scripts, scripts.index("[", match.start()))
+        except ValueError:
+            continue  # a JavaScript literal that is no JSON (unquoted keys, single quotes)
+        entries += [entry for record in _records(data) if (entry := _data_entry(record, base, today))]
+    return entries
 
 
 def parse_data_listing(text: str, base_url: str, *, today: datetime.date) -> Listing | None:
