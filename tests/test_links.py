@@ -57,6 +57,22 @@ def test_an_address_a_script_builds_is_no_link() -> None:
     assert list(links) == ["http://www.mzs.gov.cn/bm/list.shtml?page=2"]
 
 
+def test_a_jump_menus_options_are_links() -> None:
+    html = ("<html><body>"
+            "<select name='sldd' onchange='location.href=this.options[this.selectedIndex].value;'>"
+            "<option value='list_3_1.html' selected>1</option>"
+            "<option value='list_3_2.html'>2</option></select>"
+            "<select onchange=\"window.open(this.value)\"><option value=''>--友情链接--</option>"
+            "<option value='http://www.sc.gov.cn/'>四川省人民政府</option></select>"
+            "<select onchange=\"location.href='list.asp?page='+this.value\">"
+            "<option value='2'>2</option></select>"
+            "<select name='type'><option value='news.html'>新闻</option></select></body></html>")
+    links = _by_url(extract_links(html, "http://www.mzs.gov.cn/a/xwzx/", site_host="www.mzs.gov.cn"))
+    assert sorted(links) == ["http://www.mzs.gov.cn/a/xwzx/list_3_1.html",
+                             "http://www.mzs.gov.cn/a/xwzx/list_3_2.html", "http://www.sc.gov.cn/"]
+    assert links["http://www.sc.gov.cn/"].kind == "external"
+
+
 def test_trs_list_page_links() -> None:
     links = _by_url(
         extract_links(
@@ -185,6 +201,17 @@ def test_classify_response(case: tuple[int, str, str, str, tuple[str, ...], Link
     status, url, body, content_type, redirects, expected = case
     text = _read(body) if body.endswith(".html") else body
     assert classify_response(status, url, text, content_type, redirects) == expected
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ("<script>alert('该信息不存在或已被删除！');location.href='/';</script>", "soft404"),
+    ('<html><body><script>alert("参数错误");history.back();</script></body></html>', "soft404"),
+    # A script that only sends the reader on (a home page's redirect), or says something else, is no error.
+    ("<script>window.location.href='/zwgk/index.html';</script>", None),
+    ("<script>alert('请输入关键字');location.href='/';</script>", None),
+])
+def test_a_tiny_page_whose_script_says_the_item_is_gone_is_a_soft_404(body: str, error: str | None) -> None:
+    assert classify_response(200, "http://a.gov.cn/show.asp?id=9", body, HTML).error == error
 
 
 def test_short_page_with_numbers_is_not_soft404() -> None:

@@ -48,6 +48,8 @@ ERROR_PAGES = [
     pytest.param("<div class='box'><h3>温馨提示</h3><p>该信息不存在或已过期。</p></div>", id="expired"),
     pytest.param("<table><tr><td><img src='/images/404.png'></td><td>您访问的页面不存在</td></tr></table>",
                  id="image-and-phrase"),
+    pytest.param("<div class='tips'><h3>提示信息</h3><p>参数错误！</p><a href='/'>返回首页</a></div>",
+                 id="bad-parameter"),
 ]
 
 

@@ -291,6 +291,20 @@ def script_data_urls(html_text: str, base_url: str) -> list[str]:
     return urls
 
 
+def jump_menu_urls(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
+    """(option, href) of a jump menu: a <select> whose onchange goes to the chosen option's value (a
+    pager's "第N页" menu, a 友情链接 list). Values that are no address (请选择 = "", "0", a page number
+    the script appends to its own address) are left out."""
+    for select in tree.iter("select"):
+        handler = select.get("onchange") or ""
+        if "location" not in handler and "window.open" not in handler:
+            continue
+        for option in select.iter("option"):
+            value = (option.get("value") or "").strip()
+            if "/" in value or "." in value:
+                yield option, value
+
+
 def onclick_urls(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
     """(element, href) for `location.href='…'` / `window.open('…')` in onclick handlers."""
     for element in tree.xpath("//*[@onclick]"):
@@ -359,6 +373,8 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
 
     for element, href in onclick_urls(tree):
         add(href, None, element, element_text(element), None)
+    for option, href in jump_menu_urls(tree):
+        add(href, None, option, element_text(option), None)
 
     scripts = script_texts(tree)
     body = tree.find("body")
@@ -385,6 +401,7 @@ _SOFT404_PHRASES = re.compile(
     r"下线|过期|失效)|不存在或已(?:被)?(?:删除|过期|撤销|下线)|"
     r"找不到(?:该|您要的|你要的|所请求的)?(?:页面|网页)|页面已(?:被)?删除|"
     r"已被删除|已经删除|已撤稿|页面出错|出错了|错误页面|访问的页面不存在|无法找到(?:该)?页面|"
+    r"参数(?:错误|有误|不正确)|无此(?:信息|文章|记录|内容)|"
     r"not\s+found|page\s+(?:cannot|could\s+not)\s+be\s+found|404\s*(?:error|错误)",
     re.IGNORECASE,
 )
@@ -400,6 +417,8 @@ _ERROR_PAGE_PATH = re.compile(
     re.IGNORECASE,
 )
 _REDIRECT_STUB = re.compile(r"http-equiv\s*=\s*['\"]?refresh|location(?:\.href)?\s*=|location\.replace", re.I)
+# The message box of a page that is only a script: alert('该信息不存在或已被删除！');history.back();
+_ALERT = re.compile(r"\balert\(\s*['\"]([^'\"]{2,120})['\"]\s*\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,6 +498,9 @@ def _soft404(
         or len(text.replace(" ", "")) >= SOFT404_MIN_TEXT_CHARS
     ):
         return False
+    # A tiny page whose script tells the reader the item is gone, then sends them back or home.
+    if any(_is_error_message(message) for message in _ALERT.findall(body_text)):
+        return True
     # A tiny page that only redirects, frames or shows an image is not an error page.
     has_content = tree.xpath("//frameset|//iframe|//frame|//img|//embed|//object|//video|//table|//form")
     return not has_content and _REDIRECT_STUB.search(body_text) is None
