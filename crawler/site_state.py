@@ -283,15 +283,42 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str],
     columns: dict[str, list[ColumnState]] = {}
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}]}}
     fields = ["site_id", "url", "name", "type", "level", "latest_date", "entries", "empty"]
-    for source in _stream(client, _index(prefix, "columns"), query, fields):
+    sources = list(_stream(client, _index(prefix, "columns"), query, fields))
+    # A list that shows entries but no dates: its items' publish dates are on their own pages.
+    undated = [source["url"] for source in sources
+               if source.get("latest_date") is None and int(source.get("entries") or 0) > 0]
+    from_articles = _newest_article_dates(client, prefix, site_ids, undated, point) if undated else {}
+    for source in sources:
         column_class = _column_class(source.get("type"))
-        latest = _date(source.get("latest_date"))
+        latest = _date(source.get("latest_date")) or from_articles.get(source["url"])
         empty = bool(source.get("empty"))
         columns.setdefault(source["site_id"], []).append(ColumnState(
             name=str(source.get("name") or ""), url=source["url"], type=column_class.value,
             level=int(source.get("level") or 0), latest_date=latest, entries=int(source.get("entries") or 0),
             stale=is_stale(latest, column_class, point.as_of), empty=empty))
     return columns
+
+
+def _newest_article_dates(client: Elasticsearch, prefix: str, site_ids: list[str], column_urls: list[str],
+                          point: CheckPoint) -> dict[str, date]:
+    """The newest publish date (by the check point's day) of the articles stored for each given column."""
+    index = _index(prefix, "pages")
+    if not client.indices.exists(index=index):
+        return {}
+    newest: dict[str, date] = {}
+    for start in range(0, len(column_urls), 1000):
+        urls = column_urls[start:start + 1000]
+        query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"terms": {"column_url": urls}},
+                                     {"term": {"page_kind": "article"}},
+                                     {"range": {"pub_date": {"lte": point.as_of.isoformat()}}}]}}
+        answer = client.search(index=index, query=query, size=0, aggs={
+            "by_column": {"terms": {"field": "column_url", "size": len(urls)},
+                          "aggs": {"newest": {"max": {"field": "pub_date"}}}}})
+        for bucket in answer.get("aggregations", {}).get("by_column", {}).get("buckets", []):
+            day = _date(bucket["newest"].get("value_as_string")) if bucket["newest"].get("value") else None
+            if day is not None:
+                newest[bucket["key"]] = day
+    return newest
 
 
 def _page_fetches(client: Elasticsearch, prefix: str, urls: list[str], point: CheckPoint, *,

@@ -1,14 +1,22 @@
 """A column is a page whose content is a list of entries, however the site links it: an old county site
-whose menu is a bare <table> (no nav/menu markup, no "更多" blocks) still has its columns judged."""
+whose menu is a bare <table> (no nav/menu markup, no "更多" blocks) still has its columns judged; and a list
+that shows no dates is dated by its items' own pages."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from crawler import es_schema
+from crawler.items import ColumnItem, PageItem
+from crawler.site_state import CheckPoint, RegisteredSite, build_site_states
+from pipelines.indexing import to_action
 from tests.conftest import crawl_and_report, page_server
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from elasticsearch import Elasticsearch
 
     from tests.conftest import Env
 
@@ -57,3 +65,31 @@ def test_lists_linked_from_a_bare_table_menu_are_columns(env: Env, tmp_path: Pat
         f"{slug}/index.htm": (f"2026-{month:02d}-10", 10) for slug, _, month in _COLUMNS}
     # A policy column last updated in January is stale at any later date of the year (six months).
     assert columns["zcwj/index.htm"]["stale"] is True
+
+
+def test_a_list_without_dates_is_dated_by_its_articles(env: Env, es_client: Elasticsearch) -> None:
+    es_schema.install_templates(es_client, env.es_prefix)
+    site = RegisteredSite(site_id="5100000095", name="测试县人民政府", url="http://www.csx.gov.cn/",
+                          region="成都市", level="county")
+    checked = datetime(2026, 12, 6, 2, tzinfo=UTC)
+
+    def column(path: str, entries: int) -> ColumnItem:
+        return ColumnItem(site_id=site.site_id, url=f"{site.url}{path}", name=path, type="notice", level=1,
+                          checked_at=checked, entries=entries, stale=True, empty=entries == 0)
+
+    def article(path: str, number: int, day: date) -> PageItem:
+        return PageItem(site_id=site.site_id, url=f"{site.url}{path}{number}.html", status=200,
+                        fetched_at=checked, page_kind="article", column_url=f"{site.url}{path}", pub_date=day)
+
+    records = [column("fresh/", 3), column("old/", 2), column("none/", 0),
+               article("fresh/", 1, date(2026, 11, 30)), article("fresh/", 2, date(2026, 3, 1)),
+               article("fresh/", 3, date(2027, 1, 1)),  # a date after the check point's day is no date
+               article("old/", 1, date(2025, 12, 1))]
+    for record in records:
+        action = to_action(record, env.es_prefix)
+        es_client.index(index=action["_index"], id=action["_id"], document=action["_source"], refresh=True)
+    [state] = build_site_states(es_client, env.es_prefix, [site], CheckPoint.at(date(2026, 12, 6), checked))
+    judged = {column.url.removeprefix(site.url): (column.latest_date, column.stale)
+              for column in state.columns}
+    assert judged == {"fresh/": (date(2026, 11, 30), False), "old/": (date(2025, 12, 1), True),
+                      "none/": (None, True)}
