@@ -696,6 +696,8 @@ class _ColumnRead:
 # A plain link of the home page (no menu or "更多" block its markup names) leads to a column when the page's
 # content is a list with at least this many dated entries: an old site's menu in a bare <table>.
 _FOUND_LIST_MIN_DATED = 3
+# A search's results (a home page's 热门搜索 links) list dated items too, but are no column.
+_SEARCH_PAGE = re.compile(r"search|[?&](?:keywords?|kw|q|query|wd|searchword)=", re.IGNORECASE)
 
 
 def _page_or_found_column(page: _Page, plans: dict[str, OutLink], item: PageItem, *, from_home: bool,
@@ -705,7 +707,7 @@ def _page_or_found_column(page: _Page, plans: dict[str, OutLink], item: PageItem
     page: deeper, a list page reached as a plain page is more often a later page of a column's list."""
     _read_page(page, plans, item, looks_article=looks_article, listing_date=listing_date)
     nothing = _ColumnRead(items=[], entries=0, column_url=None)
-    if not from_home or item.page_kind != "other":
+    if not from_home or item.page_kind != "other" or _SEARCH_PAGE.search(page.url):
         return nothing
     listing = parse_column_listing(page.tree, page.final_url, today=page.today)
     if sum(1 for entry in listing.entries if entry.date is not None) < _FOUND_LIST_MIN_DATED:
