@@ -284,13 +284,15 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str],
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}]}}
     fields = ["site_id", "url", "name", "type", "level", "latest_date", "entries", "empty"]
     sources = list(_stream(client, _index(prefix, "columns"), query, fields))
-    # A list that shows entries but no dates: its items' publish dates are on their own pages.
-    undated = [source["url"] for source in sources
-               if source.get("latest_date") is None and int(source.get("entries") or 0) > 0]
-    from_articles = _newest_article_dates(client, prefix, site_ids, undated, point) if undated else {}
+    # The newest item of a list is not always on its first page (a list in ascending order shows it on
+    # its last one), and a list may show no dates at all: its items' own pages say when they were
+    # published, so the column's newest date is the later of the two.
+    listed = [source["url"] for source in sources if int(source.get("entries") or 0) > 0]
+    from_articles = _newest_article_dates(client, prefix, site_ids, listed, point) if listed else {}
     for source in sources:
         column_class = _column_class(source.get("type"))
-        latest = _date(source.get("latest_date")) or from_articles.get(source["url"])
+        latest = max(filter(None, (_date(source.get("latest_date")), from_articles.get(source["url"]))),
+                     default=None)
         empty = bool(source.get("empty"))
         columns.setdefault(source["site_id"], []).append(ColumnState(
             name=str(source.get("name") or ""), url=source["url"], type=column_class.value,

@@ -1,6 +1,6 @@
 """A column is a page whose content is a list of entries, however the site links it: an old county site
 whose menu is a bare <table> (no nav/menu markup, no "更多" blocks) still has its columns judged; and a list
-that shows no dates is dated by its items' own pages."""
+that shows no dates, or shows its newest item only on a later page, is dated by its items' own pages."""
 
 from __future__ import annotations
 
@@ -34,7 +34,12 @@ def _page(title: str, body: str) -> str:
 
 def _body(path: str) -> str | None:
     if path in ("/", "/index.htm"):
-        return _page("测试县人民政府", "<table><tr><td>欢迎访问测试县人民政府网站。</td></tr></table>")
+        return _page("测试县人民政府", "<table><tr><td>欢迎访问测试县人民政府网站。热门搜索："
+                                 '<a href="/plus/search.php?keyword=防汛">防汛</a></td></tr></table>')
+    if path == "/plus/search.php":  # a search's results list dated items, but are no column
+        rows = "".join(f'<tr><td><a href="/tzgg/202610{day:02d}_{day}.htm">防汛工作通报</a></td>'
+                       f"<td>2024-06-{day:02d}</td></tr>" for day in range(1, 6))
+        return _page("搜索结果", f"<table>{rows}</table>")
     for slug, name, month in _COLUMNS:
         days = range(1, 11)
         if path == f"/{slug}/index.htm":
@@ -67,21 +72,25 @@ def test_lists_linked_from_a_bare_table_menu_are_columns(env: Env, tmp_path: Pat
     assert columns["zcwj/index.htm"]["stale"] is True
 
 
-def test_a_list_without_dates_is_dated_by_its_articles(env: Env, es_client: Elasticsearch) -> None:
+def test_a_column_is_as_new_as_its_newest_item(env: Env, es_client: Elasticsearch) -> None:
     es_schema.install_templates(es_client, env.es_prefix)
     site = RegisteredSite(site_id="5100000095", name="测试县人民政府", url="http://www.csx.gov.cn/",
                           region="成都市", level="county")
     checked = datetime(2026, 12, 6, 2, tzinfo=UTC)
 
-    def column(path: str, entries: int) -> ColumnItem:
+    def column(path: str, entries: int, shown: date | None = None) -> ColumnItem:
         return ColumnItem(site_id=site.site_id, url=f"{site.url}{path}", name=path, type="notice", level=1,
-                          checked_at=checked, entries=entries, stale=True, empty=entries == 0)
+                          checked_at=checked, latest_date=shown, entries=entries, stale=True,
+                          empty=entries == 0)
 
     def article(path: str, number: int, day: date) -> PageItem:
         return PageItem(site_id=site.site_id, url=f"{site.url}{path}{number}.html", status=200,
                         fetched_at=checked, page_kind="article", column_url=f"{site.url}{path}", pub_date=day)
 
+    # asc/ lists its oldest items first: its first page shows 2025-01-01, its newest item is on a later page.
     records = [column("fresh/", 3), column("old/", 2), column("none/", 0),
+               column("asc/", 15, date(2025, 1, 1)),
+               article("asc/", 1, date(2025, 1, 1)), article("asc/", 30, date(2026, 11, 20)),
                article("fresh/", 1, date(2026, 11, 30)), article("fresh/", 2, date(2026, 3, 1)),
                article("fresh/", 3, date(2027, 1, 1)),  # a date after the check point's day is no date
                article("old/", 1, date(2025, 12, 1))]
@@ -92,4 +101,4 @@ def test_a_list_without_dates_is_dated_by_its_articles(env: Env, es_client: Elas
     judged = {column.url.removeprefix(site.url): (column.latest_date, column.stale)
               for column in state.columns}
     assert judged == {"fresh/": (date(2026, 11, 30), False), "old/": (date(2025, 12, 1), True),
-                      "none/": (None, True)}
+                      "none/": (None, True), "asc/": (date(2026, 11, 20), False)}
