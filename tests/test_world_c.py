@@ -460,6 +460,8 @@ def test_letters_and_overdue(farm: RunningFarm, crawled: dict[str, dict[str, Any
             assert (message["answered_at"] or "暂无回复") in text
             asked = date.fromisoformat(message["asked_at"])
             assert site["pages"][message["url"]]["pub_date"] == message["asked_at"]
+            # Nothing was asked or answered after today (a reply date in the future is no reply).
+            assert max(message["asked_at"], message["answered_at"] or "") <= farm.truth["as_of"], message
             if message["overdue"]:
                 assert (as_of - asked).days >= 89
             letters += 1

@@ -400,8 +400,12 @@ def _fill_letters(model: SiteModel, column: Column, fault_rate: float) -> None:
         window = [m for m in column.messages if months_before(today, 12) < m.asked <= months_before(today, 3)]
         if len(window) >= 2:
             window[0].answered, window[0].status = None, "未回复"
-            window[1].answered = window[1].asked + timedelta(days=120)
-            window[1].status = "已办结"
+            # Answered 120 days after it was asked: only a letter old enough, or the reply would lie in
+            # the future (a reply date after today is no reply).
+            old_enough = [m for m in window[1:] if m.asked + timedelta(days=120) <= today]
+            if old_enough:
+                old_enough[0].answered = old_enough[0].asked + timedelta(days=120)
+                old_enough[0].status = "已办结"
     del fault_rate
 
 
