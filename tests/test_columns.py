@@ -417,6 +417,23 @@ def test_a_column_with_side_blocks_is_no_channel() -> None:
     assert not is_channel(blocks[:1], empty)
 
 
+def test_a_channel_whose_only_sub_column_is_empty_is_still_a_channel() -> None:
+    """The box says 暂无内容: that is its sub-column's emptiness, not the page's. A column whose own list
+    says 暂无信息 beside a side box (empty or not) stays an (empty) column."""
+    box = ("<div class='box'><div class='box-title'><h3><a href='/Category_79/Index.aspx'>办事指南</a></h3>"
+           "<span class='more'><a href='/Category_79/Index.aspx'>更多&gt;&gt;</a></span></div>"
+           "<ul><li class='none'>暂无内容</li></ul></div>")
+    url = "http://a.gov.cn/Category_4/Index.aspx"
+    html = (f"<html><body><div class='main'><div class='position'>当前位置：<a href='/'>首页</a> &gt; "
+            f"<a href='/Category_4/Index.aspx'>政务服务</a></div><div class='channel'><h2>政务服务</h2>{box}"
+            "</div></div></body></html>")
+    assert is_channel(channel_blocks(html, url), parse_column_listing(html, url, today=TODAY))
+    for side in (box, _block("rdxw", "热点新闻", 3)):
+        column = (f"<html><body><div class='list'><h2>通知公告</h2><ul><li>暂无信息</li></ul></div>"
+                  f"<div class='side'>{side}</div></body></html>")
+        assert not is_channel(channel_blocks(column, url), parse_column_listing(column, url, today=TODAY))
+
+
 def test_a_landing_page_of_one_block_is_a_channel() -> None:
     html = f"<html><body><div class='channel'>{_block('ldxx', '咨询投诉', 6)}</div></body></html>"
     blocks = channel_blocks(html, "http://a.gov.cn/hdjl/index.html")

@@ -297,6 +297,7 @@ class Listing:
     next_pages: list[str]
     placeholder: bool
     body_text_chars: int
+    placeholders: int = 0  # how many placeholders the page shows (a channel's empty box has its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,6 +503,7 @@ def parse_column_listing(
         entries=entries,
         next_pages=_next_pages(tree, base, base_url, scripts),
         placeholder=_PLACEHOLDER.search(content_text) is not None,
+        placeholders=len(_PLACEHOLDER.findall(content_text)),
         body_text_chars=_body_text_chars(tree),
     )
 
@@ -716,6 +718,7 @@ class ChannelBlock:
 
     column: ColumnRef
     urls: frozenset[str]
+    placeholders: int = 0  # placeholders in the box the "更多" link heads (its list is empty: 暂无内容)
 
 
 _BLOCK_CLIMB_LIMIT = 4
@@ -736,6 +739,18 @@ def _block_of(more: HtmlElement, target: str, base: str) -> tuple[HtmlElement, f
     return None
 
 
+def _box_placeholders(more: HtmlElement) -> int:
+    """The placeholders of the box a "更多" link heads: its nearest ancestor holding a list (ul, ol,
+    table, dl), so a sub-column box that says 暂无内容 has them and the page's own list has not."""
+    for depth, ancestor in enumerate(more.iterancestors()):
+        if depth >= _BLOCK_CLIMB_LIMIT or ancestor.tag == "body":
+            return 0
+        if ancestor.find(".//ul") is not None or ancestor.find(".//ol") is not None \
+                or ancestor.find(".//table") is not None or ancestor.find(".//dl") is not None:
+            return len(_PLACEHOLDER.findall(element_text(ancestor)))
+    return 0
+
+
 def channel_blocks(tree_or_html: HtmlElement | str | bytes, base_url: str) -> list[ChannelBlock]:
     """The "更多" blocks outside the navigation of a page, one per sub-column they lead to.
 
@@ -754,18 +769,25 @@ def channel_blocks(tree_or_html: HtmlElement | str | bytes, base_url: str) -> li
         if url is None or url == page or url in blocks or in_nav(anchor):
             continue
         found = _block_of(anchor, url, base)
+        placeholders = _box_placeholders(anchor)
         name = _heading_for(anchor)
-        if found is not None and name:
-            blocks[url] = ChannelBlock(ColumnRef(name=name, url=url, level=2), found[1])
+        if (found is not None or placeholders) and name:
+            # A box whose list is empty (暂无内容) links nothing but its sub-column: a block all the same.
+            urls = found[1] if found is not None else frozenset()
+            blocks[url] = ChannelBlock(ColumnRef(name=name, url=url, level=2), urls,
+                                       placeholders=placeholders)
     return list(blocks.values())
 
 
 def is_channel(blocks: Sequence[ChannelBlock], listing: Listing) -> bool:
     """A page whose list entries lie mostly in "更多" blocks of sub-columns: two blocks or more (entries
-    or not), or one block holding entries on a page without a placeholder of its own (an empty column
-    with a side block of news is still a column)."""
+    or not), one block holding entries on a page without a placeholder of its own (an empty column
+    with a side block of news is still a column), or one block whose own box holds every placeholder
+    the page shows (a channel whose only sub-column is empty: the emptiness is the sub-column's)."""
     entries = listing.entries
-    if len(blocks) < CHANNEL_MIN_BLOCKS and not (blocks and entries and not listing.placeholder):
+    empty_box = len(blocks) == 1 and not entries and 0 < listing.placeholders <= blocks[0].placeholders
+    if len(blocks) < CHANNEL_MIN_BLOCKS and not empty_box \
+            and not (blocks and entries and not listing.placeholder):
         return False
     inside = frozenset().union(*(block.urls for block in blocks))
     return sum(entry.url in inside for entry in entries) >= CHANNEL_ENTRY_SHARE * len(entries)
