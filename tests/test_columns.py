@@ -269,10 +269,10 @@ def test_empty_columns(sample: str, placeholder: bool, empty: bool) -> None:
 
 def test_empty_across_pages() -> None:
     entry = ListEntry(url="http://a/1.html", title="标题标题", date=None)
-    blank = Listing(entries=[], next_pages=[], placeholder=False, body_text_chars=0)
+    blank = Listing(entries=[], next_pages=[], placeholders=0, body_text_chars=0)
     assert (
         is_empty_listing(
-            [blank, Listing(entries=[entry], next_pages=[], placeholder=False, body_text_chars=0)]
+            [blank, Listing(entries=[entry], next_pages=[], placeholders=0, body_text_chars=0)]
         )
         is False
     )
@@ -413,7 +413,7 @@ def test_a_column_with_side_blocks_is_no_channel() -> None:
     assert len(blocks) == 2
     listing = parse_column_listing(html, "http://a.gov.cn/tzgg/index.html", today=TODAY)
     assert not is_channel(blocks, listing)
-    empty = Listing(entries=[], next_pages=[], placeholder=True, body_text_chars=10)
+    empty = Listing(entries=[], next_pages=[], placeholders=1, body_text_chars=10)
     assert not is_channel(blocks[:1], empty)
 
 

@@ -290,14 +290,18 @@ class ListEntry:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """A parsed column page: its entries, further list pages, whether it only shows a placeholder
-    ("暂无信息"), and how many characters of body text it has outside navigation and links."""
+    """A parsed column page: its entries, further list pages, how many placeholders ("暂无信息") it shows,
+    and how many characters of body text it has outside navigation and links."""
 
     entries: list[ListEntry]
     next_pages: list[str]
-    placeholder: bool
+    placeholders: int  # a channel's empty sub-column box has its own
     body_text_chars: int
-    placeholders: int = 0  # how many placeholders the page shows (a channel's empty box has its own)
+
+    @property
+    def placeholder(self) -> bool:
+        """The page shows a placeholder somewhere."""
+        return self.placeholders > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,7 +506,6 @@ def parse_column_listing(
     return Listing(
         entries=entries,
         next_pages=_next_pages(tree, base, base_url, scripts),
-        placeholder=_PLACEHOLDER.search(content_text) is not None,
         placeholders=len(_PLACEHOLDER.findall(content_text)),
         body_text_chars=_body_text_chars(tree),
     )
@@ -599,7 +602,7 @@ def parse_data_listing(text: str, base_url: str, *, today: datetime.date) -> Lis
                 if total is None and _DATA_TOTAL_PAGES_KEY.match(key) and isinstance(value, int):
                     total = value
         return Listing(entries=list(entries.values()), next_pages=_data_pages(base, total),
-                       placeholder=False, body_text_chars=0)
+                       placeholders=0, body_text_chars=0)
     fragments = hanweb_fragments(stripped)
     if not fragments and "<datastore" not in stripped[:2000].lower():
         return None
@@ -607,7 +610,7 @@ def parse_data_listing(text: str, base_url: str, *, today: datetime.date) -> Lis
     total_match = _XML_TOTAL_PAGES.search(stripped)
     return Listing(entries=list({row.url: ListEntry(row.url, row.title, row.date) for row in rows}.values()),
                    next_pages=_data_pages(base, int(total_match.group(1)) if total_match else None),
-                   placeholder=False, body_text_chars=0)
+                   placeholders=0, body_text_chars=0)
 
 
 def is_empty_listing(pages: Listing | Sequence[Listing]) -> bool:
