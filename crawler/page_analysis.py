@@ -713,7 +713,7 @@ def _page_or_found_column(page: _Page, plans: dict[str, OutLink], item: PageItem
     if sum(1 for entry in listing.entries if entry.date is not None) < _FOUND_LIST_MIN_DATED:
         return nothing
     read = _column(page, plans, first_page=True, column_url=None, column_name=None, column_level=None,
-                   title=item.title)
+                   title=item.title, own_list=listing)
     if read.no_list:
         return nothing
     item.list_entries, item.column_url = read.entries, read.column_url
@@ -768,10 +768,12 @@ def _column(
     column_level: int | None,
     title: str,
     data: Listing | None = None,
+    own_list: Listing | None = None,
 ) -> _ColumnRead:
     """A column list page: entries, pagination, sub-columns, messages, and on page 1 the ColumnItem.
 
     `data` is the list of a JSON or XML answer (a column's data address), read instead of the page.
+    `own_list`: the page's own list, when the caller has parsed it already.
     """
     first_url = canonical(column_url or page.url)
     crumb = breadcrumb(page.tree, page.base, page.site)
@@ -785,7 +787,7 @@ def _column(
         overrides=page.overrides,
         url=first_url,
     )
-    listing = data or parse_column_listing(page.tree, page.final_url, today=page.today)
+    listing = data or own_list or parse_column_listing(page.tree, page.final_url, today=page.today)
     if first_page and data is None:
         blocks = channel_blocks(page.tree, page.final_url)
         if is_channel(blocks, listing):
