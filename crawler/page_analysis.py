@@ -377,10 +377,16 @@ def _same_host(url: str, host: str) -> bool:
     return found == host.lower().removeprefix("www.")
 
 
-def is_home(url: str, site: Site) -> bool:
+def _is_home(url: str, site: Site) -> bool:
     """The URL is the site's home page (its host, no query, / or an index page)."""
     parts = urlsplit(url)
     return _same_host(url, site.host) and not parts.query and parts.path in _HOME_PATHS
+
+
+def sent_home(requested: str, final: str, site: Site) -> bool:
+    """A request for another page of the site ended on its home page: the page is gone (a soft 404),
+    whether a crawled page or a link check, by an HTTP redirect or a meta refresh."""
+    return not _is_home(requested, site) and _is_home(final, site)
 
 
 def breadcrumb(tree: HtmlElement, base: str, site: Site) -> _Breadcrumb:
@@ -398,7 +404,7 @@ def breadcrumb(tree: HtmlElement, base: str, site: Site) -> _Breadcrumb:
     links: dict[str, str] = {}
     for anchor in element.iter("a"):
         url = absolute_url(anchor.get("href"), base)
-        if url is not None and _same_host(url, site.host) and not is_home(url, site):
+        if url is not None and _same_host(url, site.host) and not _is_home(url, site):
             links.setdefault(url, element_text(anchor))
     names = tuple(links.values())
     trail = [label for label in labels if label not in _ARTICLE_CRUMB_WORDS]
@@ -475,7 +481,7 @@ def _sub_columns(tree: HtmlElement, base: str, site: Site, exclude: set[str]) ->
         if is_main is None:
             # The site's main navigation carries a home link; a column's own sub-menu does not.
             is_main = main_menus[menu] = any(
-                (link := absolute_url(a.get("href"), base)) is not None and is_home(link, site)
+                (link := absolute_url(a.get("href"), base)) is not None and _is_home(link, site)
                 for a in menu.iter("a")
             )
         if not is_main:
@@ -921,7 +927,7 @@ def _is_soft404(*, status: int, url: str, final_url: str, text: str, tree: HtmlE
     a missing page, an error phrase being all the page says beyond the template, or an error page by
     its own looks (classify_response: error title, short error body, error path)."""
     redirected = canonical(url) != canonical(final_url)
-    if redirected and not is_home(url, site) and is_home(final_url, site):
+    if redirected and sent_home(url, final_url, site):
         return True
     if own is not None and template is not None:
         not_found = template.not_found

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from crawler.extract.links import canonical_url
-from crawler.page_analysis import PageAnalysis, analyze_page, not_found_features
+from crawler.page_analysis import PageAnalysis, analyze_page, not_found_features, sent_home
 from crawler.registry import Site
 from crawler.traps import ContentTraps, Repeat, not_found_url, split_by_own_pattern, url_pattern
 
@@ -94,6 +94,11 @@ def test_an_honest_404_teaches_nothing() -> None:
 def test_a_link_redirected_to_the_home_page_is_a_soft_404() -> None:
     analysis = _analyze(HOME, "http://127.0.9.1/content.jsp?id=9", final_url="http://127.0.9.1/")
     assert analysis.soft404
+    # The rule a link check applies too (the spider's _link_status): only another page sent home counts.
+    assert sent_home("http://127.0.9.1/content.jsp?id=9", "http://127.0.9.1/index.html", SITE)
+    assert not sent_home("http://127.0.9.1/", "http://127.0.9.1/index.html", SITE)
+    assert not sent_home("http://127.0.9.1/a.html", "http://127.0.9.1/b.html", SITE)
+    assert not sent_home("http://127.0.9.1/a.html", "http://www.sc.gov.cn/", SITE)
 
 
 def test_session_ids_are_not_part_of_a_page_url() -> None:

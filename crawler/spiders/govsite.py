@@ -37,9 +37,9 @@ from crawler.page_analysis import (
     analyze_page,
     count_on_first_seen,
     dead_column_item,
-    is_home,
     list_entries,
     not_found_features,
+    sent_home,
 )
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import OVER_BUDGET, Offer, retrying
@@ -488,7 +488,7 @@ class GovsiteSpider(scrapy.Spider):
         )
         site = self.sites.get(response.meta.get("site_id", ""))
         if outcome.ok and redirects and site is not None and response.meta.get("target_kind") == "page" \
-                and is_home(response.url, site) and not is_home(redirects[0], site):
+                and sent_home(redirects[0], response.url, site):
             outcome = LinkStatus(ok=False, status=response.status, error="soft404", confirmed=False)
         self._stat(f"govcrawl/links/checked/{outcome.error or 'ok'}")
         return outcome
