@@ -205,6 +205,7 @@ class OutLink:
     # The target shows the list of the column `column_url` (an iframe, a JSON or XML data address its
     # page loads): its answer is that column's first list page.
     lists_column: bool = False
+    framed: bool = False  # a page of the site the linking page shows in an iframe or frame (a part of it)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -511,6 +512,7 @@ def _merge_links(links: list[Link], plans: dict[str, OutLink]) -> list[OutLink]:
                     anchor_text=link.anchor_text,
                     column_url=plan.column_url if plan is not None else None,
                     listing_date=plan.listing_date if plan is not None else None,
+                    framed=link.framed,
                 )
             )
     out.extend(plan for url, plan in plans.items() if url not in seen)
@@ -1012,6 +1014,7 @@ def analyze_page(
     limits: PageLimits = DEFAULT_PAGE_LIMITS,
     template: SiteTemplate | None = None,
     lists_column: bool = False,
+    framed: bool = False,
     dictionaries: Dictionaries | None = None,
 ) -> PageAnalysis:
     """Read one fetched page once and return its PageItem, column/message items and out-links.
@@ -1022,7 +1025,9 @@ def analyze_page(
     iframe or data address the column page loads its list from) emits the ColumnItem; a failed
     (status >= 400) or soft-404 first column page emits it as dead (empty). A JSON or XML answer to a
     column request is read as a list (crawler.extract.columns.parse_data_listing). With `dictionaries` the
-    content checks run too (PageItem.content_issues, _read_content). Never raises on bad bytes.
+    content checks run too (PageItem.content_issues, _read_content). A `framed` page is one the linking
+    page shows in a frame: a part of that page (a home page's box), never a column found on its own.
+    Never raises on bad bytes.
     """
     first_column_page = page_kind == "column" and (
         column_url is None or canonical(column_url) == canonical(url) or lists_column
@@ -1125,8 +1130,9 @@ def analyze_page(
                 item.page_kind = "other"
                 _read_page(page, plans, item, looks_article=looks_article, listing_date=listing_date)
         else:
-            read = _page_or_found_column(page, plans, item, from_home=page_kind == "page" and depth == 1,
-                                         looks_article=looks_article, listing_date=listing_date)
+            read = _page_or_found_column(page, plans, item, looks_article=looks_article,
+                                         from_home=page_kind == "page" and depth == 1 and not framed,
+                                         listing_date=listing_date)
         if not item.title:
             item.title = page_title(tree, meta, site.name, article=item.page_kind == "article")
         links = _merge_links(extract_links(tree, final_url, site_host=site.host), plans)

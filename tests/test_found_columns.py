@@ -1,6 +1,7 @@
 """A column is a page whose content is a list of entries, however the site links it: an old county site
-whose menu is a bare <table> (no nav/menu markup, no "更多" blocks) still has its columns judged; and a list
-that shows no dates, or shows its newest item only on a later page, is dated by its items' own pages."""
+whose menu is a bare <table> (no nav/menu markup, no "更多" blocks) still has its columns judged, while a
+list the home page shows in an iframe is a box of the home page, not a column; and a list that shows no
+dates, or shows its newest item only on a later page, is dated by its items' own pages."""
 
 from __future__ import annotations
 
@@ -35,7 +36,13 @@ def _page(title: str, body: str) -> str:
 def _body(path: str) -> str | None:
     if path in ("/", "/index.htm"):
         return _page("测试县人民政府", "<table><tr><td>欢迎访问测试县人民政府网站。热门搜索："
-                                 '<a href="/plus/search.php?keyword=防汛">防汛</a></td></tr></table>')
+                                 '<a href="/plus/search.php?keyword=防汛">防汛</a></td></tr></table>'
+                                 '<iframe src="/inc/tzgg.htm" width="360" height="200"></iframe>')
+    if path == "/inc/tzgg.htm":  # the home page's notices box: the newest notices, shown in an iframe
+        items = "".join(f'<li><a href="/tzgg/202610{day:02d}_{day}.htm" target="_blank">通知公告第{day}期工作'
+                        f"情况通报</a><span>10-{day:02d}</span></li>" for day in range(10, 4, -1))
+        return (f'<html><head><meta charset="utf-8"><title>通知公告</title></head>'
+                f"<body><ul>{items}</ul></body></html>")
     if path == "/plus/search.php":  # a search's results list dated items, but are no column
         rows = "".join(f'<tr><td><a href="/tzgg/202610{day:02d}_{day}.htm">防汛工作通报</a></td>'
                        f"<td>2024-06-{day:02d}</td></tr>" for day in range(1, 6))

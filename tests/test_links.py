@@ -73,6 +73,18 @@ def test_a_jump_menus_options_are_links() -> None:
     assert links["http://www.sc.gov.cn/"].kind == "external"
 
 
+def test_a_page_of_the_site_shown_in_a_frame_is_marked_framed() -> None:
+    html = ('<html><body><iframe src="/inc/gsgg.html"></iframe><iframe src="http://map.example.com/x"></iframe>'
+            '<iframe src="/inc/ldjh.html"></iframe><a href="/inc/ldjh.html">领导讲话</a></body></html>')
+    links = _by_url(extract_links(html, "http://www.mzs.gov.cn/", site_host="www.mzs.gov.cn"))
+    assert {url: (link.kind, link.framed) for url, link in links.items()} == {
+        "http://www.mzs.gov.cn/inc/gsgg.html": ("page", True),
+        "http://map.example.com/x": ("frame", False),
+        # also an anchor: a page a reader is sent to, not only a part of this one
+        "http://www.mzs.gov.cn/inc/ldjh.html": ("page", False),
+    }
+
+
 def test_trs_list_page_links() -> None:
     links = _by_url(
         extract_links(

@@ -67,12 +67,14 @@ _SCRIPT_LOCATION = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """One out-link of a page; `url` is canonical and absolute, `in_nav` marks navigation/footer links."""
+    """One out-link of a page; `url` is canonical and absolute, `in_nav` marks navigation/footer links,
+    `framed` a page of the site shown inside this one (an iframe or frame source)."""
 
     url: str
     kind: LinkKind
     anchor_text: str
     in_nav: bool
+    framed: bool = False
 
 
 def parse_html(tree_or_html: HtmlElement | str | bytes) -> HtmlElement:
@@ -335,7 +337,8 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
     judged: dict[HtmlElement, bool] = {}
 
     def add(
-        href: str | None, kind: LinkKind | None, element: HtmlElement, text: str, nav: bool | None
+        href: str | None, kind: LinkKind | None, element: HtmlElement, text: str, nav: bool | None,
+        *, framed: bool = False,
     ) -> None:
         url = absolute_url(href, base)
         if url is None:
@@ -350,6 +353,7 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
             kind=kind or _anchor_kind(url, site_host),
             anchor_text=text,
             in_nav=in_nav(element, judged) if nav is None else nav,
+            framed=framed,
         )
 
     for element in tree.iter("a", "area", "img", "script", "link", "iframe", "frame", "embed"):
@@ -366,8 +370,8 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
             # A frame of the site's own is a page of it (a list shown in an iframe); another host's is
             # only checked.
             src = absolute_url(element.get("src"), base)
-            kind: LinkKind = "page" if src is not None and _same_site(src, site_host) else "frame"
-            add(element.get("src"), kind, element, "", None)
+            own = src is not None and _same_site(src, site_host)
+            add(element.get("src"), "page" if own else "frame", element, "", None, framed=own)
         elif tag == "embed":
             add(element.get("src"), None, element, "", None)
 

@@ -210,6 +210,8 @@ class GovsiteSpider(scrapy.Spider):
             meta["listing_date"] = link.listing_date.isoformat()
         if link.lists_column:
             meta["lists_column"] = True
+        if link.framed:
+            meta["framed"] = True
         if new_since is not None and crawl == "article":
             meta["govcrawl_new_since"] = dataclasses.replace(new_since, entries=frozenset()).record()
         method = "GET"
@@ -275,7 +277,8 @@ class GovsiteSpider(scrapy.Spider):
             listing_date=date.fromisoformat(listing) if listing else None, today=today_in_shanghai(),
             fetched_at=fetched_at, limits=self.page_limits,
             template=None if kind == "home" else self.traps.template(site.site_id, cycle),
-            lists_column=meta.get("lists_column", False), dictionaries=self.content_dictionaries,
+            lists_column=meta.get("lists_column", False), framed=meta.get("framed", False),
+            dictionaries=self.content_dictionaries,
         )
         page = analysis.page
         repeat = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis, home=kind == "home",
