@@ -278,21 +278,23 @@ def _column_class(value: object) -> ColumnClass:
         return ColumnClass.OTHER
 
 
-def _columns(client: Elasticsearch, prefix: str, site_ids: list[str],
-             point: CheckPoint) -> dict[str, list[ColumnState]]:
+def _columns(client: Elasticsearch, prefix: str, site_ids: list[str], point: CheckPoint,
+             messages: dict[str, list[MessageState]]) -> dict[str, list[ColumnState]]:
     columns: dict[str, list[ColumnState]] = {}
     query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}]}}
     fields = ["site_id", "url", "name", "type", "level", "latest_date", "entries", "empty"]
     sources = list(_stream(client, _index(prefix, "columns"), query, fields))
     # The newest item of a list is not always on its first page (a list in ascending order shows it on
     # its last one), and a list may show no dates at all: its items' own pages say when they were
-    # published, so the column's newest date is the later of the two.
+    # published, so the column's newest date is the later of the two. A letters column is updated by
+    # every reply it publishes, also to a letter listed on a later page: its newest message date counts.
     listed = [source["url"] for source in sources if int(source.get("entries") or 0) > 0]
     from_articles = _newest_article_dates(client, prefix, site_ids, listed, point) if listed else {}
+    from_messages = _newest_message_dates(messages, point)
     for source in sources:
         column_class = _column_class(source.get("type"))
-        latest = max(filter(None, (_date(source.get("latest_date")), from_articles.get(source["url"]))),
-                     default=None)
+        latest = max(filter(None, (_date(source.get("latest_date")), from_articles.get(source["url"]),
+                                   from_messages.get(source["url"]))), default=None)
         empty = bool(source.get("empty"))
         columns.setdefault(source["site_id"], []).append(ColumnState(
             name=str(source.get("name") or ""), url=source["url"], type=column_class.value,
@@ -320,6 +322,17 @@ def _newest_article_dates(client: Elasticsearch, prefix: str, site_ids: list[str
             day = _date(bucket["newest"].get("value_as_string")) if bucket["newest"].get("value") else None
             if day is not None:
                 newest[bucket["key"]] = day
+    return newest
+
+
+def _newest_message_dates(messages: dict[str, list[MessageState]], point: CheckPoint) -> dict[str, date]:
+    """The newest date (asked or answered, by the check point's day) of each column's stored messages."""
+    newest: dict[str, date] = {}
+    for site_messages in messages.values():
+        for message in site_messages:
+            for day in (message.asked_at, message.answered_at):
+                if day is not None and day <= point.as_of and day > newest.get(message.column_url, date.min):
+                    newest[message.column_url] = day
     return newest
 
 
@@ -489,9 +502,9 @@ def build_site_states(client: Elasticsearch, prefix: str, sites: list[Registered
     site_ids = [site.site_id for site in sites]
     probes = _probe_summaries(client, prefix, site_ids, point)
     homepages = _homepages(client, prefix, site_ids, point)
-    columns = _columns(client, prefix, site_ids, point)
-    links = _dead_links(client, prefix, site_ids, point)
     messages = _messages(client, prefix, site_ids)
+    columns = _columns(client, prefix, site_ids, point, messages)
+    links = _dead_links(client, prefix, site_ids, point)
     service = _service_pages(client, prefix, site_ids, columns)
     personal = _personal_data(client, prefix, site_ids, point)
     limited = _limited_pages(client, prefix, site_ids)

@@ -1,7 +1,8 @@
 """A column is a page whose content is a list of entries, however the site links it: an old county site
 whose menu is a bare <table> (no nav/menu markup, no "更多" blocks) still has its columns judged, while a
 list the home page shows in an iframe is a box of the home page, not a column; and a list that shows no
-dates, or shows its newest item only on a later page, is dated by its items' own pages."""
+dates, or shows its newest item only on a later page, is dated by its items' own pages (a letters column
+by its newest reply too)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from crawler import es_schema
-from crawler.items import ColumnItem, PageItem
+from crawler.items import ColumnItem, MessageItem, PageItem
 from crawler.site_state import CheckPoint, RegisteredSite, build_site_states
 from pipelines.indexing import to_action
 from tests.conftest import crawl_and_report, page_server
@@ -94,9 +95,18 @@ def test_a_column_is_as_new_as_its_newest_item(env: Env, es_client: Elasticsearc
         return PageItem(site_id=site.site_id, url=f"{site.url}{path}{number}.html", status=200,
                         fetched_at=checked, page_kind="article", column_url=f"{site.url}{path}", pub_date=day)
 
+    def letter(number: int, asked: date, answered: date | None) -> MessageItem:
+        return MessageItem(site_id=site.site_id, column_url=f"{site.url}xj/",
+                           url=f"{site.url}xj/{number}.html", title=f"来信{number}", asked_at=asked,
+                           answered_at=answered, answered=bool(answered), checked_at=checked)
+
     # asc/ lists its oldest items first: its first page shows 2025-01-01, its newest item is on a later page.
+    # xj/ (letters) shows letters asked until 2026-11-10 first; an older letter, on its second page, was
+    # answered on 2026-12-01; a reply dated after the check point's day is no date.
     records = [column("fresh/", 3), column("old/", 2), column("none/", 0),
-               column("asc/", 15, date(2025, 1, 1)),
+               column("asc/", 15, date(2025, 1, 1)), column("xj/", 10, date(2026, 11, 10)),
+               letter(1, date(2026, 11, 10), None), letter(2, date(2026, 8, 3), date(2026, 12, 1)),
+               letter(3, date(2026, 9, 1), date(2027, 1, 2)),
                article("asc/", 1, date(2025, 1, 1)), article("asc/", 30, date(2026, 11, 20)),
                article("fresh/", 1, date(2026, 11, 30)), article("fresh/", 2, date(2026, 3, 1)),
                article("fresh/", 3, date(2027, 1, 1)),  # a date after the check point's day is no date
@@ -108,4 +118,5 @@ def test_a_column_is_as_new_as_its_newest_item(env: Env, es_client: Elasticsearc
     judged = {column.url.removeprefix(site.url): (column.latest_date, column.stale)
               for column in state.columns}
     assert judged == {"fresh/": (date(2026, 11, 30), False), "old/": (date(2025, 12, 1), True),
-                      "none/": (None, True), "asc/": (date(2026, 11, 20), False)}
+                      "none/": (None, True), "asc/": (date(2026, 11, 20), False),
+                      "xj/": (date(2026, 12, 1), False)}
