@@ -241,6 +241,29 @@ def test_listing_titles_prefer_full_title_attribute() -> None:
     )
 
 
+_PHPCMS_PAGER = ('<span>共3页 当前第1页</span> <b>1</b> <a href="/list-80-2.html">2</a>'
+                 ' <a href="/list-80-3.html">3</a>')
+
+
+@pytest.mark.parametrize(("url", "pager", "pages"), [
+    # PHPCMS list-{catid}-{page}.html: the link "2" is this page's address with its page number changed
+    ("http://www.a.gov.cn/list-80-1.html", _PHPCMS_PAGER,
+     ["http://www.a.gov.cn/list-80-2.html", "http://www.a.gov.cn/list-80-3.html"]),
+    ("http://www.a.gov.cn/news/list_5_2.aspx", '<a href="list_5_1.aspx">1</a> <b>2</b>',
+     ["http://www.a.gov.cn/news/list_5_1.aspx"]),
+    # a number that links another column (its first number changed), or an article, is no pager link
+    ("http://www.a.gov.cn/list-80-1.html", '<a href="/list-2-1.html">2</a> <a href="/show-80-3.html">3</a>',
+     []),
+])
+def test_numbered_pager_links_of_any_address_scheme(url: str, pager: str, pages: list[str]) -> None:
+    rows = "".join(f'<li><a href="/show-80-{n}-1.html">关于第{n}项工作的通知</a><span>2026-11-{n:02d}</span>'
+                   "</li>" for n in range(1, 6))
+    page = f"<html><body><ul>{rows}</ul><div class='page'>{pager}</div></body></html>"
+    listing = parse_column_listing(page, url, today=TODAY)
+    assert len(listing.entries) == 5
+    assert listing.next_pages == pages
+
+
 def test_hanweb_records_are_entries() -> None:
     html = (Path(__file__).parent / "data" / "links" / "hanweb_list.html").read_text(encoding="utf-8")
     listing = parse_column_listing(html, "http://www.hw.gov.cn/col/col338977/index.html", today=TODAY)

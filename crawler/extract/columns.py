@@ -469,6 +469,22 @@ def _body_text_chars(tree: HtmlElement) -> int:
     return count(body)
 
 
+_DIGIT_RUN = re.compile(r"(\d+)")
+
+
+def _numbered_sibling(current: str, url: str, number: str) -> bool:
+    """Whether `url` is the current page's address with its last number changed to `number`: a numbered
+    pager link of any CMS's own scheme (list-80-1.html → list-80-2.html, list_5_1.aspx, /page/2/). The
+    page number comes last in them; an earlier number is the column's (list-2-1.html is another column)."""
+    mine, theirs = _DIGIT_RUN.split(current), _DIGIT_RUN.split(url)
+    if len(mine) != len(theirs) or len(mine) < 3:
+        return False
+    # split() puts the digit runs at the odd positions: the last one is at -2.
+    last = len(mine) - 2
+    changed = [index for index, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
+    return changed == [last] and int(theirs[last]) == int(number)
+
+
 def _next_pages(tree: HtmlElement, base: str, page_url: str, scripts: str) -> list[str]:
     pages: list[str] = []
     current = canonicalize_url(page_url, keep_fragments=False)
@@ -476,10 +492,14 @@ def _next_pages(tree: HtmlElement, base: str, page_url: str, scripts: str) -> li
         href = anchor.get("href") or ""
         text = element_text(anchor) or (anchor.get("title") or "").strip()
         forward = _FORWARD_PAGER_TEXT.match(text) is not None
-        if not forward and (not _PAGER_HREF.search(href) or (text and not _PAGER_TEXT.match(text))):
+        numbered = text.isdigit() and len(text) <= 4
+        if not forward and (not _PAGER_HREF.search(href) or (text and not _PAGER_TEXT.match(text))) \
+                and not numbered:
             continue
         url = absolute_url(href, base)
-        if url is not None and url != current:
+        if url is None or url == current:
+            continue
+        if forward or _PAGER_HREF.search(href) or _numbered_sibling(current, url, text):
             pages.append(url)
     pages += trs_page_urls(scripts, base)
     for fragment in hanweb_fragments(scripts, pagers=True):
