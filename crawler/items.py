@@ -54,7 +54,7 @@ class PageItem:
     depth: int = 0
     column_url: str | None = None
     pub_date: date | None = None
-    pub_date_source: str | None = None  # meta | label | url | listing | text
+    pub_date_source: str | None = None  # meta | label | url | listing | listing_guessed | text
     pub_date_confidence: float | None = None
     first_seen_at: datetime | None = None
     backdated: bool = False

@@ -202,6 +202,7 @@ class OutLink:
     column_level: int | None = None
     column_url: str | None = None  # articles and pagination pages: the first list page of their column
     listing_date: date | None = None  # the date the column list printed beside an article link
+    listing_year_guessed: bool = False  # that list printed a month-day only (ListEntry.year_guessed)
     # The target shows the list of the column `column_url` (an iframe, a JSON or XML data address its
     # page loads): its answer is that column's first list page.
     lists_column: bool = False
@@ -512,6 +513,7 @@ def _merge_links(links: list[Link], plans: dict[str, OutLink]) -> list[OutLink]:
                     anchor_text=link.anchor_text,
                     column_url=plan.column_url if plan is not None else None,
                     listing_date=plan.listing_date if plan is not None else None,
+                    listing_year_guessed=plan.listing_year_guessed if plan is not None else False,
                     framed=link.framed,
                 )
             )
@@ -544,6 +546,7 @@ def _add_plan(
     column_level: int | None = None,
     column_url: str | None = None,
     listing_date: date | None = None,
+    listing_year_guessed: bool = False,
     lists_column: bool = False,
 ) -> None:
     """Plan a URL as a column or article link; the first plan for a URL wins."""
@@ -561,6 +564,7 @@ def _add_plan(
         column_level=column_level,
         column_url=column_url,
         listing_date=listing_date,
+        listing_year_guessed=listing_year_guessed,
         lists_column=lists_column,
     )
 
@@ -582,6 +586,7 @@ class _Page:
     today: date
     fetched_at: datetime
     overrides: Mapping[str, ColumnOverride] | None
+    listing_year_guessed: bool = False  # the request's listing date came from a month-day list
 
 
 def _home(page: _Page, plans: dict[str, OutLink]) -> tuple[int, date | None]:
@@ -594,7 +599,8 @@ def _home(page: _Page, plans: dict[str, OutLink]) -> tuple[int, date | None]:
         _add_plan(plans, ref.url, "column", page.site, column_name=ref.name, column_level=ref.level)
     listing = parse_column_listing(page.tree, page.final_url, today=page.today)
     for entry in listing.entries:
-        _add_plan(plans, entry.url, "article", page.site, anchor_text=entry.title, listing_date=entry.date)
+        _add_plan(plans, entry.url, "article", page.site, anchor_text=entry.title, listing_date=entry.date,
+                  listing_year_guessed=entry.year_guessed)
     dates = [entry.date for entry in listing.entries if entry.date is not None and entry.date <= page.today]
     return len(listing.entries), max(dates, default=None)
 
@@ -604,7 +610,8 @@ def _read_article(page: _Page, item: PageItem, shown: PublishDate | None, crumb:
     item.page_kind = "article"
     item.guide_elements = guide_elements(page.tree, page.text)
     if shown is not None:
-        item.pub_date, item.pub_date_source = shown.date, shown.source
+        guessed = shown.source == "listing" and page.listing_year_guessed
+        item.pub_date, item.pub_date_source = shown.date, "listing_guessed" if guessed else shown.source
         item.pub_date_confidence = shown.confidence
     if item.column_url is None and crumb.urls:
         item.column_url = crumb.urls[-1]
@@ -762,7 +769,7 @@ def _channel(page: _Page, plans: dict[str, OutLink], blocks: list[ChannelBlock],
     for entry in listing.entries:
         column_url = next((block.column.url for block in blocks if entry.url in block.urls), None)
         _add_plan(plans, entry.url, "article", page.site, anchor_text=entry.title, column_url=column_url,
-                  listing_date=entry.date)
+                  listing_date=entry.date, listing_year_guessed=entry.year_guessed)
     return _ColumnRead(items=[], entries=0, column_url=None, channel=True)
 
 
@@ -848,6 +855,7 @@ def _column(
             anchor_text=entry.title,
             column_url=first_url,
             listing_date=entry.date,
+            listing_year_guessed=entry.year_guessed,
         )
     for url in listing.next_pages:
         _add_plan(plans, url, "column", page.site, column_name=name, column_level=level, column_url=first_url)
@@ -1015,6 +1023,7 @@ def analyze_page(
     template: SiteTemplate | None = None,
     lists_column: bool = False,
     framed: bool = False,
+    listing_year_guessed: bool = False,
     dictionaries: Dictionaries | None = None,
 ) -> PageAnalysis:
     """Read one fetched page once and return its PageItem, column/message items and out-links.
@@ -1027,6 +1036,8 @@ def analyze_page(
     column request is read as a list (crawler.extract.columns.parse_data_listing). With `dictionaries` the
     content checks run too (PageItem.content_issues, _read_content). A `framed` page is one the linking
     page shows in a frame: a part of that page (a home page's box), never a column found on its own.
+    `listing_year_guessed`: the list printed `listing_date` as a month-day only; a publish date taken from
+    it has the source "listing_guessed".
     Never raises on bad bytes.
     """
     first_column_page = page_kind == "column" and (
@@ -1103,6 +1114,7 @@ def analyze_page(
         today=today,
         fetched_at=fetched_at,
         overrides=overrides,
+        listing_year_guessed=listing_year_guessed,
     )
     plans: dict[str, OutLink] = {}
     read = _ColumnRead(items=[], entries=0, column_url=None)  # what a column page's list gives

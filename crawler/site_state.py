@@ -288,8 +288,12 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str], point: Che
     # its last one), and a list may show no dates at all: its items' own pages say when they were
     # published, so the column's newest date is the later of the two. A letters column is updated by
     # every reply it publishes, also to a letter listed on a later page: its newest message date counts.
+    # An item dated only by a list that printed month-days has a guessed year: it counts for a column
+    # whose own list shows no date, never against the dates a column's own list printed in full.
     listed = [source["url"] for source in sources if int(source.get("entries") or 0) > 0]
-    from_articles = _newest_article_dates(client, prefix, site_ids, listed, point) if listed else {}
+    undated = {source["url"] for source in sources if not source.get("latest_date")}
+    from_articles = (_newest_article_dates(client, prefix, site_ids, listed, point, undated=undated)
+                     if listed else {})
     from_messages = _newest_message_dates(messages, point)
     for source in sources:
         column_class = _column_class(source.get("type"))
@@ -304,8 +308,9 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str], point: Che
 
 
 def _newest_article_dates(client: Elasticsearch, prefix: str, site_ids: list[str], column_urls: list[str],
-                          point: CheckPoint) -> dict[str, date]:
-    """The newest publish date (by the check point's day) of the articles stored for each given column."""
+                          point: CheckPoint, *, undated: set[str]) -> dict[str, date]:
+    """The newest publish date (by the check point's day) of the articles stored for each given column;
+    dates with a guessed year (pub_date_source listing_guessed) only for the `undated` columns."""
     index = _index(prefix, "pages")
     if not client.indices.exists(index=index):
         return {}
@@ -315,11 +320,14 @@ def _newest_article_dates(client: Elasticsearch, prefix: str, site_ids: list[str
         query = {"bool": {"filter": [{"terms": {"site_id": site_ids}}, {"terms": {"column_url": urls}},
                                      {"term": {"page_kind": "article"}},
                                      {"range": {"pub_date": {"lte": point.as_of.isoformat()}}}]}}
+        printed = {"bool": {"must_not": [{"term": {"pub_date_source": "listing_guessed"}}]}}
         answer = client.search(index=index, query=query, size=0, aggs={
-            "by_column": {"terms": {"field": "column_url", "size": len(urls)},
-                          "aggs": {"newest": {"max": {"field": "pub_date"}}}}})
+            "by_column": {"terms": {"field": "column_url", "size": len(urls)}, "aggs": {
+                "newest": {"max": {"field": "pub_date"}},
+                "printed": {"filter": printed, "aggs": {"newest": {"max": {"field": "pub_date"}}}}}}})
         for bucket in answer.get("aggregations", {}).get("by_column", {}).get("buckets", []):
-            day = _date(bucket["newest"].get("value_as_string")) if bucket["newest"].get("value") else None
+            found = bucket["newest"] if bucket["key"] in undated else bucket["printed"]["newest"]
+            day = _date(found.get("value_as_string")) if found.get("value") else None
             if day is not None:
                 newest[bucket["key"]] = day
     return newest

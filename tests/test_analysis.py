@@ -758,6 +758,14 @@ def test_undated_page_without_meta_is_an_article_by_trail_and_heading(trail: str
     assert page.pub_date is None
 
 
+@pytest.mark.parametrize(("guessed", "source"), [(False, "listing"), (True, "listing_guessed")])
+def test_a_date_only_a_month_day_list_gave_is_marked_guessed(guessed: bool, source: str) -> None:
+    body = ("<html><head><title>关于开展安全生产检查的通知</title></head><body>"
+            "<h1>关于开展安全生产检查的通知</h1><p>为深入贯彻落实有关工作部署，结合实际，扎实推进相关工作。</p></body></html>").encode()
+    page = _analyze(body, kind="article", listing_date=date(2026, 11, 8), listing_year_guessed=guessed).page
+    assert (page.pub_date, page.pub_date_source) == (date(2026, 11, 8), source)
+
+
 def test_page_request_showing_an_article_is_read_as_one() -> None:
     body = (
         "<html><head><title>关于开展安全生产检查的通知_通知公告_成都市人民政府</title>"

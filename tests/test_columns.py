@@ -212,7 +212,8 @@ LISTING_CASES = [
         [
             ("http://www.a.gov.cn/tzgg/1.html", D(2026, 1, 2)),
             ("http://www.a.gov.cn/tzgg/2.html", D(2025, 12, 28)),  # most recent 12-28 not in the future
-            ("http://www.a.gov.cn/tzgg/3.html", D(2026, 11, 20)),
+            # newest first: below last year's 12-28, 11-20 is last year's too (not last week's)
+            ("http://www.a.gov.cn/tzgg/3.html", D(2025, 11, 20)),
         ],
         [],
     ),
@@ -239,6 +240,47 @@ def test_listing_titles_prefer_full_title_attribute() -> None:
         title="关于2026年10月12日停电检修情况的通报",
         date=D(2026, 11, 18),
     )
+
+
+@pytest.mark.parametrize(("shown", "years"), [
+    # a box on 27 November, newest first: 12-25 is last year's, so everything below it is too
+    (["06-08", "02-20", "12-25", "11-08", "10-01"], [2026, 2026, 2025, 2025, 2025]),
+    # ... also where no date of the year ahead shows it: 11-20 below 01-02 is last year's
+    (["02-13", "01-02", "11-20", "11-10"], [2026, 2026, 2025, 2025]),
+    # oldest first: the dates before the turn of the year are last year's
+    (["11-08", "12-25", "02-20", "06-08"], [2025, 2025, 2026, 2026]),
+    (["11-10", "11-20", "01-02", "02-13"], [2025, 2025, 2026, 2026]),
+    # within this year nothing moves; a pinned item on top of a newest-first list neither
+    (["11-20", "10-01", "03-05"], [2026, 2026, 2026]),
+    (["09-01", "11-20", "10-01", "03-05"], [2026, 2026, 2026, 2026]),
+    (["03-05", "11-20", "10-01", "08-15"], [2026, 2026, 2026, 2026]),
+    # ... unless it is last year's already: nothing below it is newer
+    (["12-08", "11-18", "10-31"], [2025, 2025, 2025]),
+    # a list that prints its years is read as printed
+    (["2026-06-08", "2026-11-08"], [2026, 2026]),
+])
+def test_dates_without_a_year_take_it_from_the_lists_order(shown: list[str], years: list[int]) -> None:
+    rows = "".join(f'<li><a href="/art/{n}.html">关于第{n}项重点工作的通知</a><span>{day}</span></li>'
+                   for n, day in enumerate(shown))
+    listing = parse_column_listing(f"<html><body><ul>{rows}</ul></body></html>", "http://www.a.gov.cn/tzgg/",
+                                   today=TODAY)
+    assert [entry.date.year if entry.date else None for entry in listing.entries] == years
+    # a year read from the order is a guess; a printed one is not
+    assert {entry.year_guessed for entry in listing.entries} == {len(shown[0]) == 5}
+
+
+def test_dates_without_a_year_take_it_from_a_year_heading_before_their_list() -> None:
+    def group(year: str, days: list[str]) -> str:
+        rows = "".join(f'<li><a href="/art/{year}{n}.html">关于{year}第{n}项重点工作的通知</a>'
+                       f"<span>{day}</span></li>" for n, day in enumerate(days))
+        return f'<h4 class="year">{year}</h4><ul class="list">{rows}</ul>'
+
+    groups = group("2026年", ["3月4日", "1月8日"]) + group("2025年", ["12月19日", "11月18日"])
+    page = f"<html><body>{groups}</body></html>"
+    listing = parse_column_listing(page, "http://www.a.gov.cn/ghjh/", today=TODAY)
+    assert [entry.date for entry in listing.entries] == [D(2026, 3, 4), D(2026, 1, 8), D(2025, 12, 19),
+                                                         D(2025, 11, 18)]
+    assert not any(entry.year_guessed for entry in listing.entries)
 
 
 _PHPCMS_PAGER = ('<span>共3页 当前第1页</span> <b>1</b> <a href="/list-80-2.html">2</a>'

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime
 import enum
 import functools
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -286,6 +288,9 @@ class ListEntry:
     url: str
     title: str
     date: datetime.date | None
+    # The list printed a month-day only and its year was read from the list's order (_years_from_order):
+    # right for items of the last year, a guess for older ones.
+    year_guessed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +317,7 @@ class _Row:
     title: str
     date: datetime.date | None
     rest: str  # the entry's text outside its anchor: the rest of its row, or its segment of a shared one
+    year_guessed: bool = False  # ListEntry.year_guessed
 
 
 def _anchor_title(anchor: HtmlElement) -> str:
@@ -426,15 +432,90 @@ def _rows(tree: HtmlElement, base: str, today: datetime.date, *, skip_nav: bool)
         yield _Row(row, anchor, url, title, _row_date(row, anchor, title, rest, today), rest)
 
 
-def _list_rows(rows: list[_Row]) -> list[_Row]:
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+# A heading that names only a year (<h4 class="year">2025年</h4>) before a list that prints month-days.
+_YEAR_HEADING = re.compile(r"^\s*((?:19|20)\d\d)\s*年?(?:度)?\s*$")
+
+
+def _heading_year(container: HtmlElement) -> int | None:
+    """The year a heading right before a list names (the first element before it that has text)."""
+    before = container.getprevious()
+    while before is not None and (not isinstance(before.tag, str) or not element_text(before)):
+        before = before.getprevious()
+    match = _YEAR_HEADING.match(element_text(before)) if before is not None else None
+    return int(match.group(1)) if match else None
+
+
+def _years_from_heading(group: list[_Row], year: int, today: datetime.date) -> list[_Row]:
+    rows = list(group)
+    for index, row in enumerate(rows):
+        if row.date is not None and row.date.year != year:
+            try:
+                day = row.date.replace(year=year)
+            except ValueError:  # 29 February
+                continue
+            rows[index] = dataclasses.replace(row, date=day if day <= today else None)
+    return rows
+
+
+def _years_from_order(group: list[_Row], today: datetime.date) -> list[_Row]:
+    """A list that prints its dates without the year (11-08), read in its order.
+
+    Each such date was given its most recent year that is not in the future, which is wrong for an item
+    more than a year old: a box showing 02-20, 01-02, 11-29 on 7 December, newest first, means last
+    year's 29 November, not last week's. Neighbouring items of a list are near in time, so from its newest
+    end (the top of a list that mostly falls, else the bottom) each date takes the year, its own or the
+    one before, that puts it nearer the item before it. The newest end's first item is no guide for the
+    second (it may be pinned: 03-05 on top of 11-20, 10-01 is this year's March, not a turn of the year)
+    unless it is last year's already (12-08 on 7 December: nothing below it is newer).
+    """
+    dated = [(index, row.date) for index, row in enumerate(group) if row.date is not None]
+    if len(dated) < 2:
+        return [dataclasses.replace(row, year_guessed=row.date is not None) for row in group]
+    days = [day for _, day in dated]
+    falling = sum(1 for newer, older in itertools.pairwise(days) if newer >= older)
+    order = range(len(dated)) if falling * 2 >= len(days) - 1 else range(len(dated) - 1, -1, -1)
+    rows = list(group)
+    previous: datetime.date | None = None
+    for step, n in enumerate(order):
+        index, day = dated[n]
+        earlier = _year_before(day)
+        guide = previous is not None and (step > 1 or previous.year < today.year)
+        if guide and previous is not None and earlier is not None \
+                and abs((earlier - previous).days) < abs((day - previous).days):
+            day = earlier
+        rows[index] = dataclasses.replace(rows[index], date=day, year_guessed=True)
+        previous = day
+    return rows
+
+
+def _yearless_dates(container: HtmlElement, group: list[_Row], today: datetime.date) -> list[_Row]:
+    """The dates of a list that prints month-days only, with their years: from a heading right before the
+    list that names the year (archives grouped by year), else from the list's order."""
+    if any(_YEAR.search(row.rest) for row in group if row.date is not None):
+        return group
+    year = _heading_year(container)
+    return _years_from_heading(group, year, today) if year is not None else _years_from_order(group, today)
+
+
+def _year_before(day: datetime.date) -> datetime.date | None:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return None
+
+
+def _list_rows(rows: list[_Row], today: datetime.date) -> list[_Row]:
     """Rows that form the page's list(s): groups sharing a parent, mostly dated, else long-titled."""
     groups: dict[HtmlElement, list[_Row]] = {}
     for row in rows:
         parent = row.element.getparent()
         groups.setdefault(row.element if parent is None else parent, []).append(row)
     dated = [
-        g
-        for g in groups.values()
+        _yearless_dates(container, g, today)
+        for container, g in groups.items()
         if sum(r.date is not None for r in g) * 2 >= len(g) and any(r.date for r in g)
     ]
     if dated:
@@ -514,10 +595,11 @@ def parse_column_listing(
     tree = parse_html(tree_or_html)
     base = base_href(tree, base_url)
     scripts = script_texts(tree)
-    rows = _list_rows(list(_rows(tree, base, today, skip_nav=True)))
+    rows = _list_rows(list(_rows(tree, base, today, skip_nav=True)), today)
     for fragment in script_fragments(scripts):
         rows += list(_rows(fragment, base, today, skip_nav=False))
-    found = {row.url: ListEntry(url=row.url, title=row.title, date=row.date) for row in rows}
+    found = {row.url: ListEntry(url=row.url, title=row.title, date=row.date, year_guessed=row.year_guessed)
+             for row in rows}
     for entry in _script_data_entries(scripts, base, today):
         found.setdefault(entry.url, entry)
     entries = list(found.values())

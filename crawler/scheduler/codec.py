@@ -191,8 +191,8 @@ _REQUEST_DEFAULTS: Final[dict[str, Any]] = {"callback": "parse", "errback": "on_
                                             "dont_filter": True}
 _META_KEYS: Final = {"site_id": "s", "page_kind": "k", "depth": "d", "cycle": "c", "target_kind": "t",
                      "column_name": "n", "column_level": "l", "column_url": "cu", "listing_date": "ld",
-                     "lists_column": "lc", "framed": "f", "govcrawl_url": "g", "govcrawl_new_since": "ns",
-                     "govcrawl_waiter": "w"}
+                     "listing_guessed": "lg", "lists_column": "lc", "framed": "f", "govcrawl_url": "g",
+                     "govcrawl_new_since": "ns", "govcrawl_waiter": "w"}
 _META_NAMES: Final = {short: name for name, short in _META_KEYS.items()}
 _MISSING: Final = object()
 _NO_FRONTIER_URL: Final = "-g"  # the meta had no govcrawl_url (it is the request's URL otherwise)

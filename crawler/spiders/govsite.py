@@ -208,6 +208,8 @@ class GovsiteSpider(scrapy.Spider):
             meta["column_url"] = link.column_url
         if link.listing_date is not None:
             meta["listing_date"] = link.listing_date.isoformat()
+            if link.listing_year_guessed:
+                meta["listing_guessed"] = True
         if link.lists_column:
             meta["lists_column"] = True
         if link.framed:
@@ -278,6 +280,7 @@ class GovsiteSpider(scrapy.Spider):
             fetched_at=fetched_at, limits=self.page_limits,
             template=None if kind == "home" else self.traps.template(site.site_id, cycle),
             lists_column=meta.get("lists_column", False), framed=meta.get("framed", False),
+            listing_year_guessed=meta.get("listing_guessed", False),
             dictionaries=self.content_dictionaries,
         )
         page = analysis.page
