@@ -128,6 +128,8 @@ URL_CASES = [
     ("http://example.gov.cn/2026/13/40/a.html", None),
     ("http://example.gov.cn/col/col123/index.html?uid=20261199", None),
     ("http://example.gov.cn/t20271120_1.html", None),
+    ("http://example.gov.cn/zcjd/2026/1104.htm", None),  # item 1104 in the 2026 folder
+    ("http://example.gov.cn/a/ghjh/2026/1104/1218.html", "2026-11-04"),
 ]
 
 

@@ -740,10 +740,13 @@ _URL_SLASHED_DATE_RE = re.compile(r"/((?:19|20)\d\d)/(\d{1,2})/(\d{1,2})/")
 
 def url_date(url: str, *, today: datetime.date) -> datetime.date | None:
     """The date in an article URL (/t20261120_1.html, /2026/11/20/, /2026/9/3/, /2026-11/20/,
-    content_20261120)."""
+    content_20261120). A year folder holding a file named by four digits (/2026/1204.htm) names an
+    item by its number, not by its day."""
     path = urlsplit(url).path
     for pattern in (_URL_DATE_RE, _URL_SLASHED_DATE_RE):
         for match in pattern.finditer(path):
+            if path[match.start(1) + 4:match.start(2)] == "/" and path[match.end():match.end() + 1] == ".":
+                continue
             value = _make_date(int(match.group(1)), int(match.group(2)), int(match.group(3)), today)
             if value is not None:
                 return value
