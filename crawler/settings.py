@@ -107,6 +107,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's meta refresh, without decoding every page that cannot hold one.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.meta_refresh.QuickMetaRefreshMiddleware": 580,
+    # After the meta refresh on the way in: a splash page that leads to a frameset home is read through it.
+    "crawler.middlewares.frameset.FramesetHomeMiddleware": 570,
 }
 
 # Closest to the spider: a callback that raises still records its page and acknowledges its request.

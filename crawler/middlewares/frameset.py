@@ -1,0 +1,123 @@
+"""A home page made of frames is read as what its frames show, together.
+
+An old county site's home page is often a `<frameset>`: a menu frame (top.htm), a content frame
+(main.htm) with the news boxes, a footer frame (bottom.htm) with the 标识码 and ICP marks. The home page
+itself shows no menu, no dated list and no footer, so read on its own it has no columns, no news and
+none of the marks, and every such site would get false vetoes (V-HOME, V-CHANNEL, D-ID). A reader sees
+the frames; so does the crawl: the answer to a home-page request whose body is a frameset is replaced by
+one page holding the bodies of its same-site frames in order (their links made absolute), each frame
+also kept as an `<iframe>` so it is still crawled and checked as a link.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from typing import TYPE_CHECKING, Final, Self
+
+import lxml.html
+from scrapy import Request
+from scrapy.http import HtmlResponse
+
+from crawler.extract.encoding import decode_html
+from crawler.extract.links import absolute_url, parse_html
+
+if TYPE_CHECKING:
+    from scrapy.core.engine import ExecutionEngine
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+_FRAMESET: Final = re.compile(rb"<frameset", re.IGNORECASE)
+_HEAD_BYTES: Final = 16 * 1024
+MAX_FRAMES: Final = 6  # a frameset of more frames than this reads only the first ones
+
+
+def frame_sources(body: bytes, base_url: str, host: str) -> list[str]:
+    """The same-host frame sources of a frameset page, in order ([] for any other page)."""
+    if _FRAMESET.search(body, 0, _HEAD_BYTES) is None:
+        return []
+    tree = parse_html(decode_html(body, None).text)
+    sources: list[str] = []
+    for frame in tree.iter("frame"):
+        url = absolute_url(frame.get("src"), base_url)
+        if url is not None and _host(url) == host and url not in sources:
+            sources.append(url)
+    return sources[:MAX_FRAMES]
+
+
+def _host(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0].lower()
+
+
+def combined_page(home: str, head_html: str, frames: list[tuple[str, str | None]]) -> str:
+    """One page: the home page's head, then each frame's body (None: it could not be read) in order,
+    links absolute, each frame also as an <iframe>."""
+    parts = [f"<html><head>{head_html}</head><body>"]
+    for url, text in frames:
+        parts.append(f'<iframe src="{html.escape(url)}"></iframe>')
+        if text is None:
+            continue
+        tree = parse_html(text)
+        tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+        body = tree.find("body")
+        if body is not None:
+            inner = "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
+            parts.append(f"<div>{html.escape(body.text or '')}{inner}</div>")
+    parts.append("</body></html>")
+    logger.debug("Home page %(url)s read through its %(count)d frames", {"url": home, "count": len(frames)})
+    return "".join(parts)
+
+
+class FramesetHomeMiddleware:
+    """Downloader middleware: a home page that is a frameset is answered with its frames' contents."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get("page_kind") != "home" or not isinstance(response, HtmlResponse) \
+                or response.status != 200:
+            return response
+        sources = frame_sources(response.body, response.url, _host(response.url))
+        if not sources:
+            return response
+        engine = self.crawler.engine
+        assert engine is not None
+        frames: list[tuple[str, str | None]] = []
+        for url in sources:
+            frames.append((url, await self._frame_text(engine, url, request)))
+        home = decode_html(response.body, (response.headers.get(b"Content-Type") or b"").decode("latin-1"))
+        head = parse_html(home.text).find("head")
+        head_html = "" if head is None else "".join(
+            lxml.html.tostring(child, encoding="unicode") for child in head
+            if isinstance(child.tag, str) and child.tag in ("title", "meta") and not _declares_charset(child))
+        body = combined_page(response.url, head_html, frames).encode("utf-8")
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("govcrawl/home/framesets")
+        headers = {**response.headers.to_unicode_dict(), "Content-Type": "text/html; charset=utf-8"}
+        return response.replace(body=body, encoding="utf-8", headers=headers)
+
+    @staticmethod
+    async def _frame_text(engine: ExecutionEngine, url: str, home: Request) -> str | None:
+        try:
+            answer = await engine.download_async(Request(url, dont_filter=True,
+                                                         meta={"govcrawl_frame_of": home.url}))
+        except Exception as exc:  # refusals, timeouts, Twisted's connection errors: any failure
+            logger.info("Frame %(url)s of home page %(home)s not read (%(error)s)",
+                        {"url": url, "home": home.url, "error": exc})
+            return None
+        if answer.status != 200:
+            return None
+        return decode_html(answer.body, (answer.headers.get(b"Content-Type") or b"").decode("latin-1")).text
+
+
+def _declares_charset(element: lxml.html.HtmlElement) -> bool:
+    return element.tag == "meta" and (element.get("charset") is not None
+                                      or (element.get("http-equiv") or "").lower() == "content-type")

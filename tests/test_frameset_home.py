@@ -1,0 +1,80 @@
+"""A home page made of frames (an old county site's <frameset>: menu, content and footer frames) is read as
+what its frames show together: its columns, its dated news and its footer marks are found, so the site is
+not given false vetoes (V-HOME) or missing marks (D-ID, D-ERRLINK)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawler.middlewares.frameset import combined_page, frame_sources
+from tests.conftest import crawl_and_report, page_server
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import Env
+
+_COLUMNS = (("xwzx/gzdt.htm", "工作动态"), ("zwgk/tzgg.htm", "通知公告"))
+
+
+def _body(path: str) -> str | None:
+    if path in ("/", "/index.htm"):
+        return ('<html><head>'
+                    "<title>测试县人民政府</title></head>"
+                    '<frameset rows="120,*,80"><frame src="top.htm" name="topFrame">'
+                    '<frame src="main.htm" name="mainFrame"><frame src="bottom.htm" name="bottomFrame">'
+                    '</frameset><noframes><body><a href="main.htm">进入</a></body></noframes></html>')
+    if path == "/top.htm":
+        menu = "".join(f'<li><a href="/{url}" target="mainFrame">{name}</a></li>' for url, name in _COLUMNS)
+        return ('<html><head></head><body><div class="nav"><ul>'
+                    f'<li><a href="/" target="_top">首页</a></li>{menu}</ul></div></body></html>')
+    if path == "/main.htm":
+        rows = "".join(f'<li><a href="/gzdt/2026/{n}.htm">测试县召开第{n}次重点工作推进会议</a>'
+                       f"<span>2026-12-0{n}</span></li>" for n in range(1, 5))
+        return ('<html><head></head><body><div class="box"><h3>工作动态</h3>'
+                    f'<a href="/xwzx/gzdt.htm">更多</a><ul>{rows}</ul></div></body></html>')
+    if path == "/bottom.htm":
+        return ('<html><head></head><body><p>主办单位：测试县人民政府办公室 '
+                    "网站标识码：5100000094 蜀ICP备12345678号 川公网安备 51000000000001号 "
+                    '<a href="/jiucuo.htm">我为政府网站找错</a></p></body></html>')
+    if path in ("/xwzx/gzdt.htm", "/zwgk/tzgg.htm"):
+        rows = "".join(f'<li><a href="/gzdt/2026/{n}.htm">测试县召开第{n}次重点工作推进会议</a>'
+                       f"<span>2026-12-0{n}</span></li>" for n in range(1, 5))
+        return (f'<html><head><title>栏目</title></head><body><ul>{rows}</ul>'
+                    "</body></html>")
+    if path.startswith("/gzdt/2026/"):
+        n = path.rsplit("/", 1)[1].split(".", maxsplit=1)[0]
+        return (f'<html><head><title>会议</title></head><body>'
+                    f"<h1>测试县召开第{n}次重点工作推进会议</h1><p>发布日期：2026-12-0{n}</p>"
+                    "<p>会议要求各部门切实抓好各项工作落实。</p></body></html>")
+    return None
+
+
+def test_frame_sources_and_the_combined_page() -> None:
+    home = _body("/")
+    assert home is not None
+    assert frame_sources(home.encode(), "http://127.0.33.5/", "127.0.33.5") == [
+        "http://127.0.33.5/top.htm", "http://127.0.33.5/main.htm", "http://127.0.33.5/bottom.htm"]
+    assert frame_sources(b"<html><body><iframe src='/x.htm'></iframe></body></html>", "http://a/", "a") == []
+    frames = [("http://a/top.htm", '<body><a href="list.htm">栏目</a></body>'), ("http://a/gone.htm", None)]
+    page = combined_page("http://a/", "<title>t</title>", frames)
+    assert 'href="http://a/list.htm"' in page  # a frame's links are absolute: they were relative to the frame
+    assert page.count("<iframe") == 2  # every frame is still a link of the home page, read or not
+
+
+def test_a_frameset_home_page_is_read_through_its_frames(env: Env, tmp_path: Path) -> None:
+    with page_server("127.0.33.5", _body) as url:
+        registry = tmp_path / "registry.csv"
+        registry.write_text("site_id,name,url,level,region,department\n"
+                            f"5100000094,测试县人民政府,{url},county,成都市,\n", encoding="utf-8")
+        assert env.scrapy("seed", str(registry)).returncode == 0, "seed failed"
+        report, _ = crawl_and_report(env, tmp_path, "report")
+    [site] = report["sites"]
+    assert sorted(column["url"].removeprefix(url) for column in site["columns"]) == sorted(
+        path for path, _ in _COLUMNS)
+    assert site["homepage_latest_date"] == "2026-12-04"
+    # Read alone, the frameset shows no news (V-HOME), none of the footer's marks (D-ID) and no
+    # 我为政府网站找错 link (D-ERRLINK). (This small site has no 互动 or 办事 columns: V-CHANNEL and
+    # V-SERVICE are right.)
+    checks = {finding["check"] for finding in site["findings"]}
+    assert not checks & {"V-HOME", "D-ID", "D-ERRLINK"}, checks
