@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
 from elasticsearch import NotFoundError
 
@@ -295,7 +296,7 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str], point: Che
     from_articles = (_newest_article_dates(client, prefix, site_ids, listed, point, undated=undated)
                      if listed else {})
     from_messages = _newest_message_dates(messages, point)
-    for source in sources:
+    for source in _one_spelling(sources):
         column_class = _column_class(source.get("type"))
         latest = max(filter(None, (_date(source.get("latest_date")), from_articles.get(source["url"]),
                                    from_messages.get(source["url"]))), default=None)
@@ -305,6 +306,37 @@ def _columns(client: Elasticsearch, prefix: str, site_ids: list[str], point: Che
             level=int(source.get("level") or 0), latest_date=latest, entries=int(source.get("entries") or 0),
             stale=is_stale(latest, column_class, point.as_of), empty=empty))
     return columns
+
+
+def _one_spelling(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each column once, however its address is spelled: an old site links a page with a Chinese file name
+    both as its GBK bytes (%CF%E7…, written by a GBK CMS) and as UTF-8 (what a browser sends for the
+    characters); its server answers both. The UTF-8 spelling is kept."""
+    kept: dict[tuple[str, str], dict[str, Any]] = {}
+    for source in sources:
+        key = (str(source["site_id"]), _decoded_address(source["url"]))
+        other = kept.get(key)
+        if other is None or (not _utf8_spelled(other["url"]) and _utf8_spelled(source["url"])):
+            kept[key] = source
+    return list(kept.values())
+
+
+def _decoded_address(url: str) -> str:
+    raw = unquote_to_bytes(url)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return url
+
+
+def _utf8_spelled(url: str) -> bool:
+    try:
+        unquote_to_bytes(url).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _newest_article_dates(client: Elasticsearch, prefix: str, site_ids: list[str], column_urls: list[str],

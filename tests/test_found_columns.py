@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from crawler import es_schema
 from crawler.items import ColumnItem, MessageItem, PageItem
-from crawler.site_state import CheckPoint, RegisteredSite, build_site_states
+from crawler.site_state import CheckPoint, RegisteredSite, _one_spelling, build_site_states
 from pipelines.indexing import to_action
 from tests.conftest import crawl_and_report, page_server
 
@@ -125,3 +125,13 @@ def test_a_column_is_as_new_as_its_newest_item(env: Env, es_client: Elasticsearc
     assert judged == {"fresh/": (date(2026, 12, 2), False), "old/": (date(2025, 12, 1), True),
                       "none/": (None, True), "asc/": (date(2026, 11, 20), False),
                       "xj/": (date(2026, 12, 1), False)}
+
+
+def test_a_column_spelled_in_gbk_and_in_utf8_is_one_column() -> None:
+    gbk = "http://a.gov.cn/xwzx/%CF%E7%D5%F2%B6%AF%CC%AC.htm"  # 乡镇动态 as GBK bytes
+    utf8 = "http://a.gov.cn/xwzx/%E4%B9%A1%E9%95%87%E5%8A%A8%E6%80%81.htm"  # the same name as UTF-8
+    other = "http://a.gov.cn/b.htm"
+    sources = [{"site_id": "1", "url": gbk}, {"site_id": "1", "url": utf8}, {"site_id": "1", "url": other},
+               {"site_id": "2", "url": gbk}]
+    assert [(source["site_id"], source["url"]) for source in _one_spelling(sources)] == [
+        ("1", utf8), ("1", other), ("2", gbk)]
