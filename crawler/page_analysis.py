@@ -49,6 +49,7 @@ from crawler.extract.links import (
     in_nav,
     script_data_urls,
     script_texts,
+    text_for_lxml,
     visible_text,
 )
 from crawler.extract.markers import (
@@ -111,9 +112,6 @@ TITLE_MAX_CHARS = 300
 _HTML_SNIFF = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|table|p\b)", re.I | re.S
 )
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-# Characters libxml2 refuses in a str (NUL and C0 controls other than tab/newline/return).
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _TITLE_SEPARATORS = "_|｜-－—–·:：> "
 _CRUMB_BY_MARKER = lxml.etree.XPath(
     "(//*[@class or @id][contains(concat(@class,' ',@id),'crumb') or contains(concat(@class,' ',@id),'bread')"
@@ -318,10 +316,6 @@ def _parse(text: str) -> tuple[HtmlElement, bool]:
     return tree, any(_TOO_DEEP in entry.message for entry in parser.error_log)
 
 
-def _clean_text(text: str) -> str:
-    """Text lxml accepts: no XML declaration (refused in a str) and no control characters."""
-    text = _XML_DECLARATION.sub("", text, count=1)
-    return _CONTROL_CHARS.sub("", text)
 
 
 # --- metadata and titles -------------------------------------------------------------------------
@@ -995,7 +989,7 @@ def not_found_features(*, body: bytes, status: int, content_type: str, template:
     (the site says "not found" honestly, so nothing is learned) or a body that is no web page."""
     if status >= 300 or not _is_html(content_type, body):
         return None
-    text, _ = bounded_text(_clean_text(decode_html(body, content_type or None).text), DEFAULT_PAGE_LIMITS)
+    text, _ = bounded_text(text_for_lxml(decode_html(body, content_type or None).text), DEFAULT_PAGE_LIMITS)
     tree, _ = _parse(text)
     blocks = template.blocks if template is not None else frozenset()
     return page_content(tree).own(blocks).features
@@ -1086,7 +1080,7 @@ def analyze_page(
                 first_page=first_column_page, url=column_url, name=column_name, level=column_level),
         )
     decoded = decode_html(body, content_type or None)
-    text, item.capped = bounded_text(_clean_text(decoded.text), limits)
+    text, item.capped = bounded_text(text_for_lxml(decoded.text), limits)
     tree, too_deep = _parse(text)
     if too_deep:
         item.capped.append("nesting")

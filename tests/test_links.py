@@ -233,6 +233,17 @@ def test_short_page_with_numbers_is_not_soft404() -> None:
     assert classify_response(200, "http://a.gov.cn/fee.html", body, HTML).ok
 
 
+def test_an_xhtml_page_with_an_xml_declaration_is_read() -> None:
+    """lxml refuses a str that starts with an XML declaration naming an encoding: the declaration is dropped
+    (a link check on such a page raised ValueError in the spider's callback)."""
+    declared = '<?xml version="1.0" encoding="gb2312"?>\n'
+    gone = f"{declared}<html><head><title>提示</title></head><body><p>该信息不存在或已被删除</p></body>"
+    outcome = classify_response(200, "http://a.gov.cn/Item/7.aspx", gone, HTML)
+    assert (outcome.ok, outcome.error) == (False, "soft404")
+    page = f"{declared}<html><body><p>正文\x00内容</p></body></html>"
+    assert element_text(parse_html(page)) == "正文内容"
+
+
 def test_soft404_size_rule_uses_full_size_when_only_head_was_read() -> None:
     head = _read("tiny_blank.html")
     assert classify_response(200, "http://a.gov.cn/", head, HTML).error == "soft404"

@@ -77,16 +77,29 @@ class Link:
     framed: bool = False
 
 
+# What libxml2 refuses in a str: an XML declaration naming an encoding (an XHTML page's first line), and NUL
+# and C0 control characters other than tab, newline and return.
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def text_for_lxml(text: str) -> str:
+    """Page text lxml accepts: no XML declaration and no control characters."""
+    return CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
+
+
 def parse_html(tree_or_html: HtmlElement | str | bytes) -> HtmlElement:
-    """Parse page text once; an already parsed lxml tree is returned unchanged."""
+    """Parse page text once; an already parsed lxml tree is returned unchanged. Never raises: text libxml2
+    cannot read at all is an empty page."""
     if isinstance(tree_or_html, lxml.html.HtmlElement):
         return tree_or_html
     text = tree_or_html.decode("utf-8", "replace") if isinstance(tree_or_html, bytes) else tree_or_html
+    text = text_for_lxml(text)
     if not text.strip():
         return lxml.html.document_fromstring("<html><body></body></html>")
     try:
         return lxml.html.document_fromstring(text)
-    except lxml.etree.ParserError:
+    except (lxml.etree.ParserError, ValueError):
         return lxml.html.document_fromstring("<html><body></body></html>")
 
 
