@@ -16,6 +16,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Final, Self
 
+import lxml.etree
 import lxml.html
 from scrapy import Request
 from scrapy.http import HtmlResponse
@@ -94,11 +95,16 @@ class FramesetHomeMiddleware:
         for url in sources:
             frames.append((url, await self._frame_text(engine, url, request)))
         home = decode_html(response.body, (response.headers.get(b"Content-Type") or b"").decode("latin-1"))
-        head = parse_html(home.text).find("head")
-        head_html = "" if head is None else "".join(
-            lxml.html.tostring(child, encoding="unicode") for child in head
-            if isinstance(child.tag, str) and child.tag in ("title", "meta") and not _declares_charset(child))
-        body = combined_page(response.url, head_html, frames).encode("utf-8")
+        try:
+            head = parse_html(home.text).find("head")
+            kept = [child for child in (() if head is None else head)
+                    if child.tag in ("title", "meta") and not _declares_charset(child)]
+            head_html = "".join(lxml.html.tostring(child, encoding="unicode") for child in kept)
+            body = combined_page(response.url, head_html, frames).encode("utf-8")
+        except (ValueError, lxml.etree.LxmlError) as exc:
+            logger.warning("Home page %(url)s is a frameset whose frames could not be put together "
+                           "(%(error)s): read as it is", {"url": response.url, "error": exc})
+            return response
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("govcrawl/home/framesets")
         headers = {**response.headers.to_unicode_dict(), "Content-Type": "text/html; charset=utf-8"}
