@@ -206,6 +206,14 @@ class RunningFarm:
                 if not page["robots_disallowed"] and page["kind"] != "attachment"}
 
 
+def seed_one_county_site(env: Env, work: Path, url: str, site_id: str) -> None:
+    """Register one county site (测试县人民政府, 成都市) at `url` with `scrapy seed`."""
+    registry = work / "registry.csv"
+    registry.write_text("site_id,name,url,level,region,department\n"
+                        f"{site_id},测试县人民政府,{url},county,成都市,\n", encoding="utf-8")
+    assert env.scrapy("seed", str(registry)).returncode == 0, "seed failed"
+
+
 def crawl_and_report(env: Env, work: Path, name: str) -> tuple[dict[str, Any], str]:
     """Crawl one cycle (`-a once=1`), then `scrapy report -o WORK/NAME.json`: the report, and what the report
     command printed."""

@@ -13,7 +13,7 @@ from crawler import es_schema
 from crawler.items import ColumnItem, MessageItem, PageItem
 from crawler.site_state import CheckPoint, RegisteredSite, _one_spelling, build_site_states
 from pipelines.indexing import to_action
-from tests.conftest import crawl_and_report, page_server
+from tests.conftest import crawl_and_report, page_server, seed_one_county_site
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -66,10 +66,7 @@ def _body(path: str) -> str | None:
 
 def test_lists_linked_from_a_bare_table_menu_are_columns(env: Env, tmp_path: Path) -> None:
     with page_server("127.0.33.4", _body) as url:
-        registry = tmp_path / "registry.csv"
-        registry.write_text("site_id,name,url,level,region,department\n"
-                            f"5100000096,测试县人民政府,{url},county,成都市,\n", encoding="utf-8")
-        assert env.scrapy("seed", str(registry)).returncode == 0, "seed failed"
+        seed_one_county_site(env, tmp_path, url, "5100000096")
         report, _ = crawl_and_report(env, tmp_path, "report")
     [site] = report["sites"]
     columns = {column["url"].removeprefix(url): column for column in site["columns"]}

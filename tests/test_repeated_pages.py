@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from elasticsearch import helpers
 
-from tests.conftest import crawl_and_report, page_server
+from tests.conftest import crawl_and_report, page_server, seed_one_county_site
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -60,10 +60,7 @@ def site_url() -> Iterator[str]:
 
 def test_a_dead_link_on_pages_that_repeat_each_other_is_reported_on_each(
         env: Env, site_url: str, es_client: Elasticsearch, tmp_path: Path) -> None:
-    registry = tmp_path / "registry.csv"
-    registry.write_text("site_id,name,url,level,region,department\n"
-                        f"5100000098,测试县人民政府,{site_url},county,成都市,\n", encoding="utf-8")
-    assert env.scrapy("seed", str(registry)).returncode == 0, "seed failed"
+    seed_one_county_site(env, tmp_path, site_url, "5100000098")
     report, _ = crawl_and_report(env, tmp_path, "report")
     es_client.indices.refresh(index=f"{env.es_prefix}-pages")
     pages = {hit["_source"]["url"]: hit["_source"] for hit in helpers.scan(
@@ -126,10 +123,7 @@ def test_articles_a_column_lists_are_crawled_however_alike_they_look(
     """Repeats close a URL pattern as a trap; but a column's list naming each report is the site saying
     they are distinct items, so a run of look-alike reports does not cut the site's other articles."""
     with page_server("127.0.33.2", _daily_body) as url:
-        registry = tmp_path / "registry.csv"
-        registry.write_text("site_id,name,url,level,region,department\n"
-                            f"5100000099,测试县人民政府,{url},county,成都市,\n", encoding="utf-8")
-        assert env.scrapy("seed", str(registry)).returncode == 0, "seed failed"
+        seed_one_county_site(env, tmp_path, url, "5100000099")
         crawl_and_report(env, tmp_path, "report")
     es_client.indices.refresh(index=f"{env.es_prefix}-pages")
     stored = {hit["_source"]["url"] for hit in helpers.scan(
