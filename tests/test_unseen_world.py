@@ -61,7 +61,15 @@ def unseen(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                 es_client, index=f"{es_prefix}-pages", _source=["url"],
                 query={"query": {"term": {"status": 200}}})}
         yield {"world": world, "truth": farm.truth, "stored": stored,
-               "report": json.loads(report_path.read_text(encoding="utf-8"))}
+               "report": json.loads(report_path.read_text(encoding="utf-8")), "log": crawl.stderr}
+
+
+def test_the_crawl_prints_no_traceback(unseen: dict[str, Any]) -> None:
+    """Sites nobody tuned on are where unexpected pages come from (an XHTML page's XML declaration once
+    raised in a callback): each expected failure is one line, never a traceback."""
+    lines = unseen["log"].splitlines()
+    raised = [lines[max(0, n - 1)] for n, line in enumerate(lines) if line.startswith("Traceback")]
+    assert not raised, f"{len(raised)} tracebacks, the first after: {raised[0]}"
 
 
 @pytest.mark.parametrize("measure", sorted(MEASURES))
