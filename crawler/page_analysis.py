@@ -205,6 +205,9 @@ class OutLink:
     # page loads): its answer is that column's first list page.
     lists_column: bool = False
     framed: bool = False  # a page of the site the linking page shows in an iframe or frame (a part of it)
+    # The frame page whose file holds the link, when the page is a frameset home read through its frames
+    # (Link.frame): a broken link is reported found on it.
+    found_on: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -497,7 +500,8 @@ def _merge_links(links: list[Link], plans: dict[str, OutLink]) -> list[OutLink]:
         plan = plans.get(link.url)
         if plan is not None and link.kind == "page":
             keep = plan.anchor_text or not link.anchor_text
-            out.append(plan if keep else _with_anchor(plan, link.anchor_text))
+            planned = plan if keep else _with_anchor(plan, link.anchor_text)
+            out.append(dataclasses.replace(planned, found_on=link.frame) if link.frame else planned)
         else:
             out.append(
                 OutLink(
@@ -509,6 +513,7 @@ def _merge_links(links: list[Link], plans: dict[str, OutLink]) -> list[OutLink]:
                     listing_date=plan.listing_date if plan is not None else None,
                     listing_year_guessed=plan.listing_year_guessed if plan is not None else False,
                     framed=link.framed,
+                    found_on=link.frame,
                 )
             )
     out.extend(plan for url, plan in plans.items() if url not in seen)

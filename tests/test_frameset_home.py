@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from crawler.extract.links import extract_links
 from crawler.middlewares.frameset import combined_page, frame_sources
 from tests.conftest import crawl_and_report, page_server, seed_one_county_site
 
@@ -32,7 +33,8 @@ def _body(path: str) -> str | None:
         rows = "".join(f'<li><a href="/gzdt/2026/{n}.htm">测试县召开第{n}次重点工作推进会议</a>'
                        f"<span>2026-12-0{n}</span></li>" for n in range(1, 5))
         return ('<?xml version="1.0" encoding="gb2312"?><html><head></head><body><div class="box">'
-                f'<h3>工作动态</h3><a href="/xwzx/gzdt.htm">更多</a><ul>{rows}</ul></div></body></html>')
+                f'<h3>工作动态</h3><a href="/xwzx/gzdt.htm">更多</a><ul>{rows}</ul></div>'
+                '<p><a href="/zt/2018/">往期专题</a></p></body></html>')  # a broken link: no such page
     if path == "/bottom.htm":
         return ('<html><head></head><body><p>主办单位：测试县人民政府办公室 '
                     "网站标识码：5100000094 蜀ICP备12345678号 川公网安备 51000000000001号 "
@@ -60,6 +62,8 @@ def test_frame_sources_and_the_combined_page() -> None:
     page = combined_page("http://a/", "<title>t</title>", frames)
     assert 'href="http://a/list.htm"' in page  # a frame's links are absolute: they were relative to the frame
     assert page.count("<iframe") == 2  # every frame is still a link of the home page, read or not
+    [link] = [link for link in extract_links(page, "http://a/", site_host="a") if link.url == "http://a/list.htm"]
+    assert link.frame == "http://a/top.htm"  # the frame whose file holds the link
 
 
 def test_a_frameset_home_page_is_read_through_its_frames(env: Env, tmp_path: Path) -> None:
@@ -75,3 +79,8 @@ def test_a_frameset_home_page_is_read_through_its_frames(env: Env, tmp_path: Pat
     # V-SERVICE are right.)
     checks = {finding["check"] for finding in site["findings"]}
     assert not checks & {"V-HOME", "D-ID", "D-ERRLINK"}, checks
+    # A broken link in the content frame is reported once: found on the frame page, whose file holds it,
+    # and on the home page, which shows it.
+    broken = [(link["found_on"].removeprefix(url), link["on_homepage"]) for link in site["dead_links"]
+              if link["url"] == f"{url}zt/2018/"]
+    assert broken == [("main.htm", True)]

@@ -6,7 +6,7 @@ import re
 import ssl
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
@@ -68,13 +68,15 @@ _SCRIPT_LOCATION = re.compile(
 @dataclass(frozen=True, slots=True)
 class Link:
     """One out-link of a page; `url` is canonical and absolute, `in_nav` marks navigation/footer links,
-    `framed` a page of the site shown inside this one (an iframe or frame source)."""
+    `framed` a page of the site shown inside this one (an iframe or frame source), `frame` the frame page
+    that holds the link when this page puts its frames together (crawler.middlewares.frameset)."""
 
     url: str
     kind: LinkKind
     anchor_text: str
     in_nav: bool
     framed: bool = False
+    frame: str | None = None  # inside a frame's body of a frameset home page: that frame's URL
 
 
 # What libxml2 refuses in a str: an XML declaration naming an encoding (an XHTML page's first line), and NUL
@@ -86,6 +88,10 @@ CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def text_for_lxml(text: str) -> str:
     """Page text lxml accepts: no XML declaration and no control characters."""
     return CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
+
+
+# The attribute a frameset home page's combined answer marks each frame's body with (the frame's URL).
+FRAME_ATTRIBUTE: Final = "data-govcrawl-frame"
 
 
 def parse_html(tree_or_html: HtmlElement | str | bytes) -> HtmlElement:
@@ -348,6 +354,8 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
     base = base_href(tree, base_url)
     found: dict[str, Link] = {}
     judged: dict[HtmlElement, bool] = {}
+    frame_of = {element: frame.get(FRAME_ATTRIBUTE) for frame in tree.iterfind(f".//div[@{FRAME_ATTRIBUTE}]")
+                for element in frame.iter()}
 
     def add(
         href: str | None, kind: LinkKind | None, element: HtmlElement, text: str, nav: bool | None,
@@ -367,6 +375,7 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
             anchor_text=text,
             in_nav=in_nav(element, judged) if nav is None else nav,
             framed=framed,
+            frame=frame_of.get(element) if frame_of else None,
         )
 
     for element in tree.iter("a", "area", "img", "script", "link", "iframe", "frame", "embed"):

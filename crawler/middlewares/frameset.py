@@ -6,7 +6,9 @@ itself shows no menu, no dated list and no footer, so read on its own it has no 
 none of the marks, and every such site would get false vetoes (V-HOME, V-CHANNEL, D-ID). A reader sees
 the frames; so does the crawl: the answer to a home-page request whose body is a frameset is replaced by
 one page holding the bodies of its same-site frames in order (their links made absolute), each frame
-also kept as an `<iframe>` so it is still crawled and checked as a link.
+also kept as an `<iframe>` so it is still crawled and checked as a link. Each frame's body sits in an
+element marked with the frame's URL (links.FRAME_ATTRIBUTE): a broken link in it is reported found on
+the frame page, whose file holds it (and on the home page's list, since the home page shows it).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from crawler.extract.encoding import decode_html
-from crawler.extract.links import absolute_url, parse_html
+from crawler.extract.links import FRAME_ATTRIBUTE, absolute_url, parse_html
 
 if TYPE_CHECKING:
     from scrapy.core.engine import ExecutionEngine
@@ -54,8 +56,8 @@ def _host(url: str) -> str:
 
 
 def combined_page(home: str, head_html: str, frames: list[tuple[str, str | None]]) -> str:
-    """One page: the home page's head, then each frame's body (None: it could not be read) in order,
-    links absolute, each frame also as an <iframe>."""
+    """One page: the home page's head, then each frame's body (None: it could not be read) in order, in
+    an element marked with the frame's URL, links absolute, each frame also as an <iframe>."""
     parts = [f"<html><head>{head_html}</head><body>"]
     for url, text in frames:
         parts.append(f'<iframe src="{html.escape(url)}"></iframe>')
@@ -65,8 +67,9 @@ def combined_page(home: str, head_html: str, frames: list[tuple[str, str | None]
         tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
         body = tree.find("body")
         if body is not None:
-            inner = "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
-            parts.append(f"<div>{html.escape(body.text or '')}{inner}</div>")
+            inner = html.escape(body.text or "") + "".join(
+                lxml.html.tostring(child, encoding="unicode") for child in body)
+            parts.append(f'<div {FRAME_ATTRIBUTE}="{html.escape(url)}">{inner}</div>')
     parts.append("</body></html>")
     logger.debug("Home page %(url)s read through its %(count)d frames", {"url": home, "count": len(frames)})
     return "".join(parts)

@@ -247,7 +247,8 @@ class GovsiteSpider(scrapy.Spider):
     @staticmethod
     def _waiter(link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool) -> dict[str, Any]:
         """The stored record of the page reported if the target turns out broken (codec.Waiter)."""
-        return codec.Waiter(site_id=site.site_id, found_on=public_url(parent["govcrawl_url"]),
+        found_on = public_url(link.found_on or parent["govcrawl_url"])  # a frame's file holds its own links
+        return codec.Waiter(site_id=site.site_id, found_on=found_on,
                             on_homepage=on_homepage, target_kind=link.target_kind,
                             anchor_text=link.anchor_text[:200], cycle=parent["cycle"], region=site.region,
                             level=site.level).record()
@@ -692,7 +693,8 @@ class GovsiteSpider(scrapy.Spider):
         known_broken: list[LinkItem] = []
         offers: list[Offer] = []
         keys: list[_KnownKey | None] = []
-        on_homepage = meta["page_kind"] == "home"
+        # A page the home page shows in a frame is a part of it: its links are on the home page too.
+        on_homepage = meta["page_kind"] == "home" or (meta.get("framed", False) and meta["depth"] == 1)
         now = time.monotonic()
         deep = meta["depth"] + 1 > self.max_depth  # then even a same-host link is only checked
         for link in links:
