@@ -35,11 +35,11 @@ MEASURES: dict[str, tuple[Callable[[dict[str, Any]], accuracy.Score], str, float
     "column dates": (lambda run: accuracy.column_dates(run["report"], run["truth"]), "precision", 0.98),
 }
 # World c, where below the goal: a floor under the figures measured on 12-site worlds of seeds 3 and 4
-# (2026-12-06, code 27078b2; seed 3 / seed 4): dead links F1 ≥ 0.97 / 0.936, soft 404s 1.000 / 12 of 13,
-# stale F1 0.846 / 0.880, empty F1 0.857 / 0.933, column dates 0.934 / 0.852. A dozen columns per measure:
-# one more wrong column moves a figure by up to 0.08, hence the margins.
-WORLD_C_FLOORS: dict[str, float] = {"dead links": 0.88, "soft 404s": 0.80, "stale columns": 0.78,
-                                    "empty columns": 0.70, "column dates": 0.80}
+# (2026-12-06, code 2c066a9): stale F1 0.939 on seed 3; dead links F1 0.936 and soft 404s 12 of 13 on seed 4;
+# every other measure of both seeds at or above its goal. A dozen columns per measure: one more wrong
+# column moves a figure by up to 0.08, hence the margins (the goals themselves are the strict xfail below).
+WORLD_C_FLOORS: dict[str, float] = {"dead links": 0.90, "soft 404s": 0.84, "stale columns": 0.88,
+                                    "empty columns": 0.88, "column dates": 0.93}
 
 
 @pytest.fixture(scope="module", params=sorted(HELD_OUT), ids=lambda key: f"world-{key[0]}-seed{key[1]}")
