@@ -80,7 +80,7 @@ def test_the_measure_reaches_its_goal_or_floor(unseen: dict[str, Any], measure: 
     assert getattr(score, figure) >= wanted, f"{measure}: {score}"
 
 
-@pytest.mark.xfail(strict=True, reason="world c's columns are below issue 12's goals (docs/extraction.md)")
+@pytest.mark.xfail(strict=True, reason="world c on 12 sites is below issue 12's goals (docs/extraction.md)")
 def test_world_c_reaches_the_goals(unseen: dict[str, Any]) -> None:
     if unseen["world"] != "c":
         pytest.skip("world b reaches the goals: the test above asserts them")
