@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crawler.extract.links import extract_links
-from crawler.middlewares.frameset import combined_page, frame_sources
+from crawler.extract.links import extract_links, parse_html
+from crawler.middlewares.frameset import combined_page, frame_sources, is_frameset
 from tests.conftest import crawl_and_report, page_server, seed_one_county_site
 
 if TYPE_CHECKING:
@@ -55,9 +55,12 @@ def _body(path: str) -> str | None:
 def test_frame_sources_and_the_combined_page() -> None:
     home = _body("/")
     assert home is not None
-    assert frame_sources(home.encode(), "http://127.0.33.5/", "127.0.33.5") == [
+    assert is_frameset(home.encode())
+    assert frame_sources(parse_html(home), "http://127.0.33.5/") == [
         "http://127.0.33.5/top.htm", "http://127.0.33.5/main.htm", "http://127.0.33.5/bottom.htm"]
-    assert frame_sources(b"<html><body><iframe src='/x.htm'></iframe></body></html>", "http://a/", "a") == []
+    page = "<html><body><iframe src='/x.htm'></iframe></body></html>"
+    assert not is_frameset(page.encode())
+    assert frame_sources(parse_html(page), "http://a/") == []
     frames = [("http://a/top.htm", '<body><a href="list.htm">栏目</a></body>'), ("http://a/gone.htm", None)]
     page = combined_page("http://a/", "<title>t</title>", frames)
     assert 'href="http://a/list.htm"' in page  # a frame's links are absolute: they were relative to the frame

@@ -90,7 +90,9 @@ def text_for_lxml(text: str) -> str:
     return CONTROL_CHARS.sub("", XML_DECLARATION.sub("", text, count=1))
 
 
-# The attribute a frameset home page's combined answer marks each frame's body with (the frame's URL).
+# A frameset home page's combined answer (crawler.middlewares.frameset) marks its root with COMBINED_ATTRIBUTE
+# and each frame's body with FRAME_ATTRIBUTE (the frame's URL): only such a page is searched for frames.
+COMBINED_ATTRIBUTE: Final = "data-govcrawl-frames"
 FRAME_ATTRIBUTE: Final = "data-govcrawl-frame"
 
 
@@ -229,7 +231,8 @@ def _resolved(href: str, base: str) -> str | None:
     return canonical_url(url)
 
 
-def _same_site(url: str, site_host: str) -> bool:
+def same_site(url: str, site_host: str) -> bool:
+    """The URL is on the site's host (a leading www. and the port aside)."""
     host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
     return host == site_host.lower().split(":")[0].removeprefix("www.")
 
@@ -340,7 +343,7 @@ def _anchor_kind(url: str, site_host: str) -> LinkKind:
         return "attachment"
     if extension in IMAGE_EXTENSIONS:
         return "image"
-    return "page" if _same_site(url, site_host) else "external"
+    return "page" if same_site(url, site_host) else "external"
 
 
 def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, site_host: str) -> list[Link]:
@@ -355,7 +358,7 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
     found: dict[str, Link] = {}
     judged: dict[HtmlElement, bool] = {}
     frame_of = {element: frame.get(FRAME_ATTRIBUTE) for frame in tree.iterfind(f".//div[@{FRAME_ATTRIBUTE}]")
-                for element in frame.iter()}
+                for element in frame.iter()} if tree.get(COMBINED_ATTRIBUTE) is not None else {}
 
     def add(
         href: str | None, kind: LinkKind | None, element: HtmlElement, text: str, nav: bool | None,
@@ -392,7 +395,7 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
             # A frame of the site's own is a page of it (a list shown in an iframe); another host's is
             # only checked.
             src = absolute_url(element.get("src"), base)
-            own = src is not None and _same_site(src, site_host)
+            own = src is not None and same_site(src, site_host)
             add(element.get("src"), "page" if own else "frame", element, "", None, framed=own)
         elif tag == "embed":
             add(element.get("src"), None, element, "", None)
@@ -410,7 +413,7 @@ def extract_links(tree_or_html: HtmlElement | str | bytes, base_url: str, *, sit
     for url in trs_page_urls(scripts, base):
         add(url, "page", tree, "", False)
     for url in script_data_urls(scripts, base):
-        if _same_site(url, site_host):
+        if same_site(url, site_host):
             add(url, "page", tree, "", False)
     return list(found.values())
 

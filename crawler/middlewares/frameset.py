@@ -17,6 +17,7 @@ import html
 import logging
 import re
 from typing import TYPE_CHECKING, Final, Self
+from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
@@ -24,9 +25,10 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from crawler.extract.encoding import decode_html
-from crawler.extract.links import FRAME_ATTRIBUTE, absolute_url, parse_html
+from crawler.extract.links import COMBINED_ATTRIBUTE, FRAME_ATTRIBUTE, absolute_url, parse_html, same_site
 
 if TYPE_CHECKING:
+    from lxml.html import HtmlElement
     from scrapy.core.engine import ExecutionEngine
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -38,27 +40,26 @@ _HEAD_BYTES: Final = 16 * 1024
 MAX_FRAMES: Final = 6  # a frameset of more frames than this reads only the first ones
 
 
-def frame_sources(body: bytes, base_url: str, host: str) -> list[str]:
-    """The same-host frame sources of a frameset page, in order ([] for any other page)."""
-    if _FRAMESET.search(body, 0, _HEAD_BYTES) is None:
-        return []
-    tree = parse_html(decode_html(body, None).text)
+def is_frameset(body: bytes) -> bool:
+    """Whether the start of a body could hold a <frameset> (a cheap look at the bytes)."""
+    return _FRAMESET.search(body, 0, _HEAD_BYTES) is not None
+
+
+def frame_sources(tree: HtmlElement, base_url: str) -> list[str]:
+    """The frame sources of a page on its own site, in order (at most MAX_FRAMES)."""
+    host = urlsplit(base_url).netloc
     sources: list[str] = []
     for frame in tree.iter("frame"):
         url = absolute_url(frame.get("src"), base_url)
-        if url is not None and _host(url) == host and url not in sources:
+        if url is not None and same_site(url, host) and url not in sources:
             sources.append(url)
     return sources[:MAX_FRAMES]
-
-
-def _host(url: str) -> str:
-    return url.split("://", 1)[-1].split("/", 1)[0].lower()
 
 
 def combined_page(home: str, head_html: str, frames: list[tuple[str, str | None]]) -> str:
     """One page: the home page's head, then each frame's body (None: it could not be read) in order, in
     an element marked with the frame's URL, links absolute, each frame also as an <iframe>."""
-    parts = [f"<html><head>{head_html}</head><body>"]
+    parts = [f'<html {COMBINED_ATTRIBUTE}=""><head>{head_html}</head><body>']
     for url, text in frames:
         parts.append(f'<iframe src="{html.escape(url)}"></iframe>')
         if text is None:
@@ -87,9 +88,10 @@ class FramesetHomeMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("page_kind") != "home" or not isinstance(response, HtmlResponse) \
-                or response.status != 200:
+                or response.status != 200 or not is_frameset(response.body):
             return response
-        sources = frame_sources(response.body, response.url, _host(response.url))
+        home = parse_html(_text(response))
+        sources = frame_sources(home, response.url)
         if not sources:
             return response
         engine = self.crawler.engine
@@ -97,9 +99,8 @@ class FramesetHomeMiddleware:
         frames: list[tuple[str, str | None]] = []
         for url in sources:
             frames.append((url, await self._frame_text(engine, url, request)))
-        home = decode_html(response.body, (response.headers.get(b"Content-Type") or b"").decode("latin-1"))
         try:
-            head = parse_html(home.text).find("head")
+            head = home.find("head")
             kept = [child for child in (() if head is None else head)
                     if child.tag in ("title", "meta") and not _declares_charset(child)]
             head_html = "".join(lxml.html.tostring(child, encoding="unicode") for child in kept)
@@ -122,9 +123,11 @@ class FramesetHomeMiddleware:
             logger.info("Frame %(url)s of home page %(home)s not read (%(error)s)",
                         {"url": url, "home": home.url, "error": exc})
             return None
-        if answer.status != 200:
-            return None
-        return decode_html(answer.body, (answer.headers.get(b"Content-Type") or b"").decode("latin-1")).text
+        return _text(answer) if answer.status == 200 else None
+
+
+def _text(response: Response) -> str:
+    return decode_html(response.body, (response.headers.get(b"Content-Type") or b"").decode("latin-1")).text
 
 
 def _declares_charset(element: lxml.html.HtmlElement) -> bool:
