@@ -482,8 +482,7 @@ def _years_from_order(group: list[_Row], today: datetime.date) -> list[_Row]:
     for step, n in enumerate(order):
         index, day = dated[n]
         earlier = _year_before(day)
-        guide = previous is not None and (step > 1 or previous.year < today.year)
-        if guide and previous is not None and earlier is not None \
+        if previous is not None and (step > 1 or previous.year < today.year) and earlier is not None \
                 and abs((earlier - previous).days) < abs((day - previous).days):
             day = earlier
         rows[index] = dataclasses.replace(rows[index], date=day, year_guessed=True)
@@ -573,14 +572,14 @@ def _next_pages(tree: HtmlElement, base: str, page_url: str, scripts: str) -> li
         href = anchor.get("href") or ""
         text = element_text(anchor) or (anchor.get("title") or "").strip()
         forward = _FORWARD_PAGER_TEXT.match(text) is not None
+        paged = _PAGER_HREF.search(href) is not None and (not text or _PAGER_TEXT.match(text) is not None)
         numbered = text.isdigit() and len(text) <= 4
-        if not forward and (not _PAGER_HREF.search(href) or (text and not _PAGER_TEXT.match(text))) \
-                and not numbered:
+        if not (forward or paged or numbered):
             continue
         url = absolute_url(href, base)
         if url is None or url == current:
             continue
-        if forward or _PAGER_HREF.search(href) or _numbered_sibling(current, url, text):
+        if forward or paged or _numbered_sibling(current, url, text):
             pages.append(url)
     pages += trs_page_urls(scripts, base)
     for fragment in hanweb_fragments(scripts, pagers=True):
