@@ -312,31 +312,26 @@ def _one_spelling(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each column once, however its address is spelled: an old site links a page with a Chinese file name
     both as its GBK bytes (%CF%E7…, written by a GBK CMS) and as UTF-8 (what a browser sends for the
     characters); its server answers both. The UTF-8 spelling is kept."""
-    kept: dict[tuple[str, str], dict[str, Any]] = {}
+    kept: dict[tuple[str, str], tuple[bool, dict[str, Any]]] = {}
     for source in sources:
-        key = (str(source["site_id"]), _decoded_address(source["url"]))
-        other = kept.get(key)
-        if other is None or (not _utf8_spelled(other["url"]) and _utf8_spelled(source["url"])):
-            kept[key] = source
-    return list(kept.values())
+        address, utf8 = _spelling(source["url"])
+        key = (str(source["site_id"]), address)
+        if key not in kept or (utf8 and not kept[key][0]):
+            kept[key] = (utf8, source)
+    return [source for _, source in kept.values()]
 
 
-def _decoded_address(url: str) -> str:
+def _spelling(url: str) -> tuple[str, bool]:
+    """The address with its percent-escapes read as text, and whether they were UTF-8 (else GB18030)."""
     raw = unquote_to_bytes(url)
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return url
-
-
-def _utf8_spelled(url: str) -> bool:
     try:
-        unquote_to_bytes(url).decode("utf-8")
+        return raw.decode("utf-8"), True
     except UnicodeDecodeError:
-        return False
-    return True
+        pass
+    try:
+        return raw.decode("gb18030"), False
+    except UnicodeDecodeError:
+        return url, False
 
 
 def _newest_article_dates(client: Elasticsearch, prefix: str, site_ids: list[str], column_urls: list[str],
