@@ -319,8 +319,6 @@ def _parse(text: str) -> tuple[HtmlElement, bool]:
     return tree, any(_TOO_DEEP in entry.message for entry in parser.error_log)
 
 
-
-
 # --- metadata and titles -------------------------------------------------------------------------
 
 
