@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
 import aiohttp
 import pytest
@@ -209,6 +210,19 @@ def test_crawl_reaches_exactly_the_truth_pages(farm: RunningFarm, crawled: dict[
         )
         assert result["soft404"] == set(site["soft404"])
         assert {t["url"] for t in site["traps"]} <= result["traps"]
+
+
+def test_pages_the_served_robots_txt_disallows_are_marked_so(farm: RunningFarm) -> None:
+    """A crawler that obeys robots.txt never sees those pages (the DedeCMS /data/sitemap.html), so the
+    truth must not count them as pages to find, nor their broken links."""
+    disallowed = 0
+    for site in (site for site in farm.truth["sites"] if not site["down"]):
+        rules = RobotFileParser(urljoin(site["url"], "/robots.txt"))
+        rules.read()
+        for url, page in site["pages"].items():
+            assert page["robots_disallowed"] == (not rules.can_fetch("*", url)), url
+            disallowed += page["robots_disallowed"]
+    assert disallowed > 0
 
 
 def test_aliases_serve_their_page(farm: RunningFarm, crawled: dict[str, dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from collections import deque
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
 from scripts.farm.world import LIMIT_DAYS, LIMIT_MONTHS, is_stale, months_before
 from scripts.worldc.family import META_LABEL
@@ -140,6 +141,16 @@ def _column_truth(site: Site, column: Column, urls: dict[int, list[str]]) -> dic
     }
 
 
+def _robots(site: Site) -> RobotFileParser | None:
+    """The site's robots.txt rules, if it serves one: a crawler that obeys them never sees those pages."""
+    answer = site.routes.get("/robots.txt")
+    if answer is None or answer.status != 200:
+        return None
+    rules = RobotFileParser()
+    rules.parse(answer.body.decode("utf-8", "replace").splitlines())
+    return rules
+
+
 def site_truth(world: WorldC, index: int) -> dict[str, Any]:
     """Truth record of one site (docs/farm.md, world c)."""
     site = world.site(index)
@@ -148,6 +159,7 @@ def site_truth(world: WorldC, index: int) -> dict[str, Any]:
     reachable: dict[str, Node] = walk["reachable"]
     pages: dict[str, dict[str, Any]] = {}
     list_pages: dict[int, list[str]] = {}
+    robots = _robots(site)
     for key, node in reachable.items():
         column_url = url_of(host, node.column.pages[0]) if node.column is not None else None
         pages[url_of(host, key)] = {
@@ -156,7 +168,7 @@ def site_truth(world: WorldC, index: int) -> dict[str, Any]:
             "pub_date": node.pub.isoformat() if node.pub else None,
             "column": column_url,
             "encoding": None if node.kind == "attachment" else site.family.codec,
-            "robots_disallowed": False,
+            "robots_disallowed": robots is not None and not robots.can_fetch("*", url_of(host, key)),
         }
     for column in site.model.columns:  # in page order: an oldest-first list has its newest entry last
         list_pages[id(column)] = [
