@@ -14,7 +14,7 @@ import enum
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import xxhash
 
@@ -40,6 +40,18 @@ def repeats_path_segments(url: str, max_repeats: int) -> bool:
 def not_found_url(site_url: str, site_id: str) -> str:
     """A page of the site that cannot exist: what the site answers there is its "not found" page."""
     return urljoin(site_url, f"/govcrawl-missing-{xxhash.xxh32_hexdigest(site_id.encode())}.html")
+
+
+def is_view_of(url: str, page_url: str) -> bool:
+    """True when `url` is another view of the page at `page_url`: the same path, with parameters added or
+    swapped (?print=1, ?fontsize=16) while every parameter both name keeps the page's value. It answers
+    as the page did. Another item of the path (content.jsp?id=6 on id=5) is no view."""
+    link, page = urlsplit(url), urlsplit(page_url)
+    if (link.netloc, link.path or "/") != (page.netloc, page.path or "/") or link.query == page.query:
+        return False
+    ours = dict(parse_qsl(page.query, keep_blank_values=True))
+    theirs = parse_qsl(link.query, keep_blank_values=True)
+    return all(ours.get(name, value) == value for name, value in theirs)
 
 
 def url_pattern(url: str) -> str:

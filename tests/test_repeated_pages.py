@@ -3,12 +3,13 @@ their URL pattern, but the broken links they show are still reported, each on th
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
 from elasticsearch import helpers
 
-from tests.conftest import crawl_and_report, page_server, seed_one_county_site
+from tests.conftest import CRAWL_SETTINGS, crawl_and_report, page_server, seed_one_county_site
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -131,3 +132,46 @@ def test_articles_a_column_lists_are_crawled_however_alike_they_look(
     articles = {f"{url}art/2026/11/{day}/art_1_{day}.html" for day in _DAYS} | {
         f"{url}art/2026/10/{n}/art_2_{n}.html" for n in _NOTICES}
     assert articles - stored == set()
+
+
+_ARTICLES = range(1, 61)
+
+
+def _views_body(path: str) -> str | None:
+    """A column of sixty notices; each notice links its own print and font-size views (the same page with a
+    parameter added) and shows a picture that is gone."""
+    menu = '<div class="nav"><a href="/">首页</a><a href="/col/tzgg/index.html">通知公告</a></div>'
+    if path == "/":
+        return _page("测试县人民政府", menu)
+    if path == "/col/tzgg/index.html":
+        return _page("通知公告", menu + '<ul class="list">' + "".join(
+            f'<li><a href="/col/tzgg/2026/t{n}.html">第{n}号通知：{_TOPICS[n % len(_TOPICS)]}工作安排</a>'
+            f"<span>2026-10-{1 + n % 28:02d}</span></li>" for n in _ARTICLES) + "</ul>")
+    for n in _ARTICLES:
+        if path == f"/col/tzgg/2026/t{n}.html":
+            topic = _TOPICS[n % len(_TOPICS)]
+            title = f"第{n}号通知：{topic}工作安排"
+            return _page(title, f"{menu}<h1>{title}</h1><div>发布日期：2026-10-{1 + n % 28:02d}"
+                                f' <a href="/col/tzgg/2026/t{n}.html?print=1">【打印】</a>'
+                                f' <a href="/col/tzgg/2026/t{n}.html?fontsize=16">大</a></div>'
+                                f"<p>各乡镇：第{n}号通知，请于{n}日前报送{topic}工作开展情况。</p>"
+                                f'<p><img src="/uploads/t{n}.jpg" alt="现场图片"></p>')
+    return None
+
+
+def test_views_of_a_page_do_not_spend_the_link_checks_its_pictures_need(
+        env: Env, es_client: Elasticsearch, tmp_path: Path) -> None:
+    """Print and font-size views repeat their page, so their URL pattern closes as a trap. A view of the
+    page that links it answers as that page did: it is not checked, or one check per article would use up
+    the host's link-check budget before the pictures the articles show (each one gone, each one reported)."""
+    with page_server("127.0.34.1", _views_body) as url:
+        seed_one_county_site(env, tmp_path, url, "5100000097")
+        crawl = env.scrapy("crawl", "govsite", "-a", "once=1", timeout=300, settings=(
+            *CRAWL_SETTINGS, "-s", f"GOVCRAWL_CRAWL_MAX_CHECKS_PER_HOST={len(_ARTICLES) + 10}"))
+        assert crawl.returncode == 0, crawl.stderr[-3000:]
+        report_path = tmp_path / "report.json"
+        assert env.scrapy("report", "-o", str(report_path)).returncode == 0
+    [site] = json.loads(report_path.read_text(encoding="utf-8"))["sites"]
+    gone = {link["url"] for link in site["dead_links"]}
+    assert {f"{url}uploads/t{n}.jpg" for n in _ARTICLES} <= gone
+    assert "govcrawl/skipped/check_budget" not in crawl.stderr

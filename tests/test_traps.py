@@ -9,7 +9,7 @@ import pytest
 from crawler.extract.links import canonical_url
 from crawler.page_analysis import PageAnalysis, analyze_page, not_found_features, sent_home
 from crawler.registry import Site
-from crawler.traps import ContentTraps, Repeat, not_found_url, split_by_own_pattern, url_pattern
+from crawler.traps import ContentTraps, Repeat, is_view_of, not_found_url, split_by_own_pattern, url_pattern
 
 SITE = Site(site_id="5101000001", name="测试市人民政府", url="http://127.0.9.1/", level="city",
             region="成都市", department="")
@@ -114,6 +114,27 @@ def test_url_patterns_ignore_values() -> None:
     assert url_pattern("http://h/docs/a1/") == url_pattern("http://h/docs/a1/b2/c3/")
     assert url_pattern("http://h/xwzx/a.html") != url_pattern("http://h/xxgk/a.html")
     assert not_found_url(SITE.url, SITE.site_id) == not_found_url(SITE.url, SITE.site_id)
+
+
+@pytest.mark.parametrize(("link", "page"), [
+    ("http://h/a/2026/1118/661.html?print=1", "http://h/a/2026/1118/661.html"),
+    ("http://h/a/661.html?fontsize=16", "http://h/a/661.html?print=1"),  # one view links the other
+    ("http://h/content.jsp?id=5&print=1", "http://h/content.jsp?id=5"),
+    ("http://h/list.jsp?cid=5&page=2", "http://h/list.jsp?cid=5"),
+])
+def test_the_same_path_with_parameters_added_or_swapped_is_a_view_of_the_page(link: str, page: str) -> None:
+    assert is_view_of(link, page)
+
+
+@pytest.mark.parametrize(("link", "page"), [
+    ("http://h/content.jsp?id=6", "http://h/content.jsp?id=5"),  # another item of the path
+    ("http://h/content.jsp?id=6&print=1", "http://h/content.jsp?id=5"),
+    ("http://h/a/662.html?print=1", "http://h/a/661.html"),  # another page's view
+    ("http://h/a/661.html", "http://h/a/661.html"),  # the page itself
+    ("http://g/a/661.html?print=1", "http://h/a/661.html"),
+])
+def test_another_item_or_another_page_is_no_view(link: str, page: str) -> None:
+    assert not is_view_of(link, page)
 
 
 def _calendar(day: int) -> bytes:

@@ -44,7 +44,14 @@ from crawler.page_analysis import (
 from crawler.scheduler import codec
 from crawler.scheduler.frontier import OVER_BUDGET, Offer, retrying
 from crawler.scheduler.session import worker_session
-from crawler.traps import ContentTraps, Repeat, not_found_url, repeats_path_segments, split_by_own_pattern
+from crawler.traps import (
+    ContentTraps,
+    Repeat,
+    is_view_of,
+    not_found_url,
+    repeats_path_segments,
+    split_by_own_pattern,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -195,6 +202,11 @@ class GovsiteSpider(scrapy.Spider):
         if same_host and crawl != "check" and link.crawl != "article" \
                 and self.traps.closed(site.site_id, parent["cycle"], link.url):
             self._stat("govcrawl/skipped/trap")
+            # A view of this very page (its print or font-size version) answers as the page just did.
+            # Checking one per article would spend the host's link-check budget
+            # (GOVCRAWL_CRAWL_MAX_CHECKS_PER_HOST) before the images and files the pages show.
+            if is_view_of(link.url, parent["govcrawl_url"]):
+                return None
             crawl = "check"
         meta: dict[str, Any] = {
             "site_id": site.site_id, "page_kind": crawl, "depth": depth, "cycle": parent["cycle"],
