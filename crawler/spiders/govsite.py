@@ -26,7 +26,13 @@ from crawler.extract.attachments import (
     attachment_limits,
     attachment_personal_data,
 )
-from crawler.extract.links import LinkStatus, classify_exception, classify_response, extension_of
+from crawler.extract.links import (
+    LinkStatus,
+    canonical_url,
+    classify_exception,
+    classify_response,
+    extension_of,
+)
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.attachment_reads import ANSWERED, LAST_READ, STOPPED
 from crawler.middlewares.network_guard import BlockedAddressError
@@ -259,7 +265,9 @@ class GovsiteSpider(scrapy.Spider):
     @staticmethod
     def _waiter(link: OutLink, *, site: Site, parent: dict[str, Any], on_homepage: bool) -> dict[str, Any]:
         """The stored record of the page reported if the target turns out broken (codec.Waiter)."""
-        found_on = public_url(link.found_on or parent["govcrawl_url"])  # a frame's file holds its own links
+        # A frame's file holds its own links; a page the address led to (a redirect, a splash page's meta
+        # refresh) holds the links read from it.
+        found_on = public_url(link.found_on or parent.get("govcrawl_found_on") or parent["govcrawl_url"])
         return codec.Waiter(site_id=site.site_id, found_on=found_on,
                             on_homepage=on_homepage, target_kind=link.target_kind,
                             anchor_text=link.anchor_text[:200], cycle=parent["cycle"], region=site.region,
@@ -314,6 +322,10 @@ class GovsiteSpider(scrapy.Spider):
         answered = response.status < 400 and not analysis.soft404
         listed = _listed(meta)
         entries = list_entries(analysis) if answered else []
+        if canonical_url(response.url) != canonical_url(meta["govcrawl_url"]):
+            # Its links are reported found on the page that holds them; the report ends them when a later
+            # read of this address leads there again (the page's final_url).
+            meta["govcrawl_found_on"] = response.url
         known_broken, offers, keys = self._page_offers(analysis, site=site, meta=meta, listed=listed) \
             if answered else ([], [], [])
         history = _history(meta)
