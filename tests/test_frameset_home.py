@@ -87,3 +87,23 @@ def test_a_frameset_home_page_is_read_through_its_frames(env: Env, tmp_path: Pat
     broken = [(link["found_on"].removeprefix(url), link["on_homepage"]) for link in site["dead_links"]
               if link["url"] == f"{url}zt/2018/"]
     assert broken == [("main.htm", True)]
+
+
+def _without_footer_frame(path: str) -> str | None:
+    return None if path == "/bottom.htm" else _body(path)
+
+
+def test_a_frame_that_is_gone_is_a_broken_link_of_the_home_page_read_through_the_others(
+        env: Env, tmp_path: Path) -> None:
+    with page_server("127.0.33.7", _without_footer_frame) as url:
+        seed_one_county_site(env, tmp_path, url, "5100000093")
+        report, _ = crawl_and_report(env, tmp_path, "report")
+    [site] = report["sites"]
+    assert sorted(column["url"].removeprefix(url) for column in site["columns"]) == sorted(
+        path for path, _ in _COLUMNS)
+    assert site["homepage_latest_date"] == "2026-12-04"
+    gone = [(link["found_on"], link["on_homepage"], link["status"]) for link in site["dead_links"]
+            if link["url"] == f"{url}bottom.htm"]
+    assert gone == [(url, True, 404)]
+    # The footer was in that frame: its marks are missing now (D-ID), as a visitor sees.
+    assert "D-ID" in {finding["check"] for finding in site["findings"]}
