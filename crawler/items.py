@@ -43,6 +43,10 @@ class PageItem:
     status: int
     fetched_at: datetime
     final_url: str | None = None
+    # Where the page's links were read when that is not `url`: the page a redirect or a splash page's meta
+    # refresh led to, which the broken links read there are reported found on. None when the page was read
+    # at `url`, or is a soft 404 (no page of the site was read, whatever address it ended at).
+    read_url: str | None = None
     error: str | None = None  # why no answer was read: a LinkError kind (dns, timeout, invalid_url, ...),
     # or parse_error: the answer was read but its analysis raised
     title: str = ""

@@ -71,7 +71,7 @@ from crawler.extract.wording import (
 from crawler.items import ColumnItem, MessageItem, PageItem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
     from datetime import date, datetime
 
     from lxml.html import HtmlElement
@@ -380,10 +380,11 @@ def _is_home(url: str, site: Site) -> bool:
     return _same_host(url, site.host) and not parts.query and parts.path in _HOME_PATHS
 
 
-def sent_home(requested: str, final: str, site: Site) -> bool:
-    """A request for another page of the site ended on its home page: the page is gone (a soft 404),
-    whether a crawled page or a link check, by an HTTP redirect or a meta refresh."""
-    return not _is_home(requested, site) and _is_home(final, site)
+def sent_home(requested: str, final: str, site: Site, via: Sequence[str] = ()) -> bool:
+    """A request for another page of the site ended on its home page, or passed it on the way (`via`: the
+    redirect chain, requested URL first: a splash home page leads on to index2.htm): the page is gone (a
+    soft 404), whether a crawled page or a link check, by an HTTP redirect or a meta refresh."""
+    return not _is_home(requested, site) and any(_is_home(url, site) for url in (*via[1:], final))
 
 
 def breadcrumb(tree: HtmlElement, base: str, site: Site) -> _Breadcrumb:
@@ -929,12 +930,13 @@ _ERROR_OWN_TEXT_MAX_CHARS = 200
 
 
 def _is_soft404(*, status: int, url: str, final_url: str, text: str, tree: HtmlElement, content_type: str,
-                size: int, site: Site, own: OwnContent | None, template: SiteTemplate | None) -> bool:
+                size: int, site: Site, own: OwnContent | None, template: SiteTemplate | None,
+                redirects: Sequence[str] = ()) -> bool:
     """A 200 page that is an error page: redirected to the home page, the same as the site's answer to
     a missing page, an error phrase being all the page says beyond the template, or an error page by
     its own looks (classify_response: error title, short error body, error path)."""
     redirected = canonical(url) != canonical(final_url)
-    if redirected and sent_home(url, final_url, site):
+    if redirected and sent_home(url, final_url, site, redirects):
         return True
     if own is not None and template is not None:
         not_found = template.not_found
@@ -1022,6 +1024,7 @@ def analyze_page(
     framed: bool = False,
     listing_year_guessed: bool = False,
     dictionaries: Dictionaries | None = None,
+    redirects: Sequence[str] = (),
 ) -> PageAnalysis:
     """Read one fetched page once and return its PageItem, column/message items and out-links.
 
@@ -1095,8 +1098,7 @@ def analyze_page(
     template_blocks = template.blocks if template is not None and page_kind != "home" else frozenset()
     if page_kind != "home" and _is_soft404(
         status=status, url=url, final_url=final_url, text=text, tree=tree, content_type=content_type,
-        size=len(body),
-        site=site, own=content.own(template_blocks), template=template,
+        size=len(body), site=site, own=content.own(template_blocks), template=template, redirects=redirects,
     ):
         item.title = page_title(tree, meta, site.name, article=False)
         return PageAnalysis(page=item, items=dead(), soft404=True)

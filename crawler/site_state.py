@@ -378,21 +378,21 @@ def _page_fetches(client: Elasticsearch, prefix: str, urls: list[str], point: Ch
     says nothing about them. `gone_only`: only pages found gone. Pages not stored are left out.
 
     A page reached through a redirect or a meta refresh counts as read under the address it ended at
-    (its final_url) too: the links read from it are reported found there."""
+    too (its read_url): the links read from it are reported found there."""
     fetched: dict[str, datetime] = {}
     answered: list[dict[str, Any]] = [{"terms": {"status": list(_GONE)}}]
     if not gone_only:
         answered.append({"range": {"status": {"lt": 400}}})
     for start in range(0, len(urls), 10_000):
         batch = urls[start:start + 10_000]
-        addressed = [{"terms": {"url": batch}}, {"terms": {"final_url": batch}}]
+        addressed = [{"terms": {"url": batch}}, {"terms": {"read_url": batch}}]
         query = {"bool": {"filter": [{"bool": {"should": addressed, "minimum_should_match": 1}},
                                      {"range": {"fetched_at": {"lte": point.until.isoformat()}}},
                                      {"bool": {"should": answered, "minimum_should_match": 1}}],
                           "must_not": [{"exists": {"field": "error"}}]}}
-        for source in _stream(client, _index(prefix, "pages"), query, ["url", "final_url", "fetched_at"]):
+        for source in _stream(client, _index(prefix, "pages"), query, ["url", "read_url", "fetched_at"]):
             at = _datetime(source.get("fetched_at"))
-            for url in {source["url"], source.get("final_url") or source["url"]}:
+            for url in {source["url"], source.get("read_url") or source["url"]}:
                 if at is not None and (url not in fetched or at > fetched[url]):
                     fetched[url] = at
     return fetched

@@ -99,6 +99,11 @@ def test_a_link_redirected_to_the_home_page_is_a_soft_404() -> None:
     assert not sent_home("http://127.0.9.1/", "http://127.0.9.1/index.html", SITE)
     assert not sent_home("http://127.0.9.1/a.html", "http://127.0.9.1/b.html", SITE)
     assert not sent_home("http://127.0.9.1/a.html", "http://www.sc.gov.cn/", SITE)
+    # By way of the home page: a splash home page leads on to index2.htm.
+    assert sent_home("http://127.0.9.1/a.html", "http://127.0.9.1/index2.htm", SITE,
+                     via=("http://127.0.9.1/a.html", "http://127.0.9.1/"))
+    assert not sent_home("http://127.0.9.1/a.html", "http://127.0.9.1/index2.htm", SITE,
+                         via=("http://127.0.9.1/a.html", "http://127.0.9.1/b.html"))
 
 
 def test_session_ids_are_not_part_of_a_page_url() -> None:

@@ -302,7 +302,7 @@ class GovsiteSpider(scrapy.Spider):
             template=None if kind == "home" else self.traps.template(site.site_id, cycle),
             lists_column=meta.get("lists_column", False), framed=meta.get("framed", False),
             listing_year_guessed=meta.get("listing_guessed", False),
-            dictionaries=self.content_dictionaries,
+            dictionaries=self.content_dictionaries, redirects=meta.get("redirect_urls", ()),
         )
         page = analysis.page
         repeat = self.traps.read(site.site_id, cycle, meta["govcrawl_url"], analysis, home=kind == "home",
@@ -322,10 +322,10 @@ class GovsiteSpider(scrapy.Spider):
         answered = response.status < 400 and not analysis.soft404
         listed = _listed(meta)
         entries = list_entries(analysis) if answered else []
-        if canonical_url(response.url) != canonical_url(meta["govcrawl_url"]):
+        if not analysis.soft404 and canonical_url(response.url) != canonical_url(meta["govcrawl_url"]):
             # Its links are reported found on the page that holds them; the report ends them when a later
-            # read of this address leads there again (the page's final_url).
-            meta["govcrawl_found_on"] = response.url
+            # read of this address leads there again (PageItem.read_url).
+            meta["govcrawl_found_on"] = page.read_url = response.url
         known_broken, offers, keys = self._page_offers(analysis, site=site, meta=meta, listed=listed) \
             if answered else ([], [], [])
         history = _history(meta)
@@ -519,7 +519,7 @@ class GovsiteSpider(scrapy.Spider):
         )
         site = self.sites.get(response.meta.get("site_id", ""))
         if outcome.ok and redirects and site is not None and response.meta.get("target_kind") == "page" \
-                and sent_home(redirects[0], response.url, site):
+                and sent_home(redirects[0], response.url, site, redirects):
             outcome = LinkStatus(ok=False, status=response.status, error="soft404", confirmed=False)
         self._stat(f"govcrawl/links/checked/{outcome.error or 'ok'}")
         return outcome
