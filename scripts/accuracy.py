@@ -103,17 +103,21 @@ def column_dates(report: dict[str, Any], truth: dict[str, Any]) -> Score:
     true = {(_canon(column["url"]), column["latest_date"]) for site in sites.values()
             for column in site["columns"]}
     true_urls = {url for url, _ in true}
-    found = {(_canon(column["url"]), column["latest_date"]) for site in report["sites"]
-             if site["site_id"] in sites for column in site["columns"] if _canon(column["url"]) in true_urls}
+    aliases = _aliases(truth)
+    found = {(_page_url(column["url"], aliases), column["latest_date"]) for site in report["sites"]
+             if site["site_id"] in sites for column in site["columns"]
+             if _page_url(column["url"], aliases) in true_urls}
     return Score(found=len(found), true=len(found), hits=len(found & true))
 
 
 def columns(report: dict[str, Any], truth: dict[str, Any], flag: str) -> Score:
-    """Columns flagged `stale` or `empty`, by column URL."""
+    """Columns flagged `stale` or `empty`, by column URL (a column linked by another URL of its page, such as
+    its address spelled in GBK percent-escapes, is that page's column)."""
     sites = _judged_sites(truth)
     true = {_canon(column["url"]) for site in sites.values() for column in site["columns"]
             if column.get(flag)}
-    found = {_canon(column["url"]) for site in report["sites"] if site["site_id"] in sites
+    aliases = _aliases(truth)
+    found = {_page_url(column["url"], aliases) for site in report["sites"] if site["site_id"] in sites
              for column in site["columns"] if column.get(flag)}
     return _score(found, true)
 

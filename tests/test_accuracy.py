@@ -1,0 +1,38 @@
+"""The farm scores (scripts/accuracy.py) on a hand-made truth and report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scripts import accuracy
+
+_UTF8 = "http://127.0.0.9/zwgk/%E8%A7%84%E5%88%92%E8%AE%A1%E5%88%92.htm"  # /zwgk/规划计划.htm
+_GBK = "http://127.0.0.9/zwgk/%B9%E6%BB%AE%BC%C6%BB%AE.htm"  # the same address in GBK percent-escapes
+
+
+def _truth() -> dict[str, Any]:
+    column = {"url": _UTF8, "latest_date": None, "stale": True, "empty": True}
+    other = {"url": "http://127.0.0.9/zwgk/tzgg.htm", "latest_date": "2026-12-01", "stale": False,
+             "empty": False}
+    return {"sites": [{"site_id": "5100000009", "down": False, "columns": [column, other],
+                       "aliases": {_GBK: _UTF8}, "pages": {}, "dead_links": []}]}
+
+
+def _report(url: str) -> dict[str, Any]:
+    return {"sites": [{"site_id": "5100000009", "columns": [
+        {"url": url, "latest_date": None, "stale": True, "empty": True},
+        {"url": "http://127.0.0.9/zwgk/tzgg.htm", "latest_date": "2026-11-30", "stale": False,
+         "empty": False}]}]}
+
+
+def test_a_column_reported_under_another_url_of_its_page_is_that_column() -> None:
+    for url in (_UTF8, _GBK):
+        assert accuracy.columns(_report(url), _truth(), "stale").f1 == 1.0
+        assert accuracy.columns(_report(url), _truth(), "empty").f1 == 1.0
+        dates = accuracy.column_dates(_report(url), _truth())
+        assert (dates.found, dates.hits) == (2, 1)  # the other column's newest date is wrong
+
+
+def test_a_column_of_another_page_is_a_false_one() -> None:
+    score = accuracy.columns(_report("http://127.0.0.9/zwgk/other.htm"), _truth(), "stale")
+    assert (score.found, score.true, score.hits) == (1, 1, 0)
