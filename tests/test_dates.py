@@ -272,9 +272,15 @@ GOAL_EXACT, GOAL_PRECISION = 0.93, 0.98
 # Batch 3 (8 pages, labelled blind on 2026-12-06; 1 government page) was scored as it arrived, with no
 # change made for it: dev3 misses one page (an abstention on "五月 22nd, 2011"), holdout3 answers none of
 # its three dated pages (abstentions, no wrong date).
-HOLDOUT_FLOORS = {"holdout": (31 / 36, 28 / 28), "holdout2": (19 / 23, 18 / 19), "holdout3": (1 / 4, 1.0),
-                  "dev3": (3 / 4, 3 / 3)}
-SPLIT_SIZES = {"dev": 37, "holdout": 36, "dev2": 24, "holdout2": 23, "dev3": 4, "holdout3": 4}
+# Batch 4 (20 pages, labelled blind on 2026-12-06; no government page, 8 list pages labelled null) was
+# scored as it arrived (dev4 7/10, precision 5/7; holdout4 10/10, 5/5), then dev4's failures were looked
+# at: a Discuz! board list's 最后发表 (last posted) is no publish label, and a list's dates are counted
+# apart in visible characters, not in the template's indentation. After that change holdout2 gave one
+# wrong date less (20/23, 18/18) and holdout4 one right date less (9/10, 5/5).
+HOLDOUT_FLOORS = {"holdout": (31 / 36, 28 / 28), "holdout2": (20 / 23, 18 / 18), "holdout3": (1 / 4, 1.0),
+                  "holdout4": (9 / 10, 5 / 5), "dev3": (3 / 4, 3 / 3), "dev4": (9 / 10, 5 / 5)}
+SPLIT_SIZES = {"dev": 37, "holdout": 36, "dev2": 24, "holdout2": 23, "dev3": 4, "holdout3": 4, "dev4": 10,
+               "holdout4": 10}
 
 
 def _unseen_pages(*splits: str) -> list[dict[str, str | None]]:
@@ -332,10 +338,10 @@ def test_unseen_holdout_pages_do_not_regress(split: str) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="holdout + holdout2 + holdout3 exact 51/63 = 0.810, precision 46/47 = 0.979: below the goal",
+    reason="holdout + holdout2 + holdout3 + holdout4 exact 61/73 = 0.836, precision 51/51: below the goal",
 )
 def test_unseen_holdout_pages_reach_the_goal() -> None:
-    exact, precision, _missed = _score("holdout", "holdout2", "holdout3")
+    exact, precision, _missed = _score("holdout", "holdout2", "holdout3", "holdout4")
     assert exact >= GOAL_EXACT, f"exact {exact:.3f}"
     assert precision >= GOAL_PRECISION, f"precision {precision:.3f}"
 
@@ -343,6 +349,7 @@ def test_unseen_holdout_pages_reach_the_goal() -> None:
 # --- header text, bylines and lists ---------------------------------------------------------------
 
 _FILLER = "<p>" + "正文内容。" * 20 + "</p>"
+_NOTICE = "华融基金管理有限公司关于旗下基金参加销售机构费率优惠活动的公告"
 
 
 @pytest.mark.parametrize(
@@ -377,10 +384,26 @@ _FILLER = "<p>" + "正文内容。" * 20 + "</p>"
             "2024-05-13",
             "text",
         ),
+        # A list of announcements under the heading, each row deeply indented by its template: a list all
+        # the same (the indentation is no distance between its dates).
+        (
+            "<h1>题目很长的文章</h1><ul>" + "".join(
+                f"<li>\n{' ' * 120}<h2><a href='/{n}.pdf'>{_NOTICE}{n}</a>"
+                f"</h2>\n{' ' * 28}<i>2020-04-{30 - n}</i>\n{' ' * 120}</li>" for n in range(4)) + "</ul>",
+            None,
+            None,
+        ),
+        # A forum's board list: when each board was last posted to is no publish date.
+        (
+            "<h1>题目很长的文章</h1><dl><dt>染织坊</dt><dd>主题: 55, 帖数: 1079</dd>"
+            "<dd><a href='#lastpost'>最后发表: 2020-5-9 09:41</a></dd></dl>",
+            None,
+            None,
+        ),
     ],
     ids=[
         "datetime-under-headline", "read-count", "prose", "list-of-others", "relative-time",
-        "byline-before-dates", "dates-in-sentences-make-no-list",
+        "byline-before-dates", "dates-in-sentences-make-no-list", "indented-list", "last-posted",
     ],
 )
 def test_header_text_dates(body: str, expected: str | None, source: str | None) -> None:

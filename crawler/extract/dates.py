@@ -435,6 +435,8 @@ _TRADITIONAL_WORDS = str.maketrans(
 _OTHER_ARTICLE_WORDS = ("推荐", "相关", "热门", "上一篇", "下一篇", "最新文章", "最新新闻")
 _DECOY_ENDINGS = (
     "今天是", "今日是", "今天", "今日", "现在是", "当前", "版权所有", "更新于", "修改于", "最后更新", "打印",
+    # A forum's list shows when each board or thread was last posted to, or last replied to.
+    "最后发表", "最后发布", "最后回复", "最新回复",
     "updated", "modified", "copyright",
 )
 _BANNER_AFTER_RE = re.compile(r"日?\s*(?:\d\d:\d\d(?::\d\d)?\s*)?(?:星期|周|礼拜)[一二三四五六日天]")
@@ -460,6 +462,7 @@ _BYLINE_FOLLOWERS = (
 
 # Three dates within this span are a list; the header of a feed shows 昨天/3小时前 and no date.
 _LIST_SPAN_CHARS = 300
+_SPACE_RUN_RE = re.compile(r"\s")
 _RELATIVE_TIME_RE = re.compile(
     r"昨天|前天|刚刚|剛剛|\d{1,2}\s*(?:秒|分钟|分鐘|小时|小時|天|周|週|个月|個月)前|\d{1,2} [月年]前"
 )
@@ -666,13 +669,19 @@ def _starts_a_list(plain: str, candidates: list[_Candidate], index: int, window_
     related-article list (window_end): a list of other articles or comments, not the article's
     byline, which the article's text follows. The related list after a short article is not
     counted: its marker (相关文章) already says where the article ends."""
-    span_end = min(candidates[index].position + _LIST_SPAN_CHARS, window_end)
+    start = candidates[index].position
     following = 0
     for other in candidates[index + 1 :]:
-        if other.position >= span_end:
+        # The span is counted in visible characters: a template's indentation is no distance.
+        if other.position >= window_end or _visible_length(plain, start, other.position) >= _LIST_SPAN_CHARS:
             break
         following += not _in_prose(plain, other)
     return following >= 2
+
+
+def _visible_length(plain: str, start: int, end: int) -> int:
+    """Characters in plain[start:end] that are not white space."""
+    return end - start - len(_SPACE_RUN_RE.findall(plain, start, end))
 
 
 def _in_byline(plain: str, candidate: _Candidate) -> bool:
