@@ -4,13 +4,14 @@ not given false vetoes (V-HOME) or missing marks (D-ID, D-ERRLINK)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crawler.extract.links import extract_links, parse_html
 from crawler.middlewares.frameset import combined_page, frame_sources, is_frameset
 from tests.conftest import crawl_and_report, page_server, seed_one_county_site
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from tests.conftest import Env
@@ -69,14 +70,22 @@ def test_frame_sources_and_the_combined_page() -> None:
     assert link.frame == "http://a/top.htm"  # the frame whose file holds the link
 
 
-def test_a_frameset_home_page_is_read_through_its_frames(env: Env, tmp_path: Path) -> None:
-    with page_server("127.0.33.5", _body) as url:
-        seed_one_county_site(env, tmp_path, url, "5100000094")
+def _read_through_frames(env: Env, tmp_path: Path, address: str, body: Callable[[str], str | None],
+                         site_id: str) -> tuple[str, dict[str, Any]]:
+    """Crawl the frameset site once: (its URL, its report). Its columns and news are found through the
+    frames that answer."""
+    with page_server(address, body) as url:
+        seed_one_county_site(env, tmp_path, url, site_id)
         report, _ = crawl_and_report(env, tmp_path, "report")
     [site] = report["sites"]
     assert sorted(column["url"].removeprefix(url) for column in site["columns"]) == sorted(
         path for path, _ in _COLUMNS)
     assert site["homepage_latest_date"] == "2026-12-04"
+    return url, site
+
+
+def test_a_frameset_home_page_is_read_through_its_frames(env: Env, tmp_path: Path) -> None:
+    url, site = _read_through_frames(env, tmp_path, "127.0.33.5", _body, "5100000094")
     # Read alone, the frameset shows no news (V-HOME), none of the footer's marks (D-ID) and no
     # 我为政府网站找错 link (D-ERRLINK). (This small site has no 互动 or 办事 columns: V-CHANNEL and
     # V-SERVICE are right.)
@@ -95,13 +104,7 @@ def _without_footer_frame(path: str) -> str | None:
 
 def test_a_frame_that_is_gone_is_a_broken_link_of_the_home_page_read_through_the_others(
         env: Env, tmp_path: Path) -> None:
-    with page_server("127.0.33.7", _without_footer_frame) as url:
-        seed_one_county_site(env, tmp_path, url, "5100000093")
-        report, _ = crawl_and_report(env, tmp_path, "report")
-    [site] = report["sites"]
-    assert sorted(column["url"].removeprefix(url) for column in site["columns"]) == sorted(
-        path for path, _ in _COLUMNS)
-    assert site["homepage_latest_date"] == "2026-12-04"
+    url, site = _read_through_frames(env, tmp_path, "127.0.33.7", _without_footer_frame, "5100000093")
     gone = [(link["found_on"], link["on_homepage"], link["status"]) for link in site["dead_links"]
             if link["url"] == f"{url}bottom.htm"]
     assert gone == [(url, True, 404)]
