@@ -380,6 +380,21 @@ def _is_home(url: str, site: Site) -> bool:
     return _same_host(url, site.host) and not parts.query and parts.path in _HOME_PATHS
 
 
+_INDEX_FILES = frozenset(path[1:] for path in _HOME_PATHS if path.count("/") == 1 and len(path) > 1)
+
+
+def same_page_address(requested: str, final: str) -> bool:
+    """Whether a request that ended at `final` read the page at `requested` itself: the same address, or
+    the index file of the directory it names (/ → /index.html, /col/ → /col/default.htm). A page another
+    address led to (a splash page's index2.htm, a moved article) is not."""
+    if canonical(requested) == canonical(final):
+        return True
+    asked, ended = urlsplit(requested), urlsplit(final)
+    folder, _, name = ended.path.rpartition("/")
+    return (asked.netloc == ended.netloc and asked.query == ended.query and asked.path.endswith("/")
+            and folder + "/" == asked.path and name.lower() in _INDEX_FILES)
+
+
 def sent_home(requested: str, final: str, site: Site, via: Sequence[str] = ()) -> bool:
     """A request for another page of the site ended on its home page, or passed it on the way (`via`: the
     redirect chain, requested URL first: a splash home page leads on to index2.htm): the page is gone (a

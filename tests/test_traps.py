@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from crawler.extract.links import canonical_url
-from crawler.page_analysis import PageAnalysis, analyze_page, not_found_features, sent_home
+from crawler.page_analysis import PageAnalysis, analyze_page, not_found_features, same_page_address, sent_home
 from crawler.registry import Site
 from crawler.traps import ContentTraps, Repeat, is_view_of, not_found_url, split_by_own_pattern, url_pattern
 
@@ -99,6 +99,12 @@ def test_a_link_redirected_to_the_home_page_is_a_soft_404() -> None:
     assert not sent_home("http://127.0.9.1/", "http://127.0.9.1/index.html", SITE)
     assert not sent_home("http://127.0.9.1/a.html", "http://127.0.9.1/b.html", SITE)
     assert not sent_home("http://127.0.9.1/a.html", "http://www.sc.gov.cn/", SITE)
+    # A request read the page it asked for when it ended at that directory's index file.
+    assert same_page_address("http://127.0.9.1/", "http://127.0.9.1/index.html")
+    assert same_page_address("http://127.0.9.1/col/zwgk/", "http://127.0.9.1/col/zwgk/Default.htm")
+    assert not same_page_address("http://127.0.9.1/", "http://127.0.9.1/index2.htm")
+    assert not same_page_address("http://127.0.9.1/col/", "http://127.0.9.1/col/zwgk/index.html")
+    assert not same_page_address("http://127.0.9.1/a.html", "http://127.0.9.1/index.html")
     # By way of the home page: a splash home page leads on to index2.htm.
     assert sent_home("http://127.0.9.1/a.html", "http://127.0.9.1/index2.htm", SITE,
                      via=("http://127.0.9.1/a.html", "http://127.0.9.1/"))

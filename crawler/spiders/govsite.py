@@ -26,13 +26,7 @@ from crawler.extract.attachments import (
     attachment_limits,
     attachment_personal_data,
 )
-from crawler.extract.links import (
-    LinkStatus,
-    canonical_url,
-    classify_exception,
-    classify_response,
-    extension_of,
-)
+from crawler.extract.links import LinkStatus, classify_exception, classify_response, extension_of
 from crawler.items import AckItem, LinkItem, PageItem, ProbeItem
 from crawler.middlewares.attachment_reads import ANSWERED, LAST_READ, STOPPED
 from crawler.middlewares.network_guard import BlockedAddressError
@@ -45,6 +39,7 @@ from crawler.page_analysis import (
     dead_column_item,
     list_entries,
     not_found_features,
+    same_page_address,
     sent_home,
 )
 from crawler.scheduler import codec
@@ -322,9 +317,9 @@ class GovsiteSpider(scrapy.Spider):
         answered = response.status < 400 and not analysis.soft404
         listed = _listed(meta)
         entries = list_entries(analysis) if answered else []
-        if not analysis.soft404 and canonical_url(response.url) != canonical_url(meta["govcrawl_url"]):
-            # Its links are reported found on the page that holds them; the report ends them when a later
-            # read of this address leads there again (PageItem.read_url).
+        if not analysis.soft404 and not same_page_address(meta["govcrawl_url"], response.url):
+            # Led to another page: its links are reported found on the page that holds them, and the report
+            # ends them when a later read of this address leads there again (PageItem.read_url).
             meta["govcrawl_found_on"] = page.read_url = response.url
         known_broken, offers, keys = self._page_offers(analysis, site=site, meta=meta, listed=listed) \
             if answered else ([], [], [])
