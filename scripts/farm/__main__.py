@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import uvloop
 
-from scripts import worldb, worldc
+from scripts import worldb, worldc, worldd
 from scripts.farm import World, generate
 from scripts.farm.server import FarmServer
 from scripts.farm.truth import write_registry, write_truth
@@ -23,6 +23,7 @@ from scripts.farm.truth import write_registry, write_truth
 if TYPE_CHECKING:
     from scripts.worldb import WorldB
     from scripts.worldc import WorldC
+    from scripts.worldd import WorldD
 
 logger = logging.getLogger("scripts.farm")
 
@@ -31,8 +32,12 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m scripts.farm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="write registry.csv and truth.json, then serve the farm")
-    serve.add_argument("--world", choices=["a", "b", "c"], default="a", help="which world (docs/farm.md)")
-    serve.add_argument("--sites", type=int, default=None, help="default: 30 (worlds a and c), 40 (world b)")
+    serve.add_argument(
+        "--world", choices=["a", "b", "c", "d"], default="a", help="which world (docs/farm.md)"
+    )
+    serve.add_argument(
+        "--sites", type=int, default=None, help="default: 30 (worlds a, c and d), 40 (world b)"
+    )
     serve.add_argument("--seed", type=int, default=1)
     serve.add_argument(
         "--out", type=Path, required=True, help="directory for registry.csv, truth.json, ready"
@@ -46,7 +51,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     )
     serve.add_argument(
         "--base-ip", default=None,
-        help="address of site 0; site i is base + i (a: 127.0.1.1, b: 127.0.2.1, c: 127.0.3.1)",
+        help="address of site 0; site i is base + i (a: 127.0.1.1, b: 127.0.2.1, c: 127.0.3.1, d: 127.0.5.1)",
     )
     serve.add_argument("--fault-rate", type=float, default=1.0, help="0 = a clean world for benchmarks")
     serve.add_argument("--slow-seconds", type=float, default=30.0, help="how long timeout endpoints hold")
@@ -60,8 +65,15 @@ async def _serve(args: argparse.Namespace) -> None:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "ready").unlink(missing_ok=True)
-    world: World | WorldB | WorldC
-    if args.world == "c":
+    world: World | WorldB | WorldC | WorldD
+    if args.world == "d":
+        world = worldd.generate(
+            args.sites or 30, args.seed, today, port=args.port, base_ip=args.base_ip or "127.0.5.1",
+            fault_rate=args.fault_rate,
+        )
+        worldd.write_registry(world, out / "registry.csv")
+        worldd.write_truth(world, out / "truth.json")
+    elif args.world == "c":
         world = worldc.generate(
             args.sites or 30, args.seed, today, port=args.port, base_ip=args.base_ip or "127.0.3.1",
             fault_rate=args.fault_rate,

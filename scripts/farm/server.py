@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from scripts.farm.world import SiteModel
     from scripts.worldb.world import WorldB
     from scripts.worldc import WorldC
+    from scripts.worldd import WorldD
 
 logger = logging.getLogger(__name__)
 MAX_HEAD_BYTES = 65536
@@ -111,7 +112,7 @@ class FarmServer:
 
     def __init__(
         self,
-        world: World | WorldB | WorldC,
+        world: World | WorldB | WorldC | WorldD,
         *,
         slow_seconds: float = 30.0,
         slow_home_seconds: float = 3.0,
@@ -175,7 +176,7 @@ class FarmServer:
             await self._control.wait_closed()
 
     def _rendered(self, index: int, path: str, head: bool) -> bytes:
-        if not isinstance(self.world, World):  # worlds b and c answer by themselves (scripts/worldb, worldc)
+        if not isinstance(self.world, World):  # worlds b, c and d answer by themselves
             return self.world.http_answer(index, path, head)
         model = self.world.model(index)
         found = answer(self.pages(index), path)

@@ -12,8 +12,8 @@ from collections import Counter
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from scripts.farm import raw_http as http
 from scripts.farm.world import site_ips
-from scripts.worldc import http
 from scripts.worldc.ids import ENCODINGS, ROLES, Identity, families_for, make_identity
 from scripts.worldc.model import FAULTS, FEATURES, fault_rate_of, feature_rate_of
 from scripts.worldc.site import Site

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from scripts.worldc.doc import Doc, esc
+from scripts.farm.doc import Doc, esc
 from scripts.worldc.family import Family, md5
 from scripts.worldc.text import show_date
 

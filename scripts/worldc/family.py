@@ -7,7 +7,7 @@ import hashlib
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from scripts.worldc.doc import Doc, esc
+from scripts.farm.doc import Doc, esc
 from scripts.worldc.model import homepage_articles
 from scripts.worldc.text import show_date
 

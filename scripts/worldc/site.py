@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote
 
+from scripts.farm.urls import absolute, key_of, url_of
 from scripts.worldc.families import FAMILY_CLASSES, Static
 from scripts.worldc.family import md5
 from scripts.worldc.model import (
@@ -21,12 +22,11 @@ from scripts.worldc.model import (
     fill_articles,
 )
 from scripts.worldc.text import TOPICS
-from scripts.worldc.urls import absolute, key_of, url_of
 
 if TYPE_CHECKING:
     from datetime import date
 
-    from scripts.worldc.doc import Doc
+    from scripts.farm.doc import Doc
     from scripts.worldc.family import Family
     from scripts.worldc.ids import Identity
     from scripts.worldc.model import Article, Column

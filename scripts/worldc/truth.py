@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+from scripts.farm.urls import absolute, key_of, url_of
 from scripts.farm.world import LIMIT_DAYS, LIMIT_MONTHS, is_stale, months_before
 from scripts.worldc.family import META_LABEL
-from scripts.worldc.urls import absolute, key_of, url_of
 
 if TYPE_CHECKING:
     from pathlib import Path

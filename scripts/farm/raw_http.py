@@ -1,4 +1,4 @@
-"""Raw HTTP/1.1 answers of world c sites (the farm server adds an ETag to 200s and handles keep-alive)."""
+"""Raw HTTP/1.1 answers of world c and d sites (the farm server adds an ETag to 200s and keep-alive)."""
 
 from __future__ import annotations
 
