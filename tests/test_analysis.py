@@ -877,3 +877,39 @@ def test_a_broken_data_list_is_no_list_and_no_error(body: bytes, content_type: s
     for item in analysis.items:
         assert isinstance(item, ColumnItem) and item.url == "http://www.example.gov.cn/tzgg/index.html"
         assert item.entries == 0
+
+
+_API_SHELL = """<html><head><title>征集调查</title></head><body><h2>征集调查</h2>
+<div class="list-box"><div id="list"></div><div id="pager"></div><script>
+var api = '/api/column/133/articles?page=1&size=20';
+function render(res){var h='';if(!res.data.length){h='<p>暂无数据</p>';}
+for(var i=0;i<res.data.length;i++){var d=res.data[i];h+='<li><a href="'+d.url+'">'+d.title+'</a></li>';}
+document.getElementById('list').innerHTML='<ul>'+h+'</ul>';}
+fetch(api).then(function(r){return r.json();}).then(render);
+</script></div></body></html>"""
+
+
+def test_a_column_shell_loads_its_list_from_the_address_its_script_keeps_in_a_variable() -> None:
+    # The 暂无数据 the script would write for an empty answer is not on the page: the shell is no empty
+    # column, its list lives at the data address.
+    analysis = _analyze(_API_SHELL.encode(), kind="column", column_name="征集调查", column_level=2,
+                        url="http://www.example.gov.cn/hdjl/zjdc/")
+    assert analysis.items == []
+    [source] = [link for link in analysis.links if link.lists_column]
+    assert source.url == "http://www.example.gov.cn/api/column/133/articles?page=1&size=20"
+    assert (source.crawl, source.column_url) == ("column", "http://www.example.gov.cn/hdjl/zjdc/")
+
+
+def test_a_data_answer_with_records_and_a_page_size_names_its_further_pages() -> None:
+    rows = ",".join(f'{{"title": "第{n}条公告", "url": "/content/133/2026110{n}/{n}.html",'
+                    f' "publishTime": "2026-11-0{n}T10:23:00+08:00"}}' for n in range(1, 4))
+    body = f'{{"code": 200, "total": 46, "page": 1, "size": 20, "data": [{rows}]}}'.encode()
+    analysis = _analyze(body, kind="column", content_type="application/json;charset=UTF-8",
+                        column_name="征集调查", column_url="http://www.example.gov.cn/hdjl/zjdc/",
+                        url="http://www.example.gov.cn/api/column/133/articles?page=1&size=20",
+                        lists_column=True)
+    [column] = analysis.items
+    assert isinstance(column, ColumnItem) and column.latest_date == date(2026, 11, 3)
+    pages = {link.url.removeprefix("http://www.example.gov.cn") for link in analysis.links
+             if link.crawl == "column"}
+    assert pages == {"/api/column/133/articles?page=2&size=20", "/api/column/133/articles?page=3&size=20"}

@@ -604,10 +604,12 @@ def parse_column_listing(
     entries = list(found.values())
     body = tree.find("body")
     content_text = "" if body is None else element_text(body)
+    # A script's own 暂无数据 (what it would show for an empty answer) is not on the page.
+    in_scripts = "" if body is None else " ".join(script.text or "" for script in body.iter("script"))
     return Listing(
         entries=entries,
         next_pages=_next_pages(tree, base, base_url, scripts),
-        placeholders=len(_PLACEHOLDER.findall(content_text)),
+        placeholders=max(0, len(_PLACEHOLDER.findall(content_text)) - len(_PLACEHOLDER.findall(in_scripts))),
         body_text_chars=_body_text_chars(tree),
     )
 
@@ -621,6 +623,10 @@ _DATA_PUBLISHED_KEY = re.compile(r"pub|publish|release|^fb|fbrq|fbsj|发布", re
 _DATA_DATE_KEY = re.compile(r"date|time|rq$|sj$|日期|时间", re.IGNORECASE)
 _DATA_WRITTEN_KEY = re.compile(r"cwrq|成文|written|sign", re.IGNORECASE)
 _DATA_TOTAL_PAGES_KEY = re.compile(r"^(?:total_?pages?|page_?count|pages)$", re.IGNORECASE)
+# Else the pages follow from the number of records and the page size ({"total": 46, "size": 20}).
+_DATA_TOTAL_RECORDS_KEY = re.compile(
+    r"^(?:total|total_?(?:count|records?|rows|elements|num)|record_?count|count)$", re.IGNORECASE)
+_DATA_PAGE_SIZE_KEY = re.compile(r"^(?:size|page_?size|per_?page|rows|limit)$", re.IGNORECASE)
 _PAGE_PARAM = re.compile(
     r"([?&](?:page|pageno|pagenum|pageindex|curpage|currentpage|p|pn)=)(\d+)", re.IGNORECASE
 )
@@ -694,14 +700,21 @@ def parse_data_listing(text: str, base_url: str, *, today: datetime.date) -> Lis
         except ValueError:
             return None
         entries: dict[str, ListEntry] = {}
-        total: int | None = None
+        counts: dict[str, int] = {}  # the first total pages, total records and page size found
         for record in _records(data):
             entry = _data_entry(record, base, today)
             if entry is not None:
                 entries.setdefault(entry.url, entry)
             for key, value in record.items():
-                if total is None and _DATA_TOTAL_PAGES_KEY.match(key) and isinstance(value, int):
-                    total = value
+                if not isinstance(value, int) or isinstance(value, bool):
+                    continue
+                for name, pattern in (("pages", _DATA_TOTAL_PAGES_KEY), ("records", _DATA_TOTAL_RECORDS_KEY),
+                                      ("size", _DATA_PAGE_SIZE_KEY)):
+                    if pattern.match(key):
+                        counts.setdefault(name, value)
+        total = counts.get("pages")
+        if total is None and counts.get("records") and counts.get("size", 0) > 0:
+            total = -(-counts["records"] // counts["size"])
         return Listing(entries=list(entries.values()), next_pages=_data_pages(base, total),
                        placeholders=0, body_text_chars=0)
     fragments = hanweb_fragments(stripped)
