@@ -913,3 +913,20 @@ def test_a_data_answer_with_records_and_a_page_size_names_its_further_pages() ->
     pages = {link.url.removeprefix("http://www.example.gov.cn") for link in analysis.links
              if link.crawl == "column"}
     assert pages == {"/api/column/133/articles?page=2&size=20", "/api/column/133/articles?page=3&size=20"}
+
+
+def test_a_column_reads_the_xml_data_island_its_script_renders() -> None:
+    records = "".join(f"<record><title><![CDATA[关于做好第{n}项工作的通知]]></title>"
+                      f"<link>/content/109/2026110{n}/{n}.html</link><pubdate>2026-11-0{n}</pubdate></record>"
+                      for n in range(1, 4))
+    body = (f"<html><head><title>通知公告</title></head><body><h2>通知公告</h2><div class='list-box'>"
+            f"<xml id='listData' style='display:none'><records>{records}</records></xml><ul id='list'></ul>"
+            "<script>var rs=document.getElementById('listData').getElementsByTagName('record');</script>"
+            "</div></body></html>")
+    analysis = _analyze(body.encode(), kind="column", column_name="通知公告", column_level=1,
+                        url="http://www.example.gov.cn/xwzx/tzgg/")
+    [column] = analysis.items
+    assert isinstance(column, ColumnItem) and (column.entries, column.latest_date) == (3, date(2026, 11, 3))
+    articles = {link.url.removeprefix("http://www.example.gov.cn") for link in analysis.links
+                if link.crawl == "article"}
+    assert articles == {f"/content/109/2026110{n}/{n}.html" for n in range(1, 4)}

@@ -599,7 +599,7 @@ def parse_column_listing(
         rows += list(_rows(fragment, base, today, skip_nav=False))
     found = {row.url: ListEntry(url=row.url, title=row.title, date=row.date, year_guessed=row.year_guessed)
              for row in rows}
-    for entry in _script_data_entries(scripts, base, today):
+    for entry in [*_script_data_entries(scripts, base, today), *_island_entries(tree, base, today)]:
         found.setdefault(entry.url, entry)
     entries = list(found.values())
     body = tree.find("body")
@@ -686,6 +686,29 @@ def _script_data_entries(scripts: str, base: str, today: datetime.date) -> list[
         except ValueError:
             continue  # a JavaScript literal that is no JSON (unquoted keys, single quotes)
         entries += [entry for record in _records(data) if (entry := _data_entry(record, base, today))]
+    return entries
+
+
+_CDATA = re.compile(r"^\s*<!\[CDATA\[(.*)\]\]>\s*$", re.DOTALL)
+
+
+def _island_entries(tree: HtmlElement, base: str, today: datetime.date) -> list[ListEntry]:
+    """Entries of an XML data island the page's script renders (<xml id="listData"><record><title>…
+    <link>…</link><pubdate>…): each record read like a data address's object. The HTML parser keeps the
+    records, but makes <link> an empty element whose address follows it, and CDATA plain text."""
+    entries: list[ListEntry] = []
+    for island in tree.iter("xml"):
+        for record in island.iter("record", "item", "row"):
+            fields: dict[str, object] = {}
+            for child in record:
+                if isinstance(child.tag, str):
+                    value = child.text if child.text and child.text.strip() else child.tail
+                    value = (value or "").strip()
+                    cdata = _CDATA.match(value)
+                    fields.setdefault(child.tag, cdata.group(1) if cdata else value)
+            entry = _data_entry(fields, base, today)
+            if entry is not None:
+                entries.append(entry)
     return entries
 
 
