@@ -27,6 +27,8 @@ demo: install services
 		DEMO_BASE_IP=127.0.2.1 DEMO_OUT=out/demo-b scripts/demo.sh
 	PATH="$(CURDIR)/$(BIN):$$PATH" DEMO_WORLD=c DEMO_SITES=30 DEMO_SEED=3 DEMO_NAME=demo-c DEMO_PORT=8802 \
 		DEMO_BASE_IP=127.0.3.1 DEMO_OUT=out/demo-c scripts/demo.sh
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEMO_WORLD=d DEMO_SITES=30 DEMO_SEED=3 DEMO_NAME=demo-d DEMO_PORT=8803 \
+		DEMO_BASE_IP=127.0.5.1 DEMO_OUT=out/demo-d scripts/demo.sh
 
 test: install services lint
 	$(BIN)/pytest -q

@@ -57,10 +57,12 @@ def main(argv: list[str]) -> int:
         out.write(f"stale columns  {accuracy.columns(report, truth, 'stale')}\n")
         out.write(f"empty columns  {accuracy.columns(report, truth, 'empty')}\n")
         out.write(f"column dates   {accuracy.column_dates(report, truth)}\n")
-        if not all("missing_marks" in site and "service_guides" in site for site in truth["sites"]):
-            # A world whose truth has no footer marks, service guides or personal data (world c).
+        identity_keys = {"missing_marks", "site_code_shown", "error_report_link"}
+        if all(identity_keys <= set(site) for site in truth["sites"]):
+            out.write(f"footer marks   {accuracy.identity(report, truth)}\n")
+        if not all("service_guides" in site for site in truth["sites"]):
+            # A world whose truth has no service guides or personal data (worlds c and d).
             return 0
-        out.write(f"footer marks   {accuracy.identity(report, truth)}\n")
         out.write(f"service vetoes {accuracy.service_vetoes(report, truth)}\n")
         out.write(f"personal data  {accuracy.personal_data(report, truth)}\n")
         out.write(f"service forms  {accuracy.service_forms(report, truth)}\n")
