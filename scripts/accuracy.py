@@ -110,6 +110,17 @@ def column_dates(report: dict[str, Any], truth: dict[str, Any]) -> Score:
     return Score(found=len(found), true=len(found), hits=len(found & true))
 
 
+def columns_found(report: dict[str, Any], truth: dict[str, Any]) -> Score:
+    """The columns the report lists against the truth's (by column URL, aliases mapped): a column never
+    found costs nothing in the stale, empty and date scores, so this says how many there are."""
+    sites = _judged_sites(truth)
+    true = {_canon(column["url"]) for site in sites.values() for column in site["columns"]}
+    aliases = _aliases(truth)
+    found = {_page_url(column["url"], aliases) for site in report["sites"] if site["site_id"] in sites
+             for column in site["columns"]}
+    return _score(found, true)
+
+
 def columns(report: dict[str, Any], truth: dict[str, Any], flag: str) -> Score:
     """Columns flagged `stale` or `empty`, by column URL (a column linked by another URL of its page, such as
     its address spelled in GBK percent-escapes, is that page's column)."""

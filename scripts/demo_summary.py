@@ -57,6 +57,7 @@ def main(argv: list[str]) -> int:
         out.write(f"stale columns  {accuracy.columns(report, truth, 'stale')}\n")
         out.write(f"empty columns  {accuracy.columns(report, truth, 'empty')}\n")
         out.write(f"column dates   {accuracy.column_dates(report, truth)}\n")
+        out.write(f"columns found  {accuracy.columns_found(report, truth)}\n")
         identity_keys = {"missing_marks", "site_code_shown", "error_report_link"}
         if all(identity_keys <= set(site) for site in truth["sites"]):
             out.write(f"footer marks   {accuracy.identity(report, truth)}\n")

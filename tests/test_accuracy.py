@@ -42,6 +42,9 @@ def test_a_column_reported_under_another_url_of_its_page_is_that_column() -> Non
 def test_a_column_of_another_page_is_a_false_one() -> None:
     score = accuracy.columns(_report("http://127.0.0.9/zwgk/other.htm"), _truth(), "stale")
     assert (score.found, score.true, score.hits) == (1, 1, 0)
+    found = accuracy.columns_found(_report("http://127.0.0.9/zwgk/other.htm"), _truth())
+    assert (found.found, found.true, found.hits) == (2, 2, 1)
+    assert accuracy.columns_found(_report(_GBK), _truth()).f1 == 1.0
 
 
 def test_the_demo_summary_scores_footer_marks_wherever_the_truth_has_them(
