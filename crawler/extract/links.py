@@ -295,17 +295,12 @@ def script_texts(tree: HtmlElement) -> str:
 
 
 # Addresses a page's scripts load its data from: $.ajax({url: "…"}), $.getJSON("…"), fetch("…"),
-# jQuery's .load("…"), var jpage = {url: "…"} (大汉 JCMS), xhr.open("GET", "…").
+# jQuery's .load("…"), var jpage = {url: "…"} (大汉 JCMS), xhr.open("GET", "…"); or the same calls given a
+# variable that holds the address (var api = '/api/column/5/articles?page=1'; fetch(api)). One pass.
 _SCRIPT_DATA_URL = re.compile(
     r"""(?:\burl\s*[:=]\s*|\$\.(?:getJSON|get|post|ajax)\(\s*|\bfetch\(\s*|\.load\(\s*|"""
-    r"""\.open\(\s*['"](?:GET|POST)['"]\s*,\s*)['"]([^'"\s<>]{2,300})['"]""",
-    re.IGNORECASE,
-)
-# The same calls given a variable that holds the address: var api = '/api/column/5/articles?page=1';
-# fetch(api).
-_SCRIPT_DATA_VARIABLE = re.compile(
-    r"""(?:\burl\s*:\s*|\$\.(?:getJSON|get|post|ajax)\(\s*|\bfetch\(\s*|\.load\(\s*|"""
-    r"""\.open\(\s*['"](?:GET|POST)['"]\s*,\s*)([A-Za-z_$][\w$]{0,40})\s*[,)}]""",
+    r"""\.open\(\s*['"](?:GET|POST)['"]\s*,\s*)"""
+    r"""(?:['"]([^'"\s<>]{2,300})['"]|([A-Za-z_$][\w$]{0,40})\s*[,)}])""",
     re.IGNORECASE,
 )
 _NOT_DATA_EXTENSIONS = frozenset({"js", "css", *IMAGE_EXTENSIONS})
@@ -314,12 +309,15 @@ _NOT_DATA_EXTENSIONS = frozenset({"js", "css", *IMAGE_EXTENSIONS})
 def script_data_urls(html_text: str, base_url: str) -> list[str]:
     """Same-document data addresses the page's scripts fetch (lists loaded as JSON or XML), absolute: written
     in the call, or in the variable the call is given (its string assignment in the same scripts)."""
-    hrefs = [match.group(1) for match in _SCRIPT_DATA_URL.finditer(html_text)]
-    for name in dict.fromkeys(match.group(1) for match in _SCRIPT_DATA_VARIABLE.finditer(html_text)):
-        assignment = rf"""(?<![\w$.]){re.escape(name)}\s*=\s*['"]([^'"\s<>]{{2,300}})['"]"""
-        assigned = re.search(assignment, html_text)
-        if assigned is not None:
-            hrefs.append(assigned.group(1))
+    hrefs: list[str] = []
+    for match in _SCRIPT_DATA_URL.finditer(html_text):
+        href, name = match.groups()
+        if name is not None:
+            assignment = rf"""(?<![\w$.]){re.escape(name)}\s*=\s*['"]([^'"\s<>]{{2,300}})['"]"""
+            assigned = re.search(assignment, html_text)
+            href = assigned.group(1) if assigned is not None else None
+        if href is not None:
+            hrefs.append(href)
     urls: list[str] = []
     for href in hrefs:
         url = absolute_url(href.replace("&amp;", "&"), base_url)
