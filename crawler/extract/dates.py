@@ -462,7 +462,7 @@ _BYLINE_FOLLOWERS = (
 
 # Three dates within this span are a list; the header of a feed shows 昨天/3小时前 and no date.
 _LIST_SPAN_CHARS = 300
-_SPACE_RUN_RE = re.compile(r"\s")
+_SPACE_RE = re.compile(r"\s")
 _RELATIVE_TIME_RE = re.compile(
     r"昨天|前天|刚刚|剛剛|\d{1,2}\s*(?:秒|分钟|分鐘|小时|小時|天|周|週|个月|個月)前|\d{1,2} [月年]前"
 )
@@ -669,19 +669,18 @@ def _starts_a_list(plain: str, candidates: list[_Candidate], index: int, window_
     related-article list (window_end): a list of other articles or comments, not the article's
     byline, which the article's text follows. The related list after a short article is not
     counted: its marker (相关文章) already says where the article ends."""
-    start = candidates[index].position
-    following = 0
+    # The span is counted in visible characters (each stretch once): a template's indentation is no distance.
+    at = candidates[index].position
+    visible = following = 0
     for other in candidates[index + 1 :]:
-        # The span is counted in visible characters: a template's indentation is no distance.
-        if other.position >= window_end or _visible_length(plain, start, other.position) >= _LIST_SPAN_CHARS:
+        if other.position >= window_end:
+            break
+        visible += other.position - at - len(_SPACE_RE.findall(plain, at, other.position))
+        at = other.position
+        if visible >= _LIST_SPAN_CHARS:
             break
         following += not _in_prose(plain, other)
     return following >= 2
-
-
-def _visible_length(plain: str, start: int, end: int) -> int:
-    """Characters in plain[start:end] that are not white space."""
-    return end - start - len(_SPACE_RUN_RE.findall(plain, start, end))
 
 
 def _in_byline(plain: str, candidate: _Candidate) -> bool:
