@@ -309,17 +309,15 @@ _NOT_DATA_EXTENSIONS = frozenset({"js", "css", *IMAGE_EXTENSIONS})
 def script_data_urls(html_text: str, base_url: str) -> list[str]:
     """Same-document data addresses the page's scripts fetch (lists loaded as JSON or XML), absolute: written
     in the call, or in the variable the call is given (its string assignment in the same scripts)."""
-    hrefs: list[str] = []
+    urls: list[str] = []
     for match in _SCRIPT_DATA_URL.finditer(html_text):
         href, name = match.groups()
         if name is not None:
             assignment = rf"""(?<![\w$.]){re.escape(name)}\s*=\s*['"]([^'"\s<>]{{2,300}})['"]"""
             assigned = re.search(assignment, html_text)
-            href = assigned.group(1) if assigned is not None else None
-        if href is not None:
-            hrefs.append(href)
-    urls: list[str] = []
-    for href in hrefs:
+            if assigned is None:
+                continue
+            href = assigned.group(1)
         url = absolute_url(href.replace("&amp;", "&"), base_url)
         if url is not None and extension_of(url) not in _NOT_DATA_EXTENSIONS and url not in urls:
             urls.append(url)
