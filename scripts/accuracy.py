@@ -104,9 +104,8 @@ def column_dates(report: dict[str, Any], truth: dict[str, Any]) -> Score:
             for column in site["columns"]}
     true_urls = {url for url, _ in true}
     aliases = _aliases(truth)
-    found = {(_page_url(column["url"], aliases), column["latest_date"]) for site in report["sites"]
-             if site["site_id"] in sites for column in site["columns"]
-             if _page_url(column["url"], aliases) in true_urls}
+    found = {(url, column["latest_date"]) for site in report["sites"] if site["site_id"] in sites
+             for column in site["columns"] if (url := _page_url(column["url"], aliases)) in true_urls}
     return Score(found=len(found), true=len(found), hits=len(found & true))
 
 
