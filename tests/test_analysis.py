@@ -869,11 +869,13 @@ def test_short_titles_in_a_channels_blocks_are_articles_not_sub_columns() -> Non
     (b"[1, 2, 3]", "application/json"),
     (b"<?xml version='1.0'?><datastore><recordset><record><![CDATA[<li><a href='/a", "text/xml"),
     (b"\xff\xfe\x00garbage", "application/json"),
+    (b'{"total": 46, "size": 0, "page": 1, "data": []}', "application/json"),  # no page size to divide by
+    (b'{"total": "many", "size": 20, "data": [{"title": "x"}]}', "application/json"),
 ])
 def test_a_broken_data_list_is_no_list_and_no_error(body: bytes, content_type: str) -> None:
     analysis = _analyze(body, kind="column", content_type=content_type, column_name="通知公告",
                         column_url="http://www.example.gov.cn/tzgg/index.html", lists_column=True)
-    assert [link for link in analysis.links if link.crawl == "article"] == []
+    assert [link for link in analysis.links if link.crawl in ("article", "column")] == []  # no further pages
     for item in analysis.items:
         assert isinstance(item, ColumnItem) and item.url == "http://www.example.gov.cn/tzgg/index.html"
         assert item.entries == 0
